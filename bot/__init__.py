@@ -1,0 +1,1 @@
+"""Quartierslotse: a Telegram navigator to local help in Hagen-Mitte."""

@@ -1,0 +1,179 @@
+"""Render a service as a card for one language: HTML text plus buttons. Pure, no Telegram.
+
+Also defines the callback-data format shared by every button, so that what a button carries
+and how a press is read back live side by side.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import datetime
+
+from .directory import Directory, Service, pick
+from .i18n import Translator, always_open, date_text, hours_lines, is_open, language_name
+
+TELEGRAM_LIMIT = 4096
+CALLBACK_LIMIT = 64
+
+
+@dataclass(frozen=True)
+class Button:
+    text: str
+    data: str | None = None
+    url: str | None = None
+
+
+Keyboard = tuple[tuple[Button, ...], ...]
+
+
+@dataclass(frozen=True)
+class Venue:
+    latitude: float
+    longitude: float
+    title: str
+    address: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message to send: HTML text, optional inline keyboard, or a map pin."""
+
+    text: str = ""
+    buttons: Keyboard = ()
+    venue: Venue | None = None
+
+
+# ---- callback data: "<kind>:<arg>[:<arg>]", always under Telegram's 64 bytes ------------------
+
+SHOW, PIN, FEEDBACK, MENU, LANGUAGE = "s", "v", "f", "m", "l"
+_ARITY = {SHOW: 1, PIN: 1, FEEDBACK: 2, MENU: 1, LANGUAGE: 1}
+
+
+def callback(kind: str, *args: str) -> str:
+    data = ":".join((kind, *args))
+    if len(data.encode()) > CALLBACK_LIMIT:
+        raise ValueError(f"callback data too long: {data!r}")
+    return data
+
+
+def parse_callback(data: str | None) -> tuple[str, tuple[str, ...]] | None:
+    """(kind, args) for data this bot made; None for anything else (old, foreign or forged)."""
+    if not data or len(data.encode()) > CALLBACK_LIMIT:
+        return None
+    kind, *args = data.split(":")
+    if _ARITY.get(kind) != len(args) or not all(args):
+        return None
+    return kind, tuple(args)
+
+
+# ---- text helpers --------------------------------------------------------------------------
+
+
+def esc(text: object) -> str:
+    """Every string that did not come from our own templates goes through here."""
+    return html.escape(str(text), quote=False)
+
+
+def split_html(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """Split at line breaks so that no part exceeds Telegram's limit; our markup never spans
+    lines, so each part stays well-formed. A single overlong line is cut at a space."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            cut = line.rfind(" ", 0, limit)
+            cut = cut if cut > limit // 2 else limit
+            # Never cut inside an HTML entity such as &amp;
+            amp = line.rfind("&", max(0, cut - 8), cut)
+            if amp != -1 and ";" not in line[amp:cut]:
+                cut = amp
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:cut])
+            line = line[cut:].lstrip(" ")
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current.strip():
+        parts.append(current)
+    return parts or [""]
+
+
+# ---- the card ------------------------------------------------------------------------------
+
+
+def service_title(service: Service, lang: str, directory: Directory) -> str:
+    icon = ""
+    for cat_id in service.categories:
+        category = directory.category(cat_id)
+        if category and category.icon:
+            icon = category.icon
+            break
+    return f"{icon} {pick(service.name, lang)}".strip()
+
+
+def render_card(service: Service, directory: Directory, t: Translator, now: datetime) -> Reply:
+    lang = t.lang
+    lines = [t.line(f"<b>{esc(service_title(service, lang, directory))}</b>")]
+    if description := pick(service.description, lang):
+        lines.append(t.line(esc(description)))
+    lines.append("")
+
+    if service.address is not None and service.address.one_line():
+        lines.append(t.line(f"📍 {t.ltr(esc(service.address.one_line()))}"))
+        if note := pick(service.address.note, lang):
+            lines.append(t.line(f"   {esc(note)}"))
+    if service.hours:
+        if always_open(service.hours):
+            always = t("Open day and night")
+            lines.append(t.line(f"🕒 {always}"))
+        else:
+            state = is_open(service.hours, now)
+            status = "🟢 " + t("open now") if state else "🔴 " + t("closed now")
+            label = t("Opening hours")
+            lines.append(t.line(f"🕒 {label} ({status}):"))
+            lines += [t.line(f"   {t.ltr(esc(row))}") for row in hours_lines(service.hours, lang)]
+    if note := pick(service.hours_note, lang):
+        lines.append(t.line(f"ℹ️ {esc(note)}"))
+    if service.phone:
+        phones = ", ".join(t.ltr(esc(p)) for p in service.phone)
+        lines.append(t.line(f"☎️ {phones}"))
+    if service.email:
+        lines.append(t.line(f"✉️ {t.ltr(esc(service.email))}"))
+    if service.languages:
+        spoken = ", ".join(esc(language_name(code, lang)) for code in service.languages)
+        label = t("Languages spoken")
+        lines.append(t.line(f"🗣 {label}: {spoken}"))
+    if access := pick(service.accessibility, lang):
+        lines.append(t.line(f"♿ {esc(access)}"))
+    if cost := pick(service.cost, lang):
+        lines.append(t.line(f"💶 {esc(cost)}"))
+    if service.url:
+        lines.append(t.line(f"🌐 {t.ltr(esc(service.url))}"))
+    checked = date_text(service.verified, lang)
+    checked_line = t("Checked on {date}", date=esc(checked))
+    lines.append(t.line(f"<i>{checked_line}</i>"))
+
+    first_row = []
+    if service.address is not None and service.address.has_pin:
+        first_row.append(Button("🗺 " + t("Map"), callback(PIN, service.id)))
+    if service.url:
+        first_row.append(Button("🌐 " + t("Website"), url=service.url))
+    feedback = (
+        Button("👍 " + t("This helped"), callback(FEEDBACK, service.id, "1")),
+        Button("👎 " + t("Not what I need"), callback(FEEDBACK, service.id, "0")),
+    )
+    buttons = (tuple(first_row), feedback) if first_row else (feedback,)
+    return Reply("\n".join(lines), buttons)
+
+
+def venue_for(service: Service, lang: str) -> Venue | None:
+    address = service.address
+    if address is None or address.lat is None or address.lon is None:
+        return None
+    return Venue(address.lat, address.lon, pick(service.name, lang)[:250], address.one_line()[:250])

@@ -1,0 +1,301 @@
+"""The `lotse` command: run the bot, chat with it in a terminal, check and query the directory."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import html
+import json
+import logging
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from telegram import Update
+
+from .app import build_application, runtime_of
+from .config import ConfigError, Settings
+from .directory import LANGUAGES, DirectoryError, check_directory, load_directory, pick
+from .localapi import Call, LocalBotApi, UpdateFactory
+from .matching import Matcher
+
+LOCAL_USER_ID = 4242
+_TAG = re.compile(r"<[^>]+>")
+_BIDI = re.compile("[\u2068\u2069\u200f]")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as exc:
+        raise SystemExit(f"lotse: configuration error: {exc}") from exc
+
+
+def _directory(path: Path) -> Any:
+    try:
+        return load_directory(path)
+    except DirectoryError as exc:
+        raise SystemExit(
+            f"lotse: the directory {path} has problems (run `lotse check {path}`):\n{exc}"
+        ) from exc
+
+
+# ---- lotse check ----------------------------------------------------------------------------
+
+
+def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
+    directory, problems = check_directory(Path(args.directory))
+    for problem in problems:
+        print(problem, file=out)
+    if directory is None:
+        print(f"{len(problems)} problem(s) in {args.directory}", file=out)
+        return 1
+    urgent = sum(1 for s in directory.services if s.urgent)
+    print(
+        f"OK: {len(directory.services)} services ({urgent} emergency), "
+        f"{len(directory.categories)} categories in {args.directory}",
+        file=out,
+    )
+    return 0
+
+
+# ---- lotse ask ------------------------------------------------------------------------------
+
+
+def _questions(args: argparse.Namespace, err: TextIO) -> tuple[list[tuple[str, str | None]], int]:
+    if not args.batch:
+        return [(" ".join(args.question), args.lang)], 0
+    items: list[tuple[str, str | None]] = []
+    errors = 0
+    if args.batch == "-":
+        lines = sys.stdin.read().splitlines()
+    else:
+        lines = Path(args.batch).read_text(encoding="utf-8").splitlines()
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith("{"):
+            try:
+                record = json.loads(line)
+                text, lang = str(record["text"]), record.get("lang") or args.lang
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                print(f"line {number}: not a JSON object with 'text': {exc}", file=err)
+                errors += 1
+                continue
+            if lang is not None and lang not in LANGUAGES:
+                print(f"line {number}: unknown language {lang!r}", file=err)
+                errors += 1
+                continue
+            items.append((text, lang))
+        else:
+            items.append((line, args.lang))
+    return items, errors
+
+
+def cmd_ask(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.lang is not None and args.lang not in LANGUAGES:
+        print(
+            f"lotse ask: unknown language {args.lang!r}; use one of {' '.join(LANGUAGES)}", file=err
+        )
+        return 2
+    if not args.batch and not args.question:
+        print("lotse ask: give a question or --batch FILE", file=err)
+        return 2
+    directory = _directory(Path(args.knowledge))
+    matcher = Matcher(directory)
+    try:
+        items, errors = _questions(args, err)
+    except OSError as exc:
+        print(f"lotse ask: cannot read {args.batch}: {exc.strerror or exc}", file=err)
+        return 2
+    for text, lang in items:
+        result = matcher.match(text, lang)
+        if args.json:
+            print(json.dumps(result.as_json(), ensure_ascii=False), file=out)
+            continue
+        print(f"{result.decision} ({result.lang}): {text}", file=out)
+        for match in result.matches:
+            service = directory.service(match.service_id)
+            name = pick(service.name, result.lang) if service else match.service_id
+            print(f"  {match.score:3d}  {match.service_id}  {name}", file=out)
+    return 1 if errors else 0
+
+
+# ---- lotse run ------------------------------------------------------------------------------
+
+
+def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    settings = _settings()
+    if not settings.telegram_token:
+        print(
+            "lotse run: TELEGRAM_BOT_TOKEN is not set, so the bot cannot connect to Telegram.\n"
+            "Set it in the environment or in .env (see .env.example), or try the bot locally "
+            "without a token: lotse chat",
+            file=err,
+        )
+        return 2
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    app = build_application(settings, _directory(settings.knowledge))
+    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+# ---- lotse chat -----------------------------------------------------------------------------
+
+
+def _plain(text: str) -> str:
+    return _BIDI.sub("", html.unescape(_TAG.sub("", text)))
+
+
+def render_calls(calls: Sequence[Call]) -> tuple[list[str], list[dict[str, Any]]]:
+    """Terminal lines for what the bot did, and the buttons of its last keyboard (numbered)."""
+    lines: list[str] = []
+    buttons: list[dict[str, Any]] = []
+    for call in calls:
+        if call.method == "sendMessage":
+            lines.append("")
+            lines += [f"  {row}" for row in _plain(call.text).splitlines()]
+            if call.buttons:
+                buttons = [b for row in call.buttons for b in row]
+                for index, b in enumerate(buttons, start=1):
+                    target = f"  → {b['url']}" if b.get("url") else ""
+                    lines.append(f"  [{index}] {b['text']}{target}")
+        elif call.method == "sendVenue":
+            p = call.params
+            lines.append(f"  📍 {p['title']} – {p['address']} ({p['latitude']}, {p['longitude']})")
+        elif call.method == "answerCallbackQuery" and call.params.get("text"):
+            lines.append(f"  ({call.params['text']})")
+    return lines, buttons
+
+
+HELP = """Quartierslotse – local chat (no Telegram, no network).
+Type a question as a resident would. When buttons are shown, type their number to press one.
+  !location LAT LON   share a location     !sticker !voice !photo !file   send media
+  !quit               leave"""
+
+
+async def chat(
+    settings: Settings, lang: str, stdin: TextIO, out: TextIO, name: str = "Nachbarin"
+) -> None:
+    api = LocalBotApi()
+    app = build_application(settings, load_directory(settings.knowledge), request=api)
+    factory = UpdateFactory()
+    user = factory.user(LOCAL_USER_ID, name, lang)
+    print(HELP, file=out)
+    async with app:
+        await runtime_of(app).open()
+        try:
+            buttons: list[dict[str, Any]] = []
+            pending: dict[str, Any] | None = factory.text(user, "/start")
+            while True:
+                if pending is not None:
+                    before = len(api.calls)
+                    await app.process_update(Update.de_json(pending, app.bot))
+                    lines, new_buttons = render_calls(api.calls[before:])
+                    buttons = new_buttons or buttons
+                    print("\n".join(lines), file=out, flush=True)
+                pending = None
+                print("\n> ", end="", file=out, flush=True)
+                raw = await asyncio.to_thread(stdin.readline)
+                if not raw:
+                    break
+                line = raw.strip()
+                if not line:
+                    continue
+                if line in ("!quit", "!q", "!exit"):
+                    break
+                if line.isdigit() and buttons and 1 <= int(line) <= len(buttons):
+                    chosen = buttons[int(line) - 1]
+                    if chosen.get("url"):
+                        print(f"  (opens {chosen['url']})", file=out)
+                    else:
+                        pending = factory.callback(user, chosen["callback_data"])
+                elif line.startswith("!location"):
+                    try:
+                        _, lat, lon = line.split()
+                        pending = factory.location(user, float(lat), float(lon))
+                    except ValueError:
+                        print("  usage: !location 51.3622 7.4609", file=out)
+                elif line in ("!sticker", "!voice", "!photo", "!file"):
+                    make = {
+                        "!sticker": factory.sticker,
+                        "!voice": factory.voice,
+                        "!photo": factory.photo,
+                        "!file": factory.document,
+                    }
+                    pending = make[line](user)
+                else:
+                    pending = factory.text(user, line)
+        finally:
+            await runtime_of(app).close()
+    print("\nBye.", file=out)
+
+
+def cmd_chat(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    settings = _settings()
+    if args.lang not in LANGUAGES:
+        print(
+            f"lotse chat: unknown language {args.lang!r}; use one of {' '.join(LANGUAGES)}",
+            file=err,
+        )
+        return 2
+    if args.db:
+        settings = dataclasses.replace(settings, database=Path(args.db))
+    logging.basicConfig(level=logging.WARNING)
+    asyncio.run(chat(settings, args.lang, sys.stdin, out))
+    return 0
+
+
+# ---- entry point ----------------------------------------------------------------------------
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="lotse", description="Quartierslotse – the neighbourhood guide bot"
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the bot on Telegram (needs TELEGRAM_BOT_TOKEN)")
+    c = sub.add_parser("chat", help="talk to the bot in this terminal, no Telegram needed")
+    c.add_argument(
+        "--lang", default="de", help="the language your Telegram would report (default: de)"
+    )
+    c.add_argument(
+        "--db", help="SQLite file to use (default: LOTSE_DATABASE or ./quartierslotse.sqlite3)"
+    )
+    k = sub.add_parser("check", help="validate a directory of services")
+    k.add_argument("directory", nargs="?", default=str(Settings().knowledge))
+    a = sub.add_parser("ask", help="match questions against the directory")
+    a.add_argument("question", nargs="*")
+    a.add_argument("--knowledge", default=str(Settings().knowledge), help="directory to use")
+    a.add_argument("--lang", help=f"the resident's language ({' '.join(LANGUAGES)})")
+    a.add_argument("--json", action="store_true", help="one JSON object per question")
+    a.add_argument(
+        "--batch", help="file with one question per line, or JSON lines {text, lang}; - for stdin"
+    )
+    return p
+
+
+def main(
+    argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    args = parser().parse_args(argv)
+    if args.command == "check":
+        return cmd_check(args, out)
+    if args.command == "ask":
+        return cmd_ask(args, out, err)
+    if args.command == "run":
+        return cmd_run(args, out, err)
+    return cmd_chat(args, out, err)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

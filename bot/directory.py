@@ -1,0 +1,337 @@
+"""The directory of services: its model, the YAML loader and the validator behind `lotse check`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, time
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from babel import Locale
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+# The languages residents write in; every multilingual field is keyed by these codes.
+LANGUAGES: tuple[str, ...] = ("de", "tr", "ar", "uk", "ru", "ro", "bg", "pl", "en", "fa", "ku")
+FALLBACK = ("de", "en")
+WEEKDAYS: tuple[str, ...] = ("mo", "tu", "we", "th", "fr", "sa", "su")
+AREAS = ("altenhagen-eckesey-sued", "zentrum-remberg", "hagen", "nrw", "germany")
+
+# Ids travel inside callback data (64 bytes at most), so they stay short and plain.
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+_SPAN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
+_PHONE_CHARS = re.compile(r"^\+?[0-9][0-9 ()/-]*$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
+_URL = re.compile(r"^https?://[^\s]+$")
+_KNOWN_LANGUAGE_CODES = frozenset(Locale("en").languages)
+
+
+def _check_id(value: str) -> str:
+    if not _ID.match(value):
+        raise ValueError(f"{value!r} is not an id (lowercase letters, digits, '-', at most 40)")
+    return value
+
+
+def _check_lang_keys(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    unknown = sorted(set(value) - set(LANGUAGES))
+    if unknown:
+        raise ValueError(f"unknown language code(s) {unknown}; use one of {list(LANGUAGES)}")
+    return value
+
+
+def _check_span(value: str) -> tuple[time, time]:
+    match = _SPAN.match(str(value).strip())
+    if not match:
+        raise ValueError(f"bad time {value!r} (expected HH:MM-HH:MM, e.g. 08:00-12:30)")
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if h2 == 24 and m2 != 0:
+        raise ValueError(f"bad time {value!r}: 24:MM only as 24:00")
+    opens = time(h1, m1)
+    closes = time(23, 59) if h2 == 24 else time(h2, m2)
+    if closes <= opens:
+        raise ValueError(f"bad time {value!r}: closes before it opens")
+    return opens, closes
+
+
+def _check_phone(value: str) -> str:
+    digits = re.sub(r"\D", "", value)
+    if not _PHONE_CHARS.match(value) or not 3 <= len(digits) <= 15:
+        raise ValueError(f"malformed phone number {value!r}")
+    return value
+
+
+def _check_email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ValueError(f"malformed e-mail address {value!r}")
+    return value
+
+
+def _check_url(value: str) -> str:
+    if not _URL.match(value):
+        raise ValueError(f"{value!r} is not an http(s) address")
+    return value
+
+
+def _check_spoken(value: str) -> str:
+    if value not in _KNOWN_LANGUAGE_CODES:
+        raise ValueError(f"{value!r} is not a language code")
+    return value
+
+
+def _needs_german(value: Mapping[str, str]) -> Mapping[str, str]:
+    if not str(value.get("de", "")).strip():
+        raise ValueError("a German name ('de') is required")
+    return value
+
+
+Id = Annotated[str, AfterValidator(_check_id)]
+LangText = Annotated[dict[str, str], AfterValidator(_check_lang_keys)]
+NamedText = Annotated[
+    dict[str, str], AfterValidator(_check_lang_keys), AfterValidator(_needs_german)
+]
+Span = Annotated[tuple[time, time], BeforeValidator(_check_span)]
+Phone = Annotated[str, AfterValidator(_check_phone)]
+Url = Annotated[str, AfterValidator(_check_url)]
+Weekday = Literal["mo", "tu", "we", "th", "fr", "sa", "su"]
+Area = Literal["altenhagen-eckesey-sued", "zentrum-remberg", "hagen", "nrw", "germany"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Address(_Model):
+    street: str | None = None
+    postcode: Annotated[str, Field(pattern=r"^\d{5}$")] | None = None
+    city: str = "Hagen"
+    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
+    lon: Annotated[float, Field(ge=-180, le=180)] | None = None
+    note: LangText = {}
+
+    @model_validator(mode="after")
+    def _coordinates_in_pairs(self) -> Address:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("lat and lon go together")
+        return self
+
+    @property
+    def has_pin(self) -> bool:
+        return self.lat is not None and self.lon is not None
+
+    def one_line(self) -> str:
+        place = " ".join(part for part in (self.postcode, self.city) if part)
+        return ", ".join(part for part in (self.street, place) if part)
+
+
+class Service(_Model):
+    id: Id
+    name: NamedText
+    description: LangText = {}
+    keywords: Annotated[dict[str, list[str]], AfterValidator(_check_lang_keys)] = {}
+    categories: Annotated[list[str], Field(min_length=1)]
+    organisation: str | None = None
+    address: Address | None = None
+    phone: list[Phone] = []
+    email: Annotated[str, AfterValidator(_check_email)] | None = None
+    url: Url | None = None
+    hours: dict[Weekday, list[Span]] = {}
+    hours_note: LangText = {}
+    languages: list[Annotated[str, AfterValidator(_check_spoken)]] = []
+    accessibility: LangText = {}
+    cost: LangText = {}
+    areas: list[Area] = ["hagen"]
+    urgent: bool = False
+    source: Url
+    verified: date
+
+
+class Category(_Model):
+    id: Id
+    parent: str | None = None
+    icon: str = ""
+    label: NamedText
+
+
+class Smalltalk(_Model):
+    greetings: Annotated[dict[str, list[str]], AfterValidator(_check_lang_keys)] = {}
+    thanks: Annotated[dict[str, list[str]], AfterValidator(_check_lang_keys)] = {}
+
+
+def pick(texts: Mapping[str, str], lang: str) -> str:
+    """The text in `lang`, else German, else English, else any; '' if there is none."""
+    for code in (lang, *FALLBACK):
+        if texts.get(code):
+            return texts[code]
+    return next(iter(texts.values()), "")
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.field}: {self.message}"
+
+
+class DirectoryError(Exception):
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = tuple(problems)
+
+
+@dataclass(frozen=True)
+class Directory:
+    services: tuple[Service, ...]
+    categories: tuple[Category, ...]
+    smalltalk: Smalltalk = field(default_factory=Smalltalk)
+
+    @cached_property
+    def _services_by_id(self) -> dict[str, Service]:
+        return {s.id: s for s in self.services}
+
+    @cached_property
+    def _categories_by_id(self) -> dict[str, Category]:
+        return {c.id: c for c in self.categories}
+
+    def service(self, service_id: str) -> Service | None:
+        return self._services_by_id.get(service_id)
+
+    def category(self, category_id: str) -> Category | None:
+        return self._categories_by_id.get(category_id)
+
+    def top_categories(self) -> list[Category]:
+        return [c for c in self.categories if c.parent is None]
+
+    def children(self, category_id: str) -> list[Category]:
+        return [c for c in self.categories if c.parent == category_id]
+
+    def services_in(self, category_id: str) -> list[Service]:
+        """Services in the category or any of its subcategories, emergencies first."""
+        wanted = {category_id, *(c.id for c in self.children(category_id))}
+        found = [s for s in self.services if wanted.intersection(s.categories)]
+        return sorted(found, key=lambda s: (not s.urgent, pick(s.name, "de").casefold()))
+
+
+def _field_path(loc: Sequence[str | int]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "-"
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    text = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        return "unknown field"
+    if error["type"] == "missing":
+        return "required field is missing"
+    return text
+
+
+_UNREADABLE = object()
+
+
+def _read_yaml(path: Path, root: Path, problems: list[Problem]) -> Any:
+    """The parsed file, or _UNREADABLE after reporting why it could not be parsed."""
+    rel = str(path.relative_to(root))
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        problems.append(Problem(rel, "-", f"cannot read YAML: {exc}".splitlines()[0]))
+        return _UNREADABLE
+
+
+def _validate(model: type[_Model], data: Any, file: str, prefix: str, problems: list[Problem]):
+    if data is _UNREADABLE:
+        return None
+    if not isinstance(data, dict):
+        problems.append(Problem(file, prefix or "-", "expected a mapping of fields"))
+        return None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            path = _field_path([*([prefix] if prefix else []), *error["loc"]])
+            problems.append(Problem(file, path, _message(error)))
+        return None
+
+
+def check_directory(root: Path) -> tuple[Directory | None, list[Problem]]:
+    """Read and validate a directory; every problem is reported, not just the first."""
+    problems: list[Problem] = []
+    if not root.is_dir():
+        return None, [Problem(str(root), "-", "no such directory")]
+
+    categories: list[Category] = []
+    cat_file = root / "categories.yaml"
+    raw = _read_yaml(cat_file, root, problems) if cat_file.is_file() else None
+    if not cat_file.is_file():
+        problems.append(Problem("categories.yaml", "-", "file is missing"))
+    elif raw is _UNREADABLE:
+        pass
+    elif not isinstance(raw, list):
+        problems.append(Problem("categories.yaml", "-", "expected a list of categories"))
+    else:
+        for i, item in enumerate(raw):
+            cat = _validate(Category, item, "categories.yaml", f"[{i}]", problems)
+            if cat is not None:
+                categories.append(cat)
+    cat_ids = [c.id for c in categories]
+    for i, cat in enumerate(categories):
+        if cat.id in cat_ids[:i]:
+            problems.append(Problem("categories.yaml", cat.id, "duplicate category id"))
+        if cat.parent is not None and cat.parent not in cat_ids:
+            problems.append(Problem("categories.yaml", f"{cat.id}.parent", "unknown category"))
+
+    smalltalk = Smalltalk()
+    talk_file = root / "smalltalk.yaml"
+    if talk_file.is_file():
+        talk = _validate(
+            Smalltalk, _read_yaml(talk_file, root, problems), "smalltalk.yaml", "", problems
+        )
+        smalltalk = talk or smalltalk
+
+    services: list[Service] = []
+    seen: dict[str, str] = {}
+    files = sorted((root / "services").glob("*.yaml")) if (root / "services").is_dir() else []
+    if not files:
+        problems.append(Problem("services/", "-", "no service files (services/*.yaml)"))
+    for path in files:
+        rel = str(path.relative_to(root))
+        service = _validate(Service, _read_yaml(path, root, problems), rel, "", problems)
+        if service is None:
+            continue
+        if service.id in seen:
+            problems.append(
+                Problem(rel, "id", f"duplicate id {service.id!r} (also in {seen[service.id]})")
+            )
+            continue
+        seen[service.id] = rel
+        for i, cat in enumerate(service.categories):
+            if cat not in cat_ids:
+                problems.append(Problem(rel, f"categories[{i}]", f"unknown category {cat!r}"))
+        services.append(service)
+
+    if problems:
+        return None, problems
+    return Directory(tuple(services), tuple(categories), smalltalk), []
+
+
+def load_directory(root: Path) -> Directory:
+    directory, problems = check_directory(root)
+    if directory is None:
+        raise DirectoryError(problems)
+    return directory

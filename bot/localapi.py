@@ -1,0 +1,285 @@
+"""An in-process stand-in for the Telegram Bot API, for `lotse chat` and the tests.
+
+python-telegram-bot accepts any `BaseRequest`; this one answers the Bot API methods the bot uses
+without a network, records every call, serves queued updates to `getUpdates` (with offset
+confirmation, like the real server) and can be told to fail: a blocked chat answers 403, and
+injected faults answer 429 or 5xx. The real `Application`, handlers and keyboards run unchanged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram.request import BaseRequest, RequestData
+
+BOT_USER = {
+    "id": 1000,
+    "is_bot": True,
+    "first_name": "Quartierslotse",
+    "username": "quartierslotse_bot",
+}
+_SEND_METHODS = frozenset({"sendMessage", "sendVenue", "sendLocation", "sendPhoto", "sendDocument"})
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    params: dict[str, Any]
+
+    @property
+    def chat_id(self) -> int | None:
+        value = self.params.get("chat_id")
+        return int(value) if value is not None else None
+
+    @property
+    def text(self) -> str:
+        return str(self.params.get("text", ""))
+
+    @property
+    def buttons(self) -> list[list[dict[str, Any]]]:
+        markup = self.params.get("reply_markup") or {}
+        if isinstance(markup, str):
+            markup = json.loads(markup)
+        return list(markup.get("inline_keyboard", []))
+
+
+@dataclass
+class Fault:
+    """Answer the next `count` calls of `method` with this status instead of success."""
+
+    method: str
+    status: int
+    description: str = "Internal Server Error"
+    retry_after: int | None = None
+    count: int = 1
+
+
+@dataclass
+class LocalBotApi(BaseRequest):
+    calls: list[Call] = field(default_factory=list)
+    blocked: set[int] = field(default_factory=set)
+    faults: list[Fault] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._message_ids = itertools.count(1)
+        self._thread_ids = itertools.count(100)
+        self._updates: deque[dict[str, Any]] = deque()
+        self._new_update = asyncio.Event()
+
+    # ---- BaseRequest ----------------------------------------------------------------------------
+
+    @property
+    def read_timeout(self) -> float | None:
+        return None
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
+        endpoint = url.rstrip("/").rsplit("/", 1)[-1]
+        params = dict(request_data.parameters) if request_data else {}
+        if endpoint == "getUpdates":
+            return 200, _ok(await self._get_updates(params))
+        call = Call(endpoint, params)
+        self.calls.append(call)
+
+        for fault in self.faults:
+            if fault.method in (endpoint, "*") and fault.count > 0:
+                fault.count -= 1
+                body: dict[str, Any] = {
+                    "ok": False,
+                    "error_code": fault.status,
+                    "description": fault.description,
+                }
+                if fault.retry_after is not None:
+                    body["parameters"] = {"retry_after": fault.retry_after}
+                return fault.status, json.dumps(body).encode()
+        if call.chat_id in self.blocked:
+            body = {
+                "ok": False,
+                "error_code": 403,
+                "description": "Forbidden: bot was blocked by the user",
+            }
+            return 403, json.dumps(body).encode()
+        return 200, _ok(self._answer(endpoint, params))
+
+    # ---- the methods ----------------------------------------------------------------------------
+
+    def _answer(self, endpoint: str, params: dict[str, Any]) -> Any:
+        if endpoint == "getMe":
+            return BOT_USER
+        if endpoint in _SEND_METHODS or endpoint == "editMessageText":
+            return self._message(endpoint, params)
+        if endpoint == "createForumTopic":
+            return {
+                "message_thread_id": next(self._thread_ids),
+                "name": params.get("name", ""),
+                "icon_color": 7322096,
+            }
+        if endpoint == "getChat":
+            chat_id = int(params.get("chat_id", 0))
+            return {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"}
+        return True  # answerCallbackQuery, setMyCommands, deleteWebhook, sendChatAction, …
+
+    def _message(self, endpoint: str, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(params.get("chat_id", 0))
+        message: dict[str, Any] = {
+            "message_id": int(params.get("message_id") or next(self._message_ids)),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
+            "from": BOT_USER,
+        }
+        if "text" in params:
+            message["text"] = params["text"]
+        if "message_thread_id" in params:
+            message["message_thread_id"] = params["message_thread_id"]
+            message["is_topic_message"] = True
+        if endpoint == "sendVenue":
+            location = {"latitude": params["latitude"], "longitude": params["longitude"]}
+            message["venue"] = {
+                "location": location,
+                "title": params["title"],
+                "address": params["address"],
+            }
+        if endpoint == "sendLocation":
+            message["location"] = {"latitude": params["latitude"], "longitude": params["longitude"]}
+        if params.get("reply_markup"):
+            markup = params["reply_markup"]
+            message["reply_markup"] = json.loads(markup) if isinstance(markup, str) else markup
+        return message
+
+    # ---- updates --------------------------------------------------------------------------------
+
+    def push_update(self, update: dict[str, Any]) -> None:
+        self._updates.append(update)
+        self._new_update.set()
+
+    async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        # Like the real server: asking with an offset confirms every update before it.
+        while self._updates and self._updates[0]["update_id"] < offset:
+            self._updates.popleft()
+        if not self._updates:
+            self._new_update.clear()
+            timeout = float(params.get("timeout") or 0)
+            try:
+                await asyncio.wait_for(self._new_update.wait(), timeout=min(timeout, 1.0))
+            except TimeoutError:
+                return []
+        limit = int(params.get("limit") or 100)
+        return list(itertools.islice(self._updates, limit))
+
+    # ---- for tests and the terminal chat ----------------------------------------------------
+
+    def sent_to(self, chat_id: int) -> list[Call]:
+        return [c for c in self.calls if c.method in _SEND_METHODS and c.chat_id == chat_id]
+
+    def calls_of(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+
+def _ok(result: Any) -> bytes:
+    return json.dumps({"ok": True, "result": result}).encode()
+
+
+class UpdateFactory:
+    """Builds Bot API update payloads the way Telegram would send them."""
+
+    def __init__(self, start: int = 1) -> None:
+        self._update_ids = itertools.count(start)
+        self._message_ids = itertools.count(50_000)
+
+    @staticmethod
+    def user(
+        user_id: int, first_name: str = "Resident", language_code: str | None = "de"
+    ) -> dict[str, Any]:
+        user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
+        if language_code:
+            user["language_code"] = language_code
+        return user
+
+    def _message(
+        self, user: dict[str, Any], chat_id: int | None = None, **content: Any
+    ) -> dict[str, Any]:
+        chat_id = user["id"] if chat_id is None else chat_id
+        chat = {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"}
+        message = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": user,
+        }
+        message.update(content)
+        return {"update_id": next(self._update_ids), "message": message}
+
+    def text(
+        self, user: dict[str, Any], text: str, chat_id: int | None = None, **extra: Any
+    ) -> dict[str, Any]:
+        content: dict[str, Any] = {"text": text, **extra}
+        if text.startswith("/"):
+            command = text.split()[0]
+            content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        return self._message(user, chat_id, **content)
+
+    def callback(self, user: dict[str, Any], data: str, message_id: int = 1) -> dict[str, Any]:
+        message = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": {"id": user["id"], "type": "private"},
+            "from": BOT_USER,
+            "text": "…",
+        }
+        query = {
+            "id": str(next(self._message_ids)),
+            "from": user,
+            "chat_instance": "local",
+            "data": data,
+            "message": message,
+        }
+        return {"update_id": next(self._update_ids), "callback_query": query}
+
+    def location(self, user: dict[str, Any], latitude: float, longitude: float) -> dict[str, Any]:
+        return self._message(user, location={"latitude": latitude, "longitude": longitude})
+
+    def sticker(self, user: dict[str, Any]) -> dict[str, Any]:
+        sticker = {
+            "file_id": "s1",
+            "file_unique_id": "s1u",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+        }
+        return self._message(user, sticker=sticker)
+
+    def voice(self, user: dict[str, Any]) -> dict[str, Any]:
+        return self._message(user, voice={"file_id": "v1", "file_unique_id": "v1u", "duration": 4})
+
+    def photo(self, user: dict[str, Any]) -> dict[str, Any]:
+        return self._message(
+            user, photo=[{"file_id": "p1", "file_unique_id": "p1u", "width": 90, "height": 90}]
+        )
+
+    def document(self, user: dict[str, Any]) -> dict[str, Any]:
+        return self._message(
+            user, document={"file_id": "d1", "file_unique_id": "d1u", "file_name": "brief.pdf"}
+        )

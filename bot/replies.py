@@ -1,0 +1,204 @@
+"""What the bot says in each step of a resident's conversation, as data. Pure, no Telegram."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from .cards import LANGUAGE, MENU, SHOW, Button, Keyboard, Reply, callback, esc, service_title
+from .directory import LANGUAGES, Directory, Service, pick
+from .i18n import Translator, distance_text, own_name
+from .matching import Match
+
+NEAREST_COUNT = 5
+
+
+def _rows(buttons: Sequence[Button], per_row: int) -> Keyboard:
+    return tuple(tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row))
+
+
+def language_picker(t: Translator) -> Reply:
+    buttons = [Button(own_name(code), callback(LANGUAGE, code)) for code in LANGUAGES]
+    return Reply(t.line(t("Which language should I speak?")), _rows(buttons, 3))
+
+
+def welcome(t: Translator, first_name: str | None) -> Reply:
+    name = esc((first_name or "").strip()[:64])
+    greeting = t("Hello {name}!", name=name) if name else t("Hello!")
+    text = "\n".join(
+        t.line(line)
+        for line in (
+            f"<b>{greeting}</b>",
+            t(
+                "I am the Quartierslotse, the neighbourhood guide for Altenhagen, Eckesey "
+                "and Hagen city centre. Tell me in a few words what you need help with, "
+                "in your language – for example food, rent, papers, a doctor or a German course."
+            ),
+            t("You can also browse all services with /menu or share your location."),
+            t("In an emergency call 112 (ambulance, fire) or 110 (police)."),
+        )
+    )
+    return Reply(text, language_picker(t).buttons)
+
+
+def help_text(t: Translator) -> Reply:
+    lines = [
+        "<b>" + t("How I can help") + "</b>",
+        t(
+            "Write your question in your own words, in your language. "
+            "I find the right place in Hagen."
+        ),
+        "/menu – " + t("browse services by topic"),
+        "/language – " + t("change the language"),
+        "/privacy – " + t("what I store and how to delete it"),
+        "📎 " + t("Share your location (paperclip → Location) to see the nearest services."),
+        "🚨 " + t("In an emergency call 112 (ambulance, fire) or 110 (police)."),
+    ]
+    return Reply("\n".join(t.line(line) for line in lines))
+
+
+def privacy_text(t: Translator) -> Reply:
+    lines = [
+        "<b>" + t("Privacy") + "</b>",
+        t("I store your chat number and the language you chose, so that I answer in it."),
+        t(
+            "Your questions are not stored with your name or number. For statistics I keep "
+            "only which topic was asked and whether I could help, "
+            "without anything that identifies you."
+        ),
+        t("Nobody else can see your messages to me."),
+        t("To have your stored data erased, send /delete."),
+    ]
+    return Reply("\n".join(t.line(line) for line in lines))
+
+
+def deleted(t: Translator) -> Reply:
+    return Reply(t.line(t("Done: everything stored about you has been deleted.")))
+
+
+def language_set(t: Translator) -> Reply:
+    language = esc(own_name(t.lang))
+    return Reply(
+        t.line(t("From now on I answer in {language}. Ask me anything.", language=language))
+    )
+
+
+def emergency_banner(t: Translator) -> Reply:
+    return Reply(
+        t.line(
+            "🚨 <b>"
+            + t("If you are in danger now, call 112 (ambulance, fire) or 110 (police).")
+            + "</b>"
+        )
+    )
+
+
+def menu(directory: Directory, t: Translator, category_id: str | None = None) -> Reply:
+    lang = t.lang
+    if category_id is None:
+        buttons = [
+            Button(f"{c.icon} {pick(c.label, lang)}".strip(), callback(MENU, c.id))
+            for c in directory.top_categories()
+        ]
+        return Reply(t.line(t("Choose a topic:")), _rows(buttons, 2))
+    category = directory.category(category_id)
+    if category is None:
+        return Reply(t.line(t("This topic no longer exists.")))
+    subcategories = [
+        Button(f"{c.icon} {pick(c.label, lang)}".strip(), callback(MENU, c.id))
+        for c in directory.children(category_id)
+    ]
+    services = [
+        Button(service_title(s, lang, directory), callback(SHOW, s.id))
+        for s in directory.services_in(category_id)
+    ]
+    title = f"<b>{esc(f'{category.icon} {pick(category.label, lang)}'.strip())}</b>"
+    if not services and not subcategories:
+        return Reply(t.line(title) + "\n" + t.line(t("No services in this topic yet.")))
+    return Reply(t.line(title), (*_rows(subcategories, 2), *_rows(services, 1)))
+
+
+def suggestions(matches: Sequence[Match], directory: Directory, t: Translator) -> Reply:
+    buttons = []
+    for match in matches[:3]:
+        service = directory.service(match.service_id)
+        if service is not None:
+            buttons.append(
+                Button(service_title(service, t.lang, directory), callback(SHOW, service.id))
+            )
+    text = t.line(t("I am not sure I understood. Does one of these fit?"))
+    return Reply(text, _rows(buttons, 1))
+
+
+def not_found(t: Translator) -> Reply:
+    lines = [
+        t("Sorry, I could not find a service that fits."),
+        t("Try other or fewer words, or browse the topics with /menu."),
+    ]
+    return Reply("\n".join(t.line(line) for line in lines))
+
+
+def greeting(t: Translator) -> Reply:
+    return Reply(
+        t.line(t("Hello! How can I help you? Write in a few words what you are looking for."))
+    )
+
+
+def media_not_understood(t: Translator) -> Reply:
+    return Reply(
+        t.line(
+            t(
+                "Thank you! I can only read text, not voice messages, pictures, stickers or files. "
+                "Please write your question in a few words."
+            )
+        )
+    )
+
+
+def unknown_command(t: Translator) -> Reply:
+    return Reply(t.line(t("I do not know this command. Send /help to see what I can do.")))
+
+
+def stale_button(t: Translator) -> str:
+    return t("This button no longer works. Please send /menu.")
+
+
+def feedback_thanks(t: Translator, helpful: bool) -> str:
+    return t("Thank you! Glad it helped.") if helpful else t("Thank you for telling me.")
+
+
+def not_helpful_followup(t: Translator) -> Reply:
+    return Reply(t.line(t("Sorry. Describe in other words what you need, or try /menu.")))
+
+
+def something_went_wrong(t: Translator) -> Reply:
+    return Reply(t.line(t("Sorry, something went wrong on my side. Please try again.")))
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres (haversine); plenty accurate within a city."""
+    r = 6_371_000.0
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+def nearest(directory: Directory, t: Translator, latitude: float, longitude: float) -> Reply:
+    placed: list[tuple[float, Service]] = []
+    for service in directory.services:
+        address = service.address
+        if address is not None and address.lat is not None and address.lon is not None:
+            placed.append((distance_m(latitude, longitude, address.lat, address.lon), service))
+    placed.sort(key=lambda pair: pair[0])
+    if not placed:
+        return Reply(t.line(t("I do not know the location of any service yet. Try /menu.")))
+    buttons = [
+        Button(
+            f"{service_title(s, t.lang, directory)} · {distance_text(meters, t.lang)}",
+            callback(SHOW, s.id),
+        )
+        for meters, s in placed[:NEAREST_COUNT]
+    ]
+    text = t.line(t("Services near you, nearest first:"))
+    return Reply(text, _rows(buttons, 1))

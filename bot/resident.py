@@ -1,0 +1,298 @@
+"""Telegram handlers for residents: thin glue between updates and the pure core."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import Application as PTBApplication
+from telegram.ext import (
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from . import replies
+from .cards import (
+    FEEDBACK,
+    LANGUAGE,
+    MENU,
+    PIN,
+    SHOW,
+    Keyboard,
+    Reply,
+    parse_callback,
+    render_card,
+    split_html,
+    venue_for,
+)
+from .directory import LANGUAGES
+from .i18n import Translator, choose_language
+from .runtime import Runtime
+
+log = logging.getLogger(__name__)
+Context = ContextTypes.DEFAULT_TYPE
+MAX_CARDS = 3
+PRIVATE = filters.ChatType.PRIVATE
+
+
+def runtime(context: Context) -> Runtime:
+    return context.bot_data["runtime"]
+
+
+async def language_of(update: Update, context: Context) -> str:
+    """The resident's chosen language, else Telegram's, else the default; cached per user."""
+    if context.user_data is not None and context.user_data.get("lang"):
+        return str(context.user_data["lang"])
+    rt = runtime(context)
+    chat = update.effective_chat
+    stored = await rt.db.language(chat.id) if chat else None
+    user = update.effective_user
+    lang = stored or choose_language(
+        user.language_code if user else None, rt.settings.default_language
+    )
+    if context.user_data is not None:
+        context.user_data["lang"] = lang
+    return lang
+
+
+async def translator(update: Update, context: Context) -> Translator:
+    return runtime(context).translator(await language_of(update, context))
+
+
+def markup(buttons: Keyboard) -> InlineKeyboardMarkup | None:
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(b.text, callback_data=b.data, url=b.url) for b in row]
+            for row in buttons
+            if row
+        ]
+    )
+
+
+async def send(context: Context, chat_id: int, reply: Reply) -> None:
+    if reply.text:
+        parts = split_html(reply.text)
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            await context.bot.send_message(
+                chat_id,
+                part,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup(reply.buttons) if last else None,
+                disable_web_page_preview=True,
+            )
+    if reply.venue is not None:
+        v = reply.venue
+        await context.bot.send_venue(chat_id, v.latitude, v.longitude, v.title, v.address)
+
+
+# ---- guards ---------------------------------------------------------------------------------
+
+
+async def skip_duplicates(update: Update, context: Context) -> None:
+    """Telegram may deliver an update again (e.g. after a restart); handle each one once."""
+    if not await runtime(context).db.first_time(update.update_id):
+        log.info("update %s already processed, skipped", update.update_id)
+        raise ApplicationHandlerStop
+
+
+# ---- commands -------------------------------------------------------------------------------
+
+
+async def start(update: Update, context: Context) -> None:
+    rt = runtime(context)
+    lang = await language_of(update, context)
+    await rt.db.set_language(update.effective_chat.id, lang)
+    user = update.effective_user
+    await send(
+        context,
+        update.effective_chat.id,
+        replies.welcome(rt.translator(lang), user.first_name if user else None),
+    )
+
+
+async def language(update: Update, context: Context) -> None:
+    await send(
+        context,
+        update.effective_chat.id,
+        replies.language_picker(await translator(update, context)),
+    )
+
+
+async def help_command(update: Update, context: Context) -> None:
+    await send(
+        context, update.effective_chat.id, replies.help_text(await translator(update, context))
+    )
+
+
+async def privacy(update: Update, context: Context) -> None:
+    await send(
+        context, update.effective_chat.id, replies.privacy_text(await translator(update, context))
+    )
+
+
+async def delete(update: Update, context: Context) -> None:
+    t = await translator(update, context)
+    await runtime(context).db.delete_resident(update.effective_chat.id)
+    if context.user_data is not None:
+        context.user_data.clear()
+    await send(context, update.effective_chat.id, replies.deleted(t))
+
+
+async def menu(update: Update, context: Context) -> None:
+    t = await translator(update, context)
+    await send(context, update.effective_chat.id, replies.menu(runtime(context).directory, t))
+
+
+async def unknown_command(update: Update, context: Context) -> None:
+    await send(
+        context,
+        update.effective_chat.id,
+        replies.unknown_command(await translator(update, context)),
+    )
+
+
+# ---- messages -------------------------------------------------------------------------------
+
+
+async def question(update: Update, context: Context) -> None:
+    rt = runtime(context)
+    t = await translator(update, context)
+    chat_id = update.effective_chat.id
+    result = rt.matcher.match(update.effective_message.text or "", t.lang)
+    top = result.matches[0] if result.matches else None
+    await rt.db.log_question(
+        t.lang, result.decision, top.service_id if top else None, top.score if top else 0
+    )
+
+    if result.decision == "greeting":
+        await send(context, chat_id, replies.greeting(t))
+    elif result.decision == "answer" and top is not None:
+        if result.emergencies:
+            await send(context, chat_id, replies.emergency_banner(t))
+            shown = list(result.emergencies[:MAX_CARDS])
+        else:
+            shown = [m for m in result.matches if m.score >= top.score - 10][:MAX_CARDS]
+        for match in shown:
+            service = rt.directory.service(match.service_id)
+            if service is not None:
+                await send(context, chat_id, render_card(service, rt.directory, t, rt.now()))
+    elif result.decision == "suggest":
+        await send(context, chat_id, replies.suggestions(result.matches, rt.directory, t))
+    else:
+        await send(context, chat_id, replies.not_found(t))
+
+
+async def location(update: Update, context: Context) -> None:
+    t = await translator(update, context)
+    loc = update.effective_message.location
+    await send(
+        context,
+        update.effective_chat.id,
+        replies.nearest(runtime(context).directory, t, loc.latitude, loc.longitude),
+    )
+
+
+async def media(update: Update, context: Context) -> None:
+    await send(
+        context,
+        update.effective_chat.id,
+        replies.media_not_understood(await translator(update, context)),
+    )
+
+
+# ---- buttons --------------------------------------------------------------------------------
+
+
+async def button(update: Update, context: Context) -> None:
+    query = update.callback_query
+    rt = runtime(context)
+    parsed = parse_callback(query.data)
+    chat_id = update.effective_chat.id if update.effective_chat else query.from_user.id
+    if parsed is None:
+        await query.answer(replies.stale_button(await translator(update, context)), show_alert=True)
+        return
+    kind, args = parsed
+
+    if kind == LANGUAGE and args[0] in LANGUAGES:
+        lang = args[0]
+        await rt.db.set_language(chat_id, lang)
+        if context.user_data is not None:
+            context.user_data["lang"] = lang
+        await query.answer()
+        await send(context, chat_id, replies.language_set(rt.translator(lang)))
+        return
+
+    t = await translator(update, context)
+    service = rt.directory.service(args[0]) if kind in (SHOW, PIN, FEEDBACK) else None
+    if kind == MENU and rt.directory.category(args[0]) is not None:
+        await query.answer()
+        await send(context, chat_id, replies.menu(rt.directory, t, args[0]))
+    elif kind == SHOW and service is not None:
+        await query.answer()
+        await send(context, chat_id, render_card(service, rt.directory, t, rt.now()))
+    elif kind == PIN and service is not None and (venue := venue_for(service, t.lang)) is not None:
+        await query.answer()
+        await send(context, chat_id, Reply(venue=venue))
+    elif kind == FEEDBACK and service is not None and args[1] in ("0", "1"):
+        helpful = args[1] == "1"
+        await rt.db.log_feedback(service.id, helpful)
+        await query.answer(replies.feedback_thanks(t, helpful))
+        if not helpful:
+            await send(context, chat_id, replies.not_helpful_followup(t))
+    else:
+        await query.answer(replies.stale_button(t), show_alert=True)
+
+
+# ---- errors ---------------------------------------------------------------------------------
+
+
+async def on_error(update: object, context: Context) -> None:
+    error = context.error
+    if isinstance(error, Forbidden):
+        log.info("a resident has blocked the bot: %s", error)
+        return
+    log.error("error while handling an update", exc_info=error)
+    if (
+        isinstance(update, Update)
+        and update.effective_chat
+        and update.effective_chat.type == "private"
+    ):
+        try:
+            t = await translator(update, context)
+            await send(context, update.effective_chat.id, replies.something_went_wrong(t))
+        except (TelegramError, RuntimeError):
+            log.warning("could not tell the resident about the error")
+
+
+def register(app: PTBApplication) -> None:
+    app.add_handler(TypeHandler(Update, skip_duplicates), group=-1)
+    commands = {
+        "start": start,
+        "language": language,
+        "help": help_command,
+        "privacy": privacy,
+        "delete": delete,
+        "menu": menu,
+    }
+    for name, callback in commands.items():
+        app.add_handler(CommandHandler(name, callback, filters=PRIVATE))
+    app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, unknown_command))
+    app.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, question))
+    app.add_handler(MessageHandler(PRIVATE & filters.LOCATION, location))
+    app.add_handler(
+        MessageHandler(
+            PRIVATE & ~filters.TEXT & ~filters.LOCATION & ~filters.StatusUpdate.ALL, media
+        )
+    )
+    app.add_handler(CallbackQueryHandler(button))
+    app.add_error_handler(on_error)

@@ -1,0 +1,47 @@
+"""What the handlers share at run time: settings, the directory and its index, catalogs, store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from .config import Settings
+from .directory import Directory
+from .i18n import Catalogs, Translator
+from .matching import Matcher
+from .store import Store
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    directory: Directory
+    matcher: Matcher
+    catalogs: Catalogs = field(default_factory=Catalogs)
+    store: Store | None = None
+
+    @classmethod
+    def create(cls, settings: Settings, directory: Directory) -> Runtime:
+        return cls(settings, directory, Matcher(directory))
+
+    async def open(self) -> None:
+        if self.store is None:
+            self.store = await Store.open(self.settings.database)
+
+    async def close(self) -> None:
+        if self.store is not None:
+            await self.store.close()
+            self.store = None
+
+    @property
+    def db(self) -> Store:
+        if self.store is None:
+            raise RuntimeError("the store is not open; call Runtime.open() first")
+        return self.store
+
+    def now(self) -> datetime:
+        return datetime.now(ZoneInfo(self.settings.timezone))
+
+    def translator(self, lang: str) -> Translator:
+        return self.catalogs.translator(lang)

@@ -1,0 +1,97 @@
+"""Text normalisation shared by the index and the questions: folding, tokens, stems, Latin forms.
+
+Everything ends up as lowercase ASCII so that a question typed on a German keyboard, in Latin
+letters for Cyrillic or Arabic, without diacritics or with a Turkish dotless i, meets the
+keywords written in their own script.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache, lru_cache
+
+import snowballstemmer
+from anyascii import anyascii
+
+# Snowball has stemmers for these of our languages; Ukrainian, Bulgarian and Kurdish have none,
+# and their keywords are matched unstemmed (fuzzy scoring absorbs much of the inflection).
+_STEMMER_NAMES = {
+    "de": "german",
+    "en": "english",
+    "tr": "turkish",
+    "ro": "romanian",
+    "pl": "polish",
+    "ru": "russian",
+    "ar": "arabic",
+    "fa": "persian",
+}
+# A question's language is unknown, so each token is stemmed by every stemmer of its script.
+_SCRIPT_STEMMERS = {
+    "latin": ("de", "en", "tr", "ro", "pl"),
+    "cyrillic": ("ru",),
+    "arabic": ("ar", "fa"),
+}
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+@cache
+def _stemmer(lang: str) -> snowballstemmer.stemmer | None:
+    name = _STEMMER_NAMES.get(lang)
+    return snowballstemmer.stemmer(name) if name else None
+
+
+def has_stemmer(lang: str) -> bool:
+    return lang in _STEMMER_NAMES
+
+
+def fold(text: str) -> str:
+    """Case-fold, treating Turkish İ/ı like i so 'KİRA', 'kira' and 'kıra' meet."""
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("İ", "i").replace("I", "i").replace("ı", "i")
+    return text.casefold()
+
+
+def raw_tokens(text: str) -> list[str]:
+    return _TOKEN.findall(fold(text))
+
+
+def script(token: str) -> str:
+    for char in token:
+        if char.isalpha():
+            name = unicodedata.name(char, "")
+            if name.startswith("CYRILLIC"):
+                return "cyrillic"
+            if name.startswith(("ARABIC", "PERSIAN")):
+                return "arabic"
+            return "latin"
+    return "latin"
+
+
+@lru_cache(maxsize=65536)
+def latin(token: str) -> str:
+    """ASCII form of a token: 'ärztin' -> 'arztin', 'житло' -> 'zhitlo', 'طبيب' -> 'tbyb'."""
+    return _NOT_ALNUM.sub("", anyascii(token).lower())
+
+
+@lru_cache(maxsize=65536)
+def stem(token: str, lang: str) -> str:
+    stemmer = _stemmer(lang)
+    return stemmer.stemWord(token) if stemmer else token
+
+
+def index_form(token: str, lang: str) -> str:
+    """How a keyword token written in `lang` is stored in the index."""
+    return latin(stem(token, lang))
+
+
+@lru_cache(maxsize=65536)
+def question_forms(token: str) -> frozenset[str]:
+    """Every form a question token may take: itself, and its stem under each stemmer of its
+    script, all in ASCII. One of them meets the keyword's stored form."""
+    forms = {latin(token)}
+    for lang in _SCRIPT_STEMMERS[script(token)]:
+        forms.add(latin(stem(token, lang)))
+    forms.discard("")
+    return frozenset(forms)
