@@ -163,9 +163,12 @@ class Category(_Model):
     label: NamedText
 
 
-class Smalltalk(_Model):
+class Phrases(_Model):
+    """language.yaml: greetings and thanks (answered with help), stopwords (ignored in matching)."""
+
     greetings: Annotated[dict[str, list[str]], AfterValidator(_check_lang_keys)] = {}
     thanks: Annotated[dict[str, list[str]], AfterValidator(_check_lang_keys)] = {}
+    stopwords: Annotated[dict[str, list[str]], AfterValidator(_check_lang_keys)] = {}
 
 
 def pick(texts: Mapping[str, str], lang: str) -> str:
@@ -196,7 +199,7 @@ class DirectoryError(Exception):
 class Directory:
     services: tuple[Service, ...]
     categories: tuple[Category, ...]
-    smalltalk: Smalltalk = field(default_factory=Smalltalk)
+    phrases: Phrases = field(default_factory=Phrases)
 
     @cached_property
     def _services_by_id(self) -> dict[str, Service]:
@@ -296,13 +299,11 @@ def check_directory(root: Path) -> tuple[Directory | None, list[Problem]]:
         if cat.parent is not None and cat.parent not in cat_ids:
             problems.append(Problem("categories.yaml", f"{cat.id}.parent", "unknown category"))
 
-    smalltalk = Smalltalk()
-    talk_file = root / "smalltalk.yaml"
-    if talk_file.is_file():
-        talk = _validate(
-            Smalltalk, _read_yaml(talk_file, root, problems), "smalltalk.yaml", "", problems
-        )
-        smalltalk = talk or smalltalk
+    phrases = Phrases()
+    phrase_file = root / "language.yaml"
+    if phrase_file.is_file():
+        raw_phrases = _read_yaml(phrase_file, root, problems)
+        phrases = _validate(Phrases, raw_phrases, "language.yaml", "", problems) or phrases
 
     services: list[Service] = []
     seen: dict[str, str] = {}
@@ -327,7 +328,7 @@ def check_directory(root: Path) -> tuple[Directory | None, list[Problem]]:
 
     if problems:
         return None, problems
-    return Directory(tuple(services), tuple(categories), smalltalk), []
+    return Directory(tuple(services), tuple(categories), phrases), []
 
 
 def load_directory(root: Path) -> Directory:

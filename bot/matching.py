@@ -17,7 +17,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.process import cdist
 
 from .directory import LANGUAGES, Directory, Service
-from .textnorm import index_form, latin, question_forms, raw_tokens
+from .textnorm import index_form, question_forms, raw_tokens, script, surface
 
 Decision = Literal["answer", "suggest", "escalate", "greeting"]
 
@@ -26,11 +26,17 @@ SUGGEST_MIN = 62  # best score from which it shows candidates and offers the coo
 URGENT_MIN = 80  # an emergency entry this close wins over everything else
 LIST_MIN = 50  # matches below this are not worth showing
 MAX_MATCHES = 5
+MAX_EMERGENCIES = 2  # emergency entries first, then room for the place the resident asked for
 MAX_QUESTION_CHARS = 2000  # a 10,000-character story is matched on its first part
+MAX_TOKENS = 200
 CATEGORY_WEIGHT = 0.8  # a category label is a weaker signal than a name or keyword
+CROSS_SCRIPT = 0.9  # 'pogoda' typed in Latin may be Russian, but is less sure than 'погода'
 EXTRA_TERM_BONUS = 2  # per further matching term, up to MAX_EXTRA_TERMS
 MAX_EXTRA_TERMS = 3
 STRONG_TERM = 80
+LONG_FORM = 8  # question words this long may be compounds that contain a keyword
+MIN_PART = 5  # the shortest keyword recognised inside such a word
+PART_SCORE = 90
 
 
 @dataclass(frozen=True)
@@ -46,11 +52,7 @@ class Result:
     lang: str
     decision: Decision
     matches: tuple[Match, ...]
-
-    @property
-    def emergencies(self) -> tuple[Match, ...]:
-        """The emergency entries the question triggered, best first."""
-        return tuple(m for m in self.matches if m.urgent and m.score >= URGENT_MIN)
+    emergencies: tuple[Match, ...] = ()
 
     def as_json(self) -> dict[str, object]:
         """The public `lotse ask --json` shape; keep it stable."""
@@ -63,12 +65,214 @@ class Result:
 
 
 def _token_threshold(length: int) -> int:
-    # Short words differ in one letter from many others ('art'/'arzt'), so they must be exact.
+    # Short words differ in one letter from many others ('art'/'arzt'), so they must be exact;
+    # from five letters on, one typo is forgiven.
     if length <= 3:
         return 100
     if length == 4:
         return 88
-    return 78
+    return 80
+
+
+# A form can come from several scripts ('me' is English and Bulgarian 'ме'): a bit per script.
+_SCRIPT_BIT = {"latin": 1, "cyrillic": 2, "arabic": 4}
+
+
+@dataclass(frozen=True)
+class _Term:
+    service: int
+    text: str
+    lang: str
+    category: bool
+
+
+class Matcher:
+    """An in-memory index over a directory; build once at start (and on reload)."""
+
+    def __init__(self, directory: Directory) -> None:
+        self.directory = directory
+        self.services: tuple[Service, ...] = directory.services
+        self._ids = {s.id: i for i, s in enumerate(self.services)}
+        vocab: dict[str, int] = {}
+        vocab_langs: list[set[str]] = []
+        vocab_scripts: list[int] = []
+        flat: list[int] = []
+        offsets: list[int] = []
+        self._terms: list[_Term] = []
+        service_offsets: list[int] = []
+
+        for index, service in enumerate(self.services):
+            service_offsets.append(len(offsets))
+            for lang, text, category in self._service_terms(service):
+                tokens = [t for t in raw_tokens(text)]
+                forms = list(dict.fromkeys((index_form(t, lang), script(t)) for t in tokens))
+                forms = [(f, s) for f, s in forms if len(f) >= 2]
+                if not forms:
+                    continue
+                offsets.append(len(flat))
+                self._terms.append(_Term(index, text, lang, category))
+                for form, form_script in forms:
+                    if form not in vocab:
+                        vocab[form] = len(vocab)
+                        vocab_langs.append(set())
+                        vocab_scripts.append(0)
+                    vocab_langs[vocab[form]].add(lang)
+                    vocab_scripts[vocab[form]] |= _SCRIPT_BIT[form_script]
+                    flat.append(vocab[form])
+
+        self._vocab = list(vocab)
+        self._vocab_index = vocab
+        self._vocab_langs = vocab_langs
+        self._vocab_scripts = np.array(vocab_scripts, dtype=np.int8)
+        self._vocab_len = np.array([len(v) for v in self._vocab], dtype=np.int32)
+        self._threshold = np.array([_token_threshold(n) for n in self._vocab_len], dtype=np.float32)
+        self._flat = np.array(flat, dtype=np.int32)
+        self._offsets = np.array(offsets, dtype=np.int64)
+        self._term_len = np.diff(np.append(self._offsets, len(flat))).astype(np.float32)
+        self._weights = np.array(
+            [CATEGORY_WEIGHT if t.category else 1.0 for t in self._terms], dtype=np.float32
+        )
+        self._own = np.array([not t.category for t in self._terms], dtype=bool)
+        self._service_offsets = np.array(service_offsets, dtype=np.int64)
+        self._urgent = np.array([s.urgent for s in self.services], dtype=bool)
+
+        phrases = directory.phrases
+        self._smalltalk = {
+            surface(t)
+            for table in (phrases.greetings, phrases.thanks)
+            for items in table.values()
+            for phrase in items
+            for t in raw_tokens(phrase)
+        }
+        # A stopword that is also part of some name or keyword in its own script is not a
+        # stopword here ('die' stays: it is in "i want to die").
+        self._stopwords = {
+            token
+            for items in phrases.stopwords.values()
+            for phrase in items
+            for token in raw_tokens(phrase)
+            if not self._in_vocab(token)
+        }
+
+    def _in_vocab(self, token: str) -> bool:
+        bit = _SCRIPT_BIT[script(token)]
+        return any(
+            self._vocab_scripts[self._vocab_index[form]] & bit
+            for form in question_forms(token)
+            if form in self._vocab_index
+        )
+
+    def _service_terms(self, service: Service) -> list[tuple[str, str, bool]]:
+        terms = [(lang, text, False) for lang, text in service.name.items()]
+        terms += [(lang, kw, False) for lang, kws in service.keywords.items() for kw in kws]
+        if service.organisation:
+            terms.append(("de", service.organisation, False))
+        for cat_id in service.categories:
+            category = self.directory.category(cat_id)
+            if category is not None:
+                terms += [(lang, text, True) for lang, text in category.label.items()]
+        return terms
+
+    def content_tokens(self, text: str) -> list[str]:
+        tokens = dict.fromkeys(raw_tokens(text[:MAX_QUESTION_CHARS]))
+        return [t for t in tokens if t not in self._stopwords][:MAX_TOKENS]
+
+    def _term_scores(self, text: str) -> tuple[np.ndarray | None, Counter[str]]:
+        """Each term's score for the question (0..100), and which languages' words it used."""
+        by_form: dict[str, str] = {}
+        for token in self.content_tokens(text):
+            for form in question_forms(token):
+                by_form.setdefault(form, script(token))
+        langs: Counter[str] = Counter()
+        if not by_form or not self._vocab:
+            return None, langs
+        forms = list(by_form)
+        bits = np.array([_SCRIPT_BIT[by_form[f]] for f in forms], dtype=np.int8)
+
+        sim = cdist(forms, self._vocab, scorer=fuzz.ratio, score_cutoff=70, dtype=np.uint8)
+        sim = sim.astype(np.float32)
+        cross = (bits[:, None] & self._vocab_scripts[None, :]) == 0
+        sim[cross] *= CROSS_SCRIPT
+        best = sim.max(axis=0)
+        # German compounds and agglutinated words: a long question word that contains a
+        # keyword ('Kindergeldantrag' ⊃ 'kindergeld') counts almost as much as the keyword.
+        # Looking up its substrings is exact and far cheaper than fuzzy partial matching.
+        for form, bit in zip(forms, bits, strict=True):
+            if len(form) < LONG_FORM:
+                continue
+            for start in range(len(form) - MIN_PART + 1):
+                for stop in range(start + MIN_PART, min(len(form), start + len(form) - 3) + 1):
+                    index = self._vocab_index.get(form[start:stop])
+                    if index is not None and self._vocab_scripts[index] & bit:
+                        best[index] = max(best[index], PART_SCORE)
+        best[best < self._threshold] = 0
+
+        for index in np.flatnonzero(best >= 99):
+            langs.update(self._vocab_langs[index])
+        term = np.add.reduceat(best[self._flat], self._offsets) / self._term_len * self._weights
+        return term, langs
+
+    def _service_scores(self, term: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(score, own score): own counts names and keywords only, not category labels."""
+        top = np.maximum.reduceat(term, self._service_offsets)
+        own = np.maximum.reduceat(np.where(self._own, term, 0), self._service_offsets)
+        strong = np.add.reduceat((term >= STRONG_TERM).astype(np.int32), self._service_offsets)
+        bonus = np.clip(strong - 1, 0, MAX_EXTRA_TERMS) * EXTRA_TERM_BONUS
+        return np.minimum(100, np.where(top > 0, top + bonus, 0)), own
+
+    def explain(self, text: str, service_id: str, limit: int = 3) -> list[tuple[str, int]]:
+        """The terms of one service that the question matched best (for tuning the directory)."""
+        term, _ = self._term_scores(text)
+        index = self._ids.get(service_id)
+        if term is None or index is None:
+            return []
+        start = self._service_offsets[index]
+        stop = self._service_offsets[index + 1] if index + 1 < len(self.services) else len(term)
+        ranked = sorted(range(start, stop), key=lambda i: -term[i])[:limit]
+        return [
+            (f"{self._terms[i].lang}:{self._terms[i].text}", round(float(term[i])))
+            for i in ranked
+            if term[i] > 0
+        ]
+
+    def is_smalltalk(self, text: str) -> bool:
+        tokens = [surface(t) for t in self.content_tokens(text[:200])]
+        hits = sum(1 for t in tokens if t in self._smalltalk)
+        return hits > 0 and len(tokens) - hits <= 2
+
+    def match(self, text: str, lang: str | None = None) -> Result:
+        term, used = self._term_scores(text)
+        guessed = lang or guess_language(text, used)
+        if term is None:
+            decision: Decision = "greeting" if self.is_smalltalk(text) else "escalate"
+            return Result(text, guessed, decision, ())
+        scores, own = self._service_scores(term)
+        order = np.argsort(-scores, kind="stable")
+        ranked = [
+            Match(self.services[i].id, round(float(scores[i])), bool(self._urgent[i]))
+            for i in order[:20]
+            if scores[i] >= LIST_MIN
+        ]
+        emergencies = tuple(
+            m for m in ranked if m.urgent and own[self._ids[m.service_id]] >= URGENT_MIN
+        )[:MAX_EMERGENCIES]
+        if emergencies:
+            rest = [m for m in ranked if not m.urgent]
+            matches = (*emergencies, *rest)[:MAX_MATCHES]
+            return Result(text, guessed, "answer", matches, emergencies)
+
+        # Without an emergency signal, emergency entries only show up as ordinary matches.
+        matches = tuple(ranked[:MAX_MATCHES])
+        best = matches[0].score if matches else 0
+        if best < ANSWER_MIN and self.is_smalltalk(text):
+            return Result(text, guessed, "greeting", ())
+        if best >= ANSWER_MIN:
+            decision = "answer"
+        elif best >= SUGGEST_MIN:
+            decision = "suggest"
+        else:
+            decision = "escalate"
+        return Result(text, guessed, decision, matches)
 
 
 # Letters that only (or mostly) one of our languages uses, to guess the language of a question.
@@ -84,131 +288,6 @@ _LETTER_HINTS = {
 }
 
 
-class Matcher:
-    """An in-memory index over a directory; build once at start (and on reload)."""
-
-    def __init__(self, directory: Directory) -> None:
-        self.directory = directory
-        self.services: tuple[Service, ...] = directory.services
-        vocab: dict[str, int] = {}
-        vocab_langs: list[set[str]] = []
-        flat: list[int] = []
-        offsets: list[int] = []
-        weights: list[float] = []
-        service_offsets: list[int] = []
-
-        for service in self.services:
-            service_offsets.append(len(offsets))
-            for lang, text, weight in self._terms(service):
-                forms = list(dict.fromkeys(index_form(t, lang) for t in raw_tokens(text)))
-                forms = [f for f in forms if len(f) >= 2]
-                if not forms:
-                    continue
-                offsets.append(len(flat))
-                weights.append(weight)
-                for form in forms:
-                    if form not in vocab:
-                        vocab[form] = len(vocab)
-                        vocab_langs.append(set())
-                    vocab_langs[vocab[form]].add(lang)
-                    flat.append(vocab[form])
-
-        self._vocab = list(vocab)
-        self._vocab_langs = vocab_langs
-        self._vocab_len = np.array([len(v) for v in self._vocab], dtype=np.int32)
-        self._threshold = np.array([_token_threshold(n) for n in self._vocab_len], dtype=np.float32)
-        self._flat = np.array(flat, dtype=np.int32)
-        self._offsets = np.array(offsets, dtype=np.int64)
-        self._term_len = np.diff(np.append(self._offsets, len(flat))).astype(np.float32)
-        self._weights = np.array(weights, dtype=np.float32)
-        self._service_offsets = np.array(service_offsets, dtype=np.int64)
-        self._urgent = np.array([s.urgent for s in self.services], dtype=bool)
-        self._smalltalk = {
-            latin(t)
-            for table in (directory.smalltalk.greetings, directory.smalltalk.thanks)
-            for phrases in table.values()
-            for phrase in phrases
-            for t in raw_tokens(phrase)
-        }
-
-    def _terms(self, service: Service) -> list[tuple[str, str, float]]:
-        terms = [(lang, text, 1.0) for lang, text in service.name.items()]
-        terms += [(lang, kw, 1.0) for lang, kws in service.keywords.items() for kw in kws]
-        if service.organisation:
-            terms.append(("de", service.organisation, 1.0))
-        for cat_id in service.categories:
-            category = self.directory.category(cat_id)
-            if category is not None:
-                terms += [(lang, text, CATEGORY_WEIGHT) for lang, text in category.label.items()]
-        return terms
-
-    def scores(self, text: str) -> tuple[np.ndarray, Counter[str]]:
-        """Score every service (0..100) and tally which languages' words the question used."""
-        tokens = list(dict.fromkeys(raw_tokens(text[:MAX_QUESTION_CHARS])))
-        forms = sorted({form for token in tokens for form in question_forms(token)})
-        langs: Counter[str] = Counter()
-        if not forms or not self._vocab:
-            return np.zeros(len(self.services), dtype=np.float32), langs
-
-        sim = cdist(forms, self._vocab, scorer=fuzz.ratio, score_cutoff=70, dtype=np.uint8)
-        best = sim.max(axis=0).astype(np.float32)
-        # German compounds and agglutinated words: a long question word that contains a
-        # keyword ('Kindergeldantrag' ⊃ 'kindergeld') counts almost as much as the keyword.
-        long_forms = [f for f in forms if len(f) >= 8]
-        if long_forms:
-            part = cdist(long_forms, self._vocab, scorer=fuzz.partial_ratio, score_cutoff=95)
-            longer = np.array([len(f) for f in long_forms])[:, None] >= self._vocab_len[None, :] + 3
-            part = np.where(longer & (self._vocab_len[None, :] >= 5), part * 0.9, 0).max(axis=0)
-            best = np.maximum(best, part.astype(np.float32))
-        best[best < self._threshold] = 0
-
-        for index in np.flatnonzero(best >= 99):
-            langs.update(self._vocab_langs[index])
-
-        term = np.add.reduceat(best[self._flat], self._offsets) / self._term_len * self._weights
-        top = np.maximum.reduceat(term, self._service_offsets)
-        strong = np.add.reduceat((term >= STRONG_TERM).astype(np.int32), self._service_offsets)
-        bonus = np.clip(strong - 1, 0, MAX_EXTRA_TERMS) * EXTRA_TERM_BONUS
-        return np.minimum(100, np.where(top > 0, top + bonus, 0)), langs
-
-    def is_smalltalk(self, text: str) -> bool:
-        tokens = [latin(t) for t in raw_tokens(text[:200])]
-        hits = sum(1 for t in tokens if t in self._smalltalk)
-        return hits > 0 and len(tokens) - hits <= 2
-
-    def match(self, text: str, lang: str | None = None) -> Result:
-        scores, used = self.scores(text)
-        order = np.argsort(-scores, kind="stable")
-        ranked = [
-            Match(self.services[i].id, round(scores[i]), bool(self._urgent[i]))
-            for i in order[:20]
-            if scores[i] >= LIST_MIN
-        ]
-        urgent = [m for m in ranked if m.urgent and m.score >= URGENT_MIN]
-        if urgent:
-            rest = [m for m in ranked if m not in urgent]
-            return Result(
-                text,
-                lang or guess_language(text, used),
-                "answer",
-                tuple([*urgent, *rest][:MAX_MATCHES]),
-            )
-
-        ranked = [m for m in ranked if not m.urgent or m.score >= URGENT_MIN][:MAX_MATCHES]
-        best = ranked[0].score if ranked else 0
-        if best < ANSWER_MIN and self.is_smalltalk(text):
-            decision: Decision = "greeting"
-        elif best >= ANSWER_MIN:
-            decision = "answer"
-        elif best >= SUGGEST_MIN:
-            decision = "suggest"
-        else:
-            decision = "escalate"
-        if decision == "greeting":
-            ranked = []
-        return Result(text, lang or guess_language(text, used), decision, tuple(ranked))
-
-
 def guess_language(text: str, used: Counter[str] | None = None, default: str = "de") -> str:
     """A best guess from the script, telltale letters and which languages' keywords matched.
 
@@ -222,7 +301,7 @@ def guess_language(text: str, used: Counter[str] | None = None, default: str = "
     has_arabic = any("\u0600" <= ch <= "\u06ff" for ch in text)
     has_cyrillic = any("\u0400" <= ch <= "\u04ff" for ch in text)
     if has_arabic:
-        candidates = ("ar", "fa")
+        candidates: tuple[str, ...] = ("ar", "fa")
     elif has_cyrillic:
         candidates = ("uk", "ru", "bg")
     else:

@@ -34,6 +34,7 @@ from .cards import (
 )
 from .directory import LANGUAGES
 from .i18n import Translator, choose_language
+from .matching import ANSWER_MIN
 from .runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -179,7 +180,10 @@ async def question(update: Update, context: Context) -> None:
     elif result.decision == "answer" and top is not None:
         if result.emergencies:
             await send(context, chat_id, replies.emergency_banner(t))
-            shown = list(result.emergencies[:MAX_CARDS])
+            shown = list(result.emergencies)
+            # After the emergency numbers, the place the resident asked for, if one fits well.
+            places = [m for m in result.matches if not m.urgent and m.score >= ANSWER_MIN]
+            shown += places[:1]
         else:
             shown = [m for m in result.matches if m.score >= top.score - 10][:MAX_CARDS]
         for match in shown:

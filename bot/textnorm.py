@@ -1,8 +1,12 @@
-"""Text normalisation shared by the index and the questions: folding, tokens, stems, Latin forms.
+"""Text normalisation shared by the index and the questions: folding, tokens, stems, surfaces.
 
-Everything ends up as lowercase ASCII so that a question typed on a German keyboard, in Latin
-letters for Cyrillic or Arabic, without diacritics or with a Turkish dotless i, meets the
-keywords written in their own script.
+Latin and Cyrillic words end up as lowercase ASCII, so that a question typed on a German
+keyboard, in Latin letters for Ukrainian or Russian, without diacritics or with a Turkish dotless
+i, meets the keywords written in their own script. Arabic-script words stay in their script:
+ASCII strips their short vowels, and distinct words collapse to the same two letters
+('الساعة' and 'الصحة' both become 'ls'). They are normalised instead (hamza forms, ta marbuta,
+Arabic/Persian ya and kaf, diacritics); Arabic typed in Latin letters is matched through the
+Latin spellings the directory lists as keywords.
 """
 
 from __future__ import annotations
@@ -34,6 +38,21 @@ _SCRIPT_STEMMERS = {
 }
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+_ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
+_ARABIC_LETTERS = str.maketrans(
+    {
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ى": "ي",
+        "ی": "ي",
+        "ئ": "ي",
+        "ؤ": "و",
+        "ة": "ه",
+        "ک": "ك",
+    }
+)
 
 
 @cache
@@ -76,6 +95,15 @@ def latin(token: str) -> str:
 
 
 @lru_cache(maxsize=65536)
+def surface(token: str) -> str:
+    """The form two tokens are compared in: ASCII for Latin and Cyrillic, normalised Arabic
+    script for Arabic and Persian."""
+    if script(token) == "arabic":
+        return _ARABIC_MARKS.sub("", token).translate(_ARABIC_LETTERS)
+    return latin(token)
+
+
+@lru_cache(maxsize=65536)
 def stem(token: str, lang: str) -> str:
     stemmer = _stemmer(lang)
     return stemmer.stemWord(token) if stemmer else token
@@ -83,15 +111,15 @@ def stem(token: str, lang: str) -> str:
 
 def index_form(token: str, lang: str) -> str:
     """How a keyword token written in `lang` is stored in the index."""
-    return latin(stem(token, lang))
+    return surface(stem(token, lang))
 
 
 @lru_cache(maxsize=65536)
 def question_forms(token: str) -> frozenset[str]:
     """Every form a question token may take: itself, and its stem under each stemmer of its
     script, all in ASCII. One of them meets the keyword's stored form."""
-    forms = {latin(token)}
+    forms = {surface(token)}
     for lang in _SCRIPT_STEMMERS[script(token)]:
-        forms.add(latin(stem(token, lang)))
+        forms.add(surface(stem(token, lang)))
     forms.discard("")
     return frozenset(forms)
