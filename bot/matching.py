@@ -24,6 +24,7 @@ Decision = Literal["answer", "suggest", "escalate", "greeting"]
 ANSWER_MIN = 85  # best score from which the bot answers with cards
 SUGGEST_MIN = 62  # best score from which it shows candidates and offers the coordinator
 URGENT_MIN = 80  # an emergency entry this close wins over everything else
+URGENT_TOKEN = 90  # ...counting only near-exact words: a false alarm sends police cards
 LIST_MIN = 50  # matches below this are not worth showing
 MAX_MATCHES = 5
 MAX_EMERGENCIES = 2  # emergency entries first, then room for the place the resident asked for
@@ -64,14 +65,11 @@ class Result:
         }
 
 
-def _token_threshold(length: int) -> int:
-    # Short words differ in one letter from many others ('art'/'arzt'), so they must be exact;
-    # from five letters on, one typo is forgiven.
-    if length <= 3:
-        return 100
-    if length == 4:
-        return 88
-    return 80
+def _thresholds(lengths: np.ndarray) -> np.ndarray:
+    """Similarity a pair of words needs, by the shorter word's length. Short words differ in one
+    letter from many others ('art'/'arzt', 'alır'/'saldır'), so they must be exact; from five
+    letters on, one typo is forgiven."""
+    return np.where(lengths <= 3, 100, np.where(lengths == 4, 88, 80)).astype(np.float32)
 
 
 # A form can come from several scripts ('me' is English and Bulgarian 'ме'): a bit per script.
@@ -125,7 +123,6 @@ class Matcher:
         self._vocab_langs = vocab_langs
         self._vocab_scripts = np.array(vocab_scripts, dtype=np.int8)
         self._vocab_len = np.array([len(v) for v in self._vocab], dtype=np.int32)
-        self._threshold = np.array([_token_threshold(n) for n in self._vocab_len], dtype=np.float32)
         self._flat = np.array(flat, dtype=np.int32)
         self._offsets = np.array(offsets, dtype=np.int64)
         self._term_len = np.diff(np.append(self._offsets, len(flat))).astype(np.float32)
@@ -137,13 +134,12 @@ class Matcher:
         self._urgent = np.array([s.urgent for s in self.services], dtype=bool)
 
         phrases = directory.phrases
-        self._smalltalk = {
-            surface(t)
+        self._smalltalk = [
+            frozenset(surface(t) for t in raw_tokens(phrase))
             for table in (phrases.greetings, phrases.thanks)
             for items in table.values()
             for phrase in items
-            for t in raw_tokens(phrase)
-        }
+        ]
         # A stopword that is also part of some name or keyword in its own script is not a
         # stopword here ('die' stays: it is in "i want to die").
         self._stopwords = {
@@ -177,15 +173,16 @@ class Matcher:
         tokens = dict.fromkeys(raw_tokens(text[:MAX_QUESTION_CHARS]))
         return [t for t in tokens if t not in self._stopwords][:MAX_TOKENS]
 
-    def _term_scores(self, text: str) -> tuple[np.ndarray | None, Counter[str]]:
-        """Each term's score for the question (0..100), and which languages' words it used."""
+    def _term_scores(self, text: str) -> tuple[np.ndarray | None, np.ndarray | None, Counter[str]]:
+        """Each term's score for the question (0..100), the same counting only near-exact words,
+        and which languages' words the question used."""
         by_form: dict[str, str] = {}
         for token in self.content_tokens(text):
             for form in question_forms(token):
                 by_form.setdefault(form, script(token))
         langs: Counter[str] = Counter()
         if not by_form or not self._vocab:
-            return None, langs
+            return None, None, langs
         forms = list(by_form)
         bits = np.array([_SCRIPT_BIT[by_form[f]] for f in forms], dtype=np.int8)
 
@@ -193,6 +190,8 @@ class Matcher:
         sim = sim.astype(np.float32)
         cross = (bits[:, None] & self._vocab_scripts[None, :]) == 0
         sim[cross] *= CROSS_SCRIPT
+        shorter = np.minimum(np.array([len(f) for f in forms])[:, None], self._vocab_len[None, :])
+        sim[sim < _thresholds(shorter)] = 0
         best = sim.max(axis=0)
         # German compounds and agglutinated words: a long question word that contains a
         # keyword ('Kindergeldantrag' ⊃ 'kindergeld') counts almost as much as the keyword.
@@ -205,24 +204,29 @@ class Matcher:
                     index = self._vocab_index.get(form[start:stop])
                     if index is not None and self._vocab_scripts[index] & bit:
                         best[index] = max(best[index], PART_SCORE)
-        best[best < self._threshold] = 0
-
         for index in np.flatnonzero(best >= 99):
             langs.update(self._vocab_langs[index])
-        term = np.add.reduceat(best[self._flat], self._offsets) / self._term_len * self._weights
-        return term, langs
+        term = self._reduce_terms(best)
+        strict = self._reduce_terms(np.where(best >= URGENT_TOKEN, best, 0))
+        return term, strict, langs
 
-    def _service_scores(self, term: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(score, own score): own counts names and keywords only, not category labels."""
+    def _reduce_terms(self, best: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(best[self._flat], self._offsets) / self._term_len * self._weights
+
+    def _service_scores(
+        self, term: np.ndarray, strict: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(score, alarm): the alarm score counts a service's own names and keywords only, not
+        category labels, and near-exact words only."""
         top = np.maximum.reduceat(term, self._service_offsets)
-        own = np.maximum.reduceat(np.where(self._own, term, 0), self._service_offsets)
+        own = np.maximum.reduceat(np.where(self._own, strict, 0), self._service_offsets)
         strong = np.add.reduceat((term >= STRONG_TERM).astype(np.int32), self._service_offsets)
         bonus = np.clip(strong - 1, 0, MAX_EXTRA_TERMS) * EXTRA_TERM_BONUS
         return np.minimum(100, np.where(top > 0, top + bonus, 0)), own
 
     def explain(self, text: str, service_id: str, limit: int = 3) -> list[tuple[str, int]]:
         """The terms of one service that the question matched best (for tuning the directory)."""
-        term, _ = self._term_scores(text)
+        term, _, _ = self._term_scores(text)
         index = self._ids.get(service_id)
         if term is None or index is None:
             return []
@@ -236,17 +240,21 @@ class Matcher:
         ]
 
     def is_smalltalk(self, text: str) -> bool:
-        tokens = [surface(t) for t in self.content_tokens(text[:200])]
-        hits = sum(1 for t in tokens if t in self._smalltalk)
-        return hits > 0 and len(tokens) - hits <= 2
+        """A greeting or thanks, perhaps with a word or two more ('hallo, guten morgen!')."""
+        tokens = {surface(t): t for t in raw_tokens(text[:200]) if surface(t)}
+        said = set().union(*(phrase for phrase in self._smalltalk if phrase <= tokens.keys()))
+        rest = [
+            form for form, raw in tokens.items() if form not in said and raw not in self._stopwords
+        ]
+        return bool(said) and len(rest) <= 2
 
     def match(self, text: str, lang: str | None = None) -> Result:
-        term, used = self._term_scores(text)
+        term, strict, used = self._term_scores(text)
         guessed = lang or guess_language(text, used)
-        if term is None:
+        if term is None or strict is None:
             decision: Decision = "greeting" if self.is_smalltalk(text) else "escalate"
             return Result(text, guessed, decision, ())
-        scores, own = self._service_scores(term)
+        scores, own = self._service_scores(term, strict)
         order = np.argsort(-scores, kind="stable")
         ranked = [
             Match(self.services[i].id, round(float(scores[i])), bool(self._urgent[i]))

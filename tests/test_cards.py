@@ -1,0 +1,133 @@
+"""Rendering: cards, Babel formatting, escaping, right-to-left text, splitting, callback data."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from conftest import TINY_SERVICES, write_directory
+
+from bot.cards import (
+    CALLBACK_LIMIT,
+    FEEDBACK,
+    PIN,
+    callback,
+    parse_callback,
+    render_card,
+    split_html,
+)
+from bot.directory import load_directory
+from bot.i18n import FSI, PDI, RLM, Catalogs, choose_language, distance_text, hours_lines, is_open
+
+BERLIN = ZoneInfo("Europe/Berlin")
+MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=BERLIN)
+MONDAY_13 = datetime(2026, 11, 23, 13, 0, tzinfo=BERLIN)
+
+
+@pytest.fixture(scope="module")
+def catalogs():
+    return Catalogs()
+
+
+def test_telegram_language_codes_map_to_our_languages():
+    assert choose_language("tr") == "tr"
+    assert choose_language("de-AT") == "de"
+    assert choose_language("pt-BR") == "de"
+    assert choose_language(None) == "de"
+    assert choose_language("kmr") == "ku"
+
+
+def test_opening_hours_are_grouped_and_formatted_by_babel(tiny):
+    hours = tiny.service("tafel").hours
+    assert hours_lines(hours, "de") == ["Mo.–Di. 09:00–12:00", "Do. 14:00–18:00"]
+    english = hours_lines(hours, "en")
+    assert english[0].startswith("Mon–Tue 9:00") and "AM" in english[0]
+    assert hours_lines(hours, "tr")[0].startswith("Pzt–Sal")
+
+
+def test_open_now_follows_the_clock(tiny):
+    hours = tiny.service("tafel").hours
+    assert is_open(hours, MONDAY_10) is True
+    assert is_open(hours, MONDAY_13) is False
+    assert is_open({}, MONDAY_10) is None
+
+
+def test_distances_are_localised():
+    assert distance_text(420, "de") == "420 m"
+    assert distance_text(1234, "de") == "1,2 km"
+    assert distance_text(1234, "en") == "1.2 km"
+
+
+def test_card_shows_what_a_resident_needs_in_their_language(tiny, catalogs):
+    card = render_card(tiny.service("tafel"), tiny, catalogs.translator("de"), MONDAY_10)
+    assert "<b>🍞 Tafel Test</b>" in card.text
+    assert "Lebensmittel für wenig Geld." in card.text
+    assert "Musterstraße 1, 58095 Hagen" in card.text
+    assert "jetzt geöffnet" in card.text
+    assert "02331 123-45" in card.text
+    assert "Gesprochene Sprachen: Deutsch, Türkisch" in card.text
+    data = [b.data for row in card.buttons for b in row]
+    assert callback(PIN, "tafel") in data and callback(FEEDBACK, "tafel", "1") in data
+
+    english = render_card(tiny.service("tafel"), tiny, catalogs.translator("en"), MONDAY_13)
+    assert "Food for little money." in english.text and "closed now" in english.text
+    assert "Spoken" not in english.text and "Languages spoken: German, Turkish" in english.text
+
+
+def test_card_without_translation_falls_back_to_german(tiny, catalogs):
+    card = render_card(tiny.service("tafel"), tiny, catalogs.translator("uk"), MONDAY_10)
+    assert "Tafel Test" in card.text and "Lebensmittel für wenig Geld." in card.text
+
+
+def test_every_string_from_the_directory_is_html_escaped(tmp_path, catalogs):
+    services = copy.deepcopy(TINY_SERVICES)
+    services["tafel"]["name"]["de"] = "<script>alert(1)</script> & Co"
+    services["tafel"]["description"]["de"] = "a < b > c"
+    directory = load_directory(write_directory(tmp_path / "k", services))
+    card = render_card(directory.service("tafel"), directory, catalogs.translator("de"), MONDAY_10)
+    assert "<script>" not in card.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in card.text
+    assert "a &lt; b &gt; c" in card.text
+
+
+def test_right_to_left_cards_isolate_latin_addresses_and_phone_numbers(tiny, catalogs):
+    card = render_card(tiny.service("tafel"), tiny, catalogs.translator("ar"), MONDAY_10)
+    assert "بنك الطعام" in card.text
+    assert f"{FSI}02331 123-45{PDI}" in card.text
+    assert all(line.startswith(RLM) for line in card.text.splitlines() if line)
+
+
+def test_every_bundled_card_renders_in_every_language_within_limits(hagen, catalogs):
+    for service in hagen.services:
+        for lang in ("de", "tr", "ar", "uk", "ru", "ro", "bg", "pl", "en", "fa", "ku"):
+            card = render_card(service, hagen, catalogs.translator(lang), MONDAY_10)
+            assert 0 < len(card.text) <= 4096
+            for row in card.buttons:
+                for button in row:
+                    assert button.url or len(button.data.encode()) <= CALLBACK_LIMIT
+
+
+def test_long_messages_are_split_at_lines_and_never_inside_an_entity():
+    text = "\n".join(f"<b>Zeile {i}</b> &amp; mehr" for i in range(600))
+    parts = split_html(text)
+    assert len(parts) > 1 and all(len(p) <= 4096 for p in parts)
+    assert "\n".join(parts) == text
+    one_line = "wort&amp;" * 1000
+    pieces = split_html(one_line)
+    assert all(len(p) <= 4096 for p in pieces)
+    assert all(not p.endswith("&") and "&am" not in p[-4:] for p in pieces[:-1])
+
+
+@pytest.mark.parametrize(
+    "data", [None, "", "x", "s", "s:", "f:tafel", "f:tafel:1:2", "zz:top", "s:" + "a" * 80]
+)
+def test_forged_or_foreign_callback_data_is_rejected(data):
+    assert parse_callback(data) is None
+
+
+def test_callback_data_round_trips():
+    assert parse_callback(callback(FEEDBACK, "tafel", "0")) == (FEEDBACK, ("tafel", "0"))
+    with pytest.raises(ValueError):
+        callback(PIN, "x" * 70)

@@ -1,0 +1,106 @@
+"""The `lotse` command line: ask (its JSON is a public interface), run, chat."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli import chat, main
+from bot.config import Settings
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_ask_json_prints_the_documented_shape():
+    code, out, _ = run("ask", "--json", "wo bekomme ich essen umsonst")
+    assert code == 0
+    record = json.loads(out)
+    assert set(record) == {"query", "lang", "decision", "matches"}
+    assert record["query"] == "wo bekomme ich essen umsonst"
+    assert record["decision"] == "answer"
+    assert record["lang"] == "de"
+    assert record["matches"][0] == {"id": "warenkorb-caritas", "score": 100}
+    assert len(record["matches"]) <= 5
+    assert all(set(m) == {"id", "score"} and 0 <= m["score"] <= 100 for m in record["matches"])
+
+
+def test_ask_takes_a_language_and_a_tiny_directory(tiny_root):
+    code, out, _ = run(
+        "ask", "--json", "--knowledge", str(tiny_root), "--lang", "tr", "bedava yemek"
+    )
+    assert code == 0
+    record = json.loads(out)
+    assert record["lang"] == "tr" and record["matches"][0]["id"] == "tafel"
+
+
+def test_ask_batch_reads_plain_lines_and_json_lines(tmp_path: Path):
+    batch = tmp_path / "questions.txt"
+    batch.write_text(
+        "deutschkurs\n\n"
+        + json.dumps({"text": "kira yardımı", "lang": "tr"}, ensure_ascii=False)
+        + "\n"
+        + '{"text": "hallo"}\n'
+        + "{not json\n"
+        + '{"text": "x", "lang": "klingon"}\n',
+        encoding="utf-8",
+    )
+    code, out, err = run("ask", "--json", "--batch", str(batch))
+    records = [json.loads(line) for line in out.splitlines()]
+    assert [r["query"] for r in records] == ["deutschkurs", "kira yardımı", "hallo"]
+    assert records[1]["lang"] == "tr" and records[1]["matches"][0]["id"] == "wohngeld-hagen"
+    assert records[2]["decision"] == "greeting" and records[2]["matches"] == []
+    assert code == 1 and "line 5" in err and "line 6" in err
+
+
+def test_ask_human_output_names_the_services():
+    code, out, _ = run("ask", "deutschkurs")
+    assert code == 0 and "vhs-hagen" in out and "Volkshochschule" in out
+
+
+@pytest.mark.parametrize(
+    "argv", [["ask", "--lang", "xx", "hallo"], ["ask"], ["ask", "--batch", "/nonexistent/file"]]
+)
+def test_ask_rejects_bad_arguments_clearly(argv):
+    code, _, err = run(*argv)
+    assert code == 2 and err
+
+
+def test_run_without_a_token_explains_and_names_lotse_chat(monkeypatch, tmp_path):
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    monkeypatch.chdir(tmp_path)  # no .env here
+    code, _, err = run("run")
+    assert code == 2
+    assert "TELEGRAM_BOT_TOKEN" in err and "lotse chat" in err
+
+
+def test_settings_read_env_and_dotenv(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("TELEGRAM_BASE_URL=http://localhost:8081/bot\nCOORDINATOR_USER_IDS=1, 2\n")
+    settings = Settings.from_env({"TELEGRAM_BOT_TOKEN": "123:abc"}, env_file)
+    assert settings.telegram_token == "123:abc"
+    assert settings.telegram_base_url == "http://localhost:8081/bot"
+    assert settings.coordinator_user_ids == (1, 2)
+
+
+async def test_lotse_chat_talks_to_the_real_handlers_in_a_terminal(tmp_path):
+    script = io.StringIO(
+        "deutschkurs\n1\n!sticker\n!location 51.36 7.46\n1\n1\n/selfdestruct\n!quit\n"
+    )
+    out = io.StringIO()
+    await chat(Settings(database=tmp_path / "chat.sqlite3"), "de", script, out)
+    screen = out.getvalue()
+    assert "Hallo Nachbarin!" in screen
+    assert "[1] Deutsch" in screen
+    assert "Volkshochschule (VHS) Hagen" in screen
+    assert "Hat geholfen" in screen
+    assert "Ich kann nur Text lesen" in screen
+    assert "Bahnhofsmission Hagen" in screen and "(51.362178, 7.460935)" in screen
+    assert "Diesen Befehl kenne ich nicht" in screen
+    assert "<b>" not in screen

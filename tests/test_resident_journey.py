@@ -1,0 +1,229 @@
+"""End to end: the real Application and handlers, talking to the local Bot API stand-in."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+from conftest import button_data, texts
+
+from bot.cards import FEEDBACK, LANGUAGE, MENU, PIN, SHOW, callback
+from bot.i18n import RLM
+
+
+async def test_start_greets_in_the_telegram_language_and_offers_all_languages(bot):
+    resident = bot.user(lang="en", name="Sam")
+    calls = await bot.say(resident, "/start")
+    assert "Hello Sam!" in texts(calls)
+    assert len([d for d in button_data(calls) if d.startswith("l:")]) == 11
+    assert await bot.runtime.db.language(resident["id"]) == "en"
+
+
+async def test_unsupported_telegram_language_starts_in_german(bot):
+    calls = await bot.say(bot.user(lang="pt-BR", name="Ana"), "/start")
+    assert "Hallo Ana!" in texts(calls)
+
+
+async def test_resident_changes_language_and_the_next_answer_follows(bot):
+    resident = bot.user(lang="de")
+    await bot.say(resident, "/start")
+    calls = await bot.say(resident, "/language")
+    assert callback(LANGUAGE, "en") in button_data(calls)
+    calls = await bot.press(resident, callback(LANGUAGE, "en"))
+    assert "From now on I answer in English" in texts(calls)
+    calls = await bot.say(resident, "where can I get free food")
+    assert "Caritas food bank Hagen" in texts(calls)
+    assert "Checked on" in texts(calls)
+
+
+async def test_resident_asks_in_turkish_and_gets_the_card_in_turkish(bot):
+    resident = bot.user(lang="tr")
+    calls = await bot.say(resident, "kira yardımı lazım")
+    text = texts(calls)
+    assert "Kira yardımı (Wohngeld)" in text
+    assert "02331 207-4545" in text
+    assert callback(FEEDBACK, "wohngeld-hagen", "1") in button_data(calls)
+
+
+async def test_an_emergency_comes_first_with_the_numbers(bot):
+    calls = await bot.say(bot.user(), "Mein Mann schlägt mich, ich habe Angst")
+    sent = [c.text for c in calls if c.method == "sendMessage"]
+    assert "112" in sent[0] and "110" in sent[0]
+    assert "Hilfetelefon" in sent[1] or "Polizei" in sent[1]
+
+
+async def test_greeting_gets_help_not_a_service(bot):
+    calls = await bot.say(bot.user(), "Hallo!")
+    assert "Wie kann ich helfen?" in texts(calls)
+
+
+async def test_vague_question_gets_suggestions_as_buttons(bot):
+    calls = await bot.say(bot.user(), "wohnen")
+    assert "Passt eines davon?" in texts(calls)
+    shown = [d for d in button_data(calls) if d.startswith("s:")]
+    assert shown
+    calls = await bot.press(bot.user(), shown[0])
+    assert "Geprüft am" in texts(calls)
+
+
+async def test_nothing_fits_gets_an_honest_answer(bot):
+    calls = await bot.say(bot.user(), "wie wird das wetter morgen")
+    assert "kein passendes Angebot" in texts(calls)
+
+
+async def test_menu_browses_categories_subcategories_and_cards(bot):
+    resident = bot.user()
+    calls = await bot.say(resident, "/menu")
+    assert callback(MENU, "money") in button_data(calls)
+    calls = await bot.press(resident, callback(MENU, "money"))
+    data = button_data(calls)
+    assert callback(MENU, "debts") in data and callback(SHOW, "jobcenter-hagen") in data
+    calls = await bot.press(resident, callback(SHOW, "jobcenter-hagen"))
+    assert "Berliner Platz 2" in texts(calls)
+
+
+async def test_sharing_a_location_lists_the_nearest_services_with_distances(bot):
+    calls = await bot.feed(bot.updates.location(bot.user(), 51.3600, 7.4600))
+    text = texts(calls)
+    assert "Angebote in Ihrer Nähe" in text
+    labels = [b["text"] for c in calls for row in c.buttons for b in row]
+    assert any("Bahnhofsmission" in label and " m" in label for label in labels)
+
+
+async def test_map_button_sends_a_venue(bot):
+    calls = await bot.press(bot.user(), callback(PIN, "bahnhofsmission-hagen"))
+    venues = [c for c in calls if c.method == "sendVenue"]
+    assert venues and venues[0].params["latitude"] == 51.362178
+    assert bot.api.calls_of("answerCallbackQuery")
+
+
+async def test_feedback_is_counted_anonymously(bot):
+    resident = bot.user()
+    calls = await bot.press(resident, callback(FEEDBACK, "vhs-hagen", "0"))
+    answers = [c for c in calls if c.method == "answerCallbackQuery"]
+    assert answers and "Danke" in answers[0].params["text"]
+    assert "anderen Worten" in texts(calls)
+    async with bot.runtime.db._db.execute("SELECT * FROM feedback_log") as cursor:
+        rows = await cursor.fetchall()
+    assert len(rows) == 1 and str(resident["id"]) not in json.dumps(rows)
+
+
+async def test_forged_callback_data_gets_a_polite_answer(bot):
+    for data in (
+        "s:does-not-exist",
+        "v:jobcenter-hagen",
+        "m:nope",
+        "l:xx",
+        "rm -rf /",
+        "f:vhs-hagen:9",
+    ):
+        calls = await bot.press(bot.user(), data)
+        answers = [c for c in calls if c.method == "answerCallbackQuery"]
+        assert answers, data
+        assert answers[0].params.get("show_alert") is True
+        assert "funktioniert nicht mehr" in answers[0].params["text"]
+
+
+async def test_media_gets_a_kind_reply_in_the_residents_language(bot):
+    resident = bot.user(lang="en")
+    for update in (
+        bot.updates.sticker(resident),
+        bot.updates.voice(resident),
+        bot.updates.photo(resident),
+        bot.updates.document(resident),
+    ):
+        calls = await bot.feed(update)
+        assert "I can only read text" in texts(calls)
+
+
+async def test_unknown_command_is_explained(bot):
+    calls = await bot.say(bot.user(), "/selfdestruct now")
+    assert "Diesen Befehl kenne ich nicht" in texts(calls)
+
+
+async def test_help_and_privacy_explain_what_is_stored(bot):
+    assert "/menu" in texts(await bot.say(bot.user(), "/help"))
+    privacy = texts(await bot.say(bot.user(), "/privacy"))
+    assert "Chat-Nummer" in privacy and "/delete" in privacy
+
+
+async def test_delete_erases_the_resident(bot):
+    resident = bot.user(user_id=777)
+    await bot.say(resident, "/start")
+    assert await bot.runtime.db.language(777) == "de"
+    calls = await bot.say(resident, "/delete")
+    assert "gelöscht" in texts(calls)
+    assert await bot.runtime.db.resident(777) is None
+
+
+async def test_a_ten_thousand_character_message_gets_an_answer_in_parts_under_the_limit(bot):
+    calls = await bot.say(bot.user(), ("Ich brauche einen Deutschkurs. " * 400)[:10_000])
+    sent = [c for c in calls if c.method == "sendMessage"]
+    assert sent and all(len(c.text) <= 4096 for c in sent)
+    assert "Volkshochschule" in texts(calls)
+
+
+async def test_html_in_a_name_is_escaped(bot):
+    calls = await bot.say(bot.user(name="<b>Boss</b> & <i>co</i>"), "/start")
+    text = texts(calls)
+    assert "&lt;b&gt;Boss&lt;/b&gt; &amp; &lt;i&gt;co&lt;/i&gt;" in text
+    assert all(c.params.get("parse_mode") == "HTML" for c in calls if c.method == "sendMessage")
+
+
+async def test_arabic_resident_gets_right_to_left_text(bot):
+    calls = await bot.say(bot.user(lang="ar"), "أين المستشفى")
+    sent = [c.text for c in calls if c.method == "sendMessage"]
+    assert sent and all(line.startswith(RLM) for line in sent[0].splitlines() if line)
+
+
+async def test_a_resident_who_blocked_the_bot_does_not_crash_it(bot, caplog):
+    resident = bot.user(user_id=999)
+    bot.api.blocked.add(999)
+    with caplog.at_level(logging.INFO):
+        await bot.say(resident, "deutschkurs")
+    assert "blocked the bot" in caplog.text
+    bot.api.blocked.clear()
+    assert "Volkshochschule" in texts(await bot.say(resident, "deutschkurs"))
+
+
+async def test_the_same_update_delivered_twice_is_handled_once(bot):
+    update = bot.updates.text(bot.user(), "deutschkurs")
+    first = await bot.feed(update)
+    again = await bot.feed(update)
+    assert [c for c in first if c.method == "sendMessage"]
+    assert again == []
+
+
+async def test_messages_in_groups_are_not_answered_as_residents(bot):
+    calls = await bot.feed(bot.updates.text(bot.user(), "deutschkurs", chat_id=-100123))
+    assert calls == []
+
+
+async def test_questions_are_logged_without_chat_ids(bot):
+    await bot.say(bot.user(user_id=4321), "deutschkurs")
+    async with bot.runtime.db._db.execute("SELECT * FROM question_log") as cursor:
+        rows = await cursor.fetchall()
+    assert rows and "4321" not in json.dumps(rows)
+    assert await bot.runtime.db.question_counts() == {"answer": 1}
+
+
+async def test_the_bot_runs_by_polling_through_get_updates(bot):
+    """The real updater: getUpdates with offsets, as on Telegram, not process_update."""
+    app, api = bot.app, bot.api
+    resident = bot.user(user_id=31337, lang="en")
+    await app.start()
+    await app.updater.start_polling(poll_interval=0.0, timeout=1)
+    try:
+        api.push_update(bot.updates.text(resident, "/start"))
+        api.push_update(bot.updates.text(resident, "german course"))
+        for _ in range(200):
+            if len(api.sent_to(31337)) >= 2:
+                break
+            await asyncio.sleep(0.02)
+        sent = api.sent_to(31337)
+        assert "Hello" in sent[0].text
+        assert any("Volkshochschule" in c.text or "Adult education" in c.text for c in sent[1:])
+    finally:
+        await app.updater.stop()
+        await app.stop()

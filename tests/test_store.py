@@ -1,0 +1,42 @@
+"""The SQLite store: migrations, WAL, residents, deduplication, anonymous logs."""
+
+from __future__ import annotations
+
+from bot.store import MIGRATIONS, Store
+
+
+async def test_migrations_run_once_and_survive_reopening(tmp_path):
+    path = tmp_path / "lotse.sqlite3"
+    store = await Store.open(path)
+    assert await store.schema_version() == len(MIGRATIONS)
+    await store.set_language(1, "tr")
+    await store.close()
+
+    store = await Store.open(path)
+    assert await store.schema_version() == len(MIGRATIONS)
+    assert await store.language(1) == "tr"
+    async with store._db.execute("PRAGMA journal_mode") as cursor:
+        assert (await cursor.fetchone())[0] == "wal"
+    async with store._db.execute("PRAGMA foreign_keys") as cursor:
+        assert (await cursor.fetchone())[0] == 1
+    await store.close()
+
+
+async def test_language_choice_is_updated_and_deleted(tmp_path):
+    store = await Store.open(tmp_path / "s.sqlite3")
+    await store.set_language(5, "de")
+    await store.set_language(5, "ar")
+    data = await store.resident(5)
+    assert data is not None and data.lang == "ar"
+    await store.delete_resident(5)
+    assert await store.resident(5) is None
+    assert await store.language(5) is None
+    await store.close()
+
+
+async def test_an_update_is_first_seen_only_once(tmp_path):
+    store = await Store.open(tmp_path / "s.sqlite3")
+    assert await store.first_time(100) is True
+    assert await store.first_time(100) is False
+    assert await store.first_time(101) is True
+    await store.close()
