@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
@@ -109,6 +110,15 @@ async def skip_duplicates(update: Update, context: Context) -> None:
 # ---- commands -------------------------------------------------------------------------------
 
 
+def reply_with(make: Callable[[Translator], Reply]) -> Callable[[Update, Context], Awaitable[None]]:
+    """A handler that answers with one fixed reply, in the resident's language."""
+
+    async def handler(update: Update, context: Context) -> None:
+        await send(context, update.effective_chat.id, make(await translator(update, context)))
+
+    return handler
+
+
 async def start(update: Update, context: Context) -> None:
     rt = runtime(context)
     lang = await language_of(update, context)
@@ -118,26 +128,6 @@ async def start(update: Update, context: Context) -> None:
         context,
         update.effective_chat.id,
         replies.welcome(rt.translator(lang), user.first_name if user else None),
-    )
-
-
-async def language(update: Update, context: Context) -> None:
-    await send(
-        context,
-        update.effective_chat.id,
-        replies.language_picker(await translator(update, context)),
-    )
-
-
-async def help_command(update: Update, context: Context) -> None:
-    await send(
-        context, update.effective_chat.id, replies.help_text(await translator(update, context))
-    )
-
-
-async def privacy(update: Update, context: Context) -> None:
-    await send(
-        context, update.effective_chat.id, replies.privacy_text(await translator(update, context))
     )
 
 
@@ -152,14 +142,6 @@ async def delete(update: Update, context: Context) -> None:
 async def menu(update: Update, context: Context) -> None:
     t = await translator(update, context)
     await send(context, update.effective_chat.id, replies.menu(runtime(context).directory, t))
-
-
-async def unknown_command(update: Update, context: Context) -> None:
-    await send(
-        context,
-        update.effective_chat.id,
-        replies.unknown_command(await translator(update, context)),
-    )
 
 
 # ---- messages -------------------------------------------------------------------------------
@@ -203,14 +185,6 @@ async def location(update: Update, context: Context) -> None:
         context,
         update.effective_chat.id,
         replies.nearest(runtime(context).directory, t, loc.latitude, loc.longitude),
-    )
-
-
-async def media(update: Update, context: Context) -> None:
-    await send(
-        context,
-        update.effective_chat.id,
-        replies.media_not_understood(await translator(update, context)),
     )
 
 
@@ -282,20 +256,21 @@ def register(app: PTBApplication) -> None:
     app.add_handler(TypeHandler(Update, skip_duplicates), group=-1)
     commands = {
         "start": start,
-        "language": language,
-        "help": help_command,
-        "privacy": privacy,
+        "language": reply_with(replies.language_picker),
+        "help": reply_with(replies.help_text),
+        "privacy": reply_with(replies.privacy_text),
         "delete": delete,
         "menu": menu,
     }
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback, filters=PRIVATE))
-    app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, unknown_command))
+    app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, reply_with(replies.unknown_command)))
     app.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, question))
     app.add_handler(MessageHandler(PRIVATE & filters.LOCATION, location))
     app.add_handler(
         MessageHandler(
-            PRIVATE & ~filters.TEXT & ~filters.LOCATION & ~filters.StatusUpdate.ALL, media
+            PRIVATE & ~filters.TEXT & ~filters.LOCATION & ~filters.StatusUpdate.ALL,
+            reply_with(replies.media_not_understood),
         )
     )
     app.add_handler(CallbackQueryHandler(button))
