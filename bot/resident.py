@@ -102,9 +102,15 @@ async def send(context: Context, chat_id: int, reply: Reply) -> None:
 
 async def skip_duplicates(update: Update, context: Context) -> None:
     """Telegram may deliver an update again (e.g. after a restart); handle each one once."""
-    if not await runtime(context).db.first_time(update.update_id):
+    if await runtime(context).db.seen(update.update_id):
         log.info("update %s already processed, skipped", update.update_id)
         raise ApplicationHandlerStop
+
+
+async def mark_processed(update: Update, context: Context) -> None:
+    """Marked only after handling: an update cut short by a crash is handled again, and the
+    writes that must not happen twice are keyed by the update id in the inbox."""
+    await runtime(context).db.mark_processed(update.update_id)
 
 
 # ---- commands -------------------------------------------------------------------------------
@@ -133,7 +139,7 @@ async def start(update: Update, context: Context) -> None:
 
 async def delete(update: Update, context: Context) -> None:
     t = await translator(update, context)
-    await runtime(context).db.delete_resident(update.effective_chat.id)
+    await runtime(context).db.erase_resident(update.effective_chat.id)
     if context.user_data is not None:
         context.user_data.clear()
     await send(context, update.effective_chat.id, replies.deleted(t))
@@ -254,6 +260,7 @@ async def on_error(update: object, context: Context) -> None:
 
 def register(app: PTBApplication) -> None:
     app.add_handler(TypeHandler(Update, skip_duplicates), group=-1)
+    app.add_handler(TypeHandler(Update, mark_processed), group=99)
     commands = {
         "start": start,
         "language": reply_with(replies.language_picker),

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from .config import Settings
 from .directory import Directory
 from .i18n import Catalogs, Translator
+from .inbox import Inbox
 from .matching import Matcher
 from .store import Store
 
@@ -20,6 +21,7 @@ class Runtime:
     matcher: Matcher
     catalogs: Catalogs = field(default_factory=Catalogs)
     store: Store | None = None
+    inbox: Inbox | None = None
 
     @classmethod
     def create(cls, settings: Settings, directory: Directory) -> Runtime:
@@ -28,17 +30,25 @@ class Runtime:
     async def open(self) -> None:
         if self.store is None:
             self.store = await Store.open(self.settings.database)
+            self.inbox = Inbox(self.store)
 
     async def close(self) -> None:
         if self.store is not None:
             await self.store.close()
             self.store = None
+            self.inbox = None
 
     @property
     def db(self) -> Store:
         if self.store is None:
             raise RuntimeError("the store is not open; call Runtime.open() first")
         return self.store
+
+    @property
+    def cases(self) -> Inbox:
+        if self.inbox is None:
+            raise RuntimeError("the store is not open; call Runtime.open() first")
+        return self.inbox
 
     def now(self) -> datetime:
         return datetime.now(ZoneInfo(self.settings.timezone))

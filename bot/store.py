@@ -1,50 +1,14 @@
-"""The SQLite store (aiosqlite): residents' language choice, processed updates, anonymous logs.
-
-One `Store` owns the single connection; every write is its own transaction. Schema changes are
-numbered migrations applied in order and recorded in `PRAGMA user_version`.
-"""
+"""Residents, processed updates and the anonymous statistics, on the shared SQLite database."""
 
 from __future__ import annotations
 
+import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
+from typing import Any
 
-import aiosqlite
-
-MIGRATIONS: tuple[str, ...] = (
-    # 1: residents and the anonymous question/feedback log (no chat ids in the logs).
-    """
-    CREATE TABLE residents (
-        chat_id     INTEGER PRIMARY KEY,
-        lang        TEXT NOT NULL,
-        created_at  TEXT NOT NULL,
-        updated_at  TEXT NOT NULL
-    );
-    CREATE TABLE question_log (
-        id          INTEGER PRIMARY KEY,
-        day         TEXT NOT NULL,
-        lang        TEXT NOT NULL,
-        decision    TEXT NOT NULL,
-        service_id  TEXT,
-        score       INTEGER
-    );
-    CREATE TABLE feedback_log (
-        id          INTEGER PRIMARY KEY,
-        day         TEXT NOT NULL,
-        service_id  TEXT NOT NULL,
-        helpful     INTEGER NOT NULL
-    );
-    CREATE TABLE processed_updates (
-        update_id   INTEGER PRIMARY KEY,
-        seen_at     TEXT NOT NULL
-    );
-    """,
-)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+from .db import Database, now_iso
 
 
 def _today() -> str:
@@ -58,101 +22,182 @@ class ResidentData:
     lang: str
     created_at: str
     updated_at: str
+    consent_at: str | None = None
 
 
-class Store:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
-        self._db = connection
+@dataclass(frozen=True)
+class Stats:
+    questions: int
+    answered_by_bot: int
+    suggested: int
+    escalated: int
+    greetings: int
+    cases: int
+    cases_open: int
+    median_first_answer_minutes: float | None
+    top_unmatched_topics: list[tuple[str, int]]
 
-    @classmethod
-    async def open(cls, path: Path | str) -> Store:
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        db = await aiosqlite.connect(str(path))
-        await db.execute("PRAGMA journal_mode=WAL")
-        await db.execute("PRAGMA foreign_keys=ON")
-        await db.execute("PRAGMA busy_timeout=5000")
-        store = cls(db)
-        await store._migrate()
-        return store
 
-    async def close(self) -> None:
-        await self._db.close()
+def anonymise_statements(case_ids: list[int]) -> list[tuple[str, Iterable[Any]]]:
+    """Keep a case as a number for statistics; drop who asked and what was said."""
+    if not case_ids:
+        return []
+    marks = ",".join("?" * len(case_ids))
+    pending = f"SELECT id FROM messages WHERE case_id IN ({marks})"
+    return [
+        (
+            f"UPDATE messages SET body = NULL, author_name = NULL WHERE case_id IN ({marks})",
+            case_ids,
+        ),
+        (
+            "UPDATE outbox SET failed = 1, last_error = 'anonymised' "
+            f"WHERE done_at IS NULL AND message_id IN ({pending})",
+            case_ids,
+        ),
+        (
+            "UPDATE cases SET resident_chat_id = NULL, claimed_name = NULL, anonymised = 1, "
+            f"status = 'closed' WHERE id IN ({marks})",
+            case_ids,
+        ),
+    ]
 
-    async def _migrate(self) -> None:
-        async with self._db.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        version = row[0] if row else 0
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            await self._db.executescript(
-                f"BEGIN;\n{script}\nPRAGMA user_version={number};\nCOMMIT;"
-            )
 
-    async def schema_version(self) -> int:
-        async with self._db.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
-
+class Store(Database):
     # ---- residents ---------------------------------------------------------------------------
 
     async def language(self, chat_id: int) -> str | None:
-        async with self._db.execute(
-            "SELECT lang FROM residents WHERE chat_id = ?", (chat_id,)
-        ) as c:
-            row = await c.fetchone()
-        return str(row[0]) if row else None
+        value = await self.value("SELECT lang FROM residents WHERE chat_id = ?", (chat_id,))
+        return str(value) if value else None
 
     async def set_language(self, chat_id: int, lang: str) -> None:
-        now = _now()
-        await self._db.execute(
-            "INSERT INTO residents (chat_id, lang, created_at, updated_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(chat_id) DO UPDATE SET "
-            "lang = excluded.lang, updated_at = excluded.updated_at",
-            (chat_id, lang, now, now),
+        now = now_iso()
+        await self.write(
+            (
+                "INSERT INTO residents (chat_id, lang, created_at, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(chat_id) DO UPDATE SET "
+                "lang = excluded.lang, updated_at = excluded.updated_at",
+                (chat_id, lang, now, now),
+            )
         )
-        await self._db.commit()
 
     async def resident(self, chat_id: int) -> ResidentData | None:
-        sql = "SELECT chat_id, lang, created_at, updated_at FROM residents WHERE chat_id = ?"
-        async with self._db.execute(sql, (chat_id,)) as cursor:
-            row = await cursor.fetchone()
-        return ResidentData(*row) if row else None
-
-    async def delete_resident(self, chat_id: int) -> None:
-        await self._db.execute("DELETE FROM residents WHERE chat_id = ?", (chat_id,))
-        await self._db.commit()
-
-    # ---- updates: Telegram may deliver an update again after a restart ------------------------
-
-    async def first_time(self, update_id: int) -> bool:
-        """Record the update; False if it was processed before."""
-        cursor = await self._db.execute(
-            "INSERT OR IGNORE INTO processed_updates (update_id, seen_at) VALUES (?, ?)",
-            (update_id, _now()),
+        rows = await self.rows(
+            "SELECT chat_id, lang, created_at, updated_at, consent_at FROM residents "
+            "WHERE chat_id = ?",
+            (chat_id,),
         )
-        await self._db.commit()
-        return cursor.rowcount == 1
+        return ResidentData(*rows[0]) if rows else None
+
+    async def erase_resident(self, chat_id: int) -> int:
+        """Delete the resident; their cases stay only as anonymous numbers. Returns how many."""
+        sql = "SELECT id FROM cases WHERE resident_chat_id = ?"
+        cases = [int(r[0]) for r in await self.rows(sql, (chat_id,))]
+        await self.write(
+            *anonymise_statements(cases), ("DELETE FROM residents WHERE chat_id = ?", (chat_id,))
+        )
+        return len(cases)
+
+    async def anonymise_before(self, cutoff: str) -> int:
+        """Anonymise cases untouched since `cutoff` (the retention period). Returns how many."""
+        sql = "SELECT id FROM cases WHERE anonymised = 0 AND updated_at < ?"
+        cases = [int(r[0]) for r in await self.rows(sql, (cutoff,))]
+        if cases:
+            await self.write(*anonymise_statements(cases))
+        return len(cases)
+
+    # ---- updates: Telegram may deliver an update again (e.g. after a restart) ----------------
+
+    async def seen(self, update_id: int) -> bool:
+        sql = "SELECT 1 FROM processed_updates WHERE update_id = ?"
+        return bool(await self.value(sql, (update_id,)))
+
+    async def mark_processed(self, update_id: int) -> None:
+        await self.write(
+            (
+                "INSERT OR IGNORE INTO processed_updates (update_id, seen_at) VALUES (?, ?)",
+                (update_id, now_iso()),
+            )
+        )
+
+    async def prune_processed(self, cutoff: str) -> None:
+        await self.write(("DELETE FROM processed_updates WHERE seen_at < ?", (cutoff,)))
 
     # ---- anonymous statistics -----------------------------------------------------------------
 
     async def log_question(
-        self, lang: str, decision: str, service_id: str | None, score: int
+        self, lang: str, decision: str, service_id: str | None, score: int, topic: str | None = None
     ) -> None:
-        await self._db.execute(
-            "INSERT INTO question_log (day, lang, decision, service_id, score) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (_today(), lang, decision, service_id, score),
+        await self.write(
+            (
+                "INSERT INTO question_log (day, lang, decision, service_id, score, topic) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (_today(), lang, decision, service_id, score, topic),
+            )
         )
-        await self._db.commit()
 
     async def log_feedback(self, service_id: str, helpful: bool) -> None:
-        await self._db.execute(
-            "INSERT INTO feedback_log (day, service_id, helpful) VALUES (?, ?, ?)",
-            (_today(), service_id, int(helpful)),
+        await self.write(
+            (
+                "INSERT INTO feedback_log (day, service_id, helpful) VALUES (?, ?, ?)",
+                (_today(), service_id, int(helpful)),
+            )
         )
-        await self._db.commit()
 
     async def question_counts(self) -> dict[str, int]:
-        sql = "SELECT decision, COUNT(*) FROM question_log GROUP BY decision"
-        async with self._db.execute(sql) as cursor:
-            return {str(d): int(n) for d, n in await cursor.fetchall()}
+        rows = await self.rows("SELECT decision, COUNT(*) FROM question_log GROUP BY decision")
+        return {str(d): int(n) for d, n in rows}
+
+    async def stats(self) -> Stats:
+        counts = await self.question_counts()
+        cases = int(await self.value("SELECT COUNT(*) FROM cases WHERE spam = 0") or 0)
+        open_sql = "SELECT COUNT(*) FROM cases WHERE spam = 0 AND status IN ('open', 'answered')"
+        open_cases = int(await self.value(open_sql) or 0)
+        answered_sql = (
+            "SELECT created_at, first_answer_at FROM cases WHERE first_answer_at IS NOT NULL"
+        )
+        waits = [
+            (datetime.fromisoformat(done) - datetime.fromisoformat(made)).total_seconds() / 60
+            for made, done in await self.rows(answered_sql)
+        ]
+        topics = await self.rows(
+            "SELECT COALESCE(topic, '?'), COUNT(*) AS n FROM question_log "
+            "WHERE decision IN ('suggest', 'escalate') GROUP BY 1 ORDER BY n DESC, 1 LIMIT 5"
+        )
+        return Stats(
+            questions=sum(counts.values()),
+            answered_by_bot=counts.get("answer", 0),
+            suggested=counts.get("suggest", 0),
+            escalated=counts.get("escalate", 0),
+            greetings=counts.get("greeting", 0),
+            cases=cases,
+            cases_open=open_cases,
+            median_first_answer_minutes=statistics.median(waits) if waits else None,
+            top_unmatched_topics=[(str(t), int(n)) for t, n in topics],
+        )
+
+    async def export_rows(self, what: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Anonymous rows for `lotse export`: no chat ids, no message text."""
+        if what == "questions":
+            header = ["day", "lang", "decision", "service_id", "score", "topic"]
+            sql = f"SELECT {', '.join(header)} FROM question_log ORDER BY id"
+        elif what == "feedback":
+            header = ["day", "service_id", "helpful"]
+            sql = f"SELECT {', '.join(header)} FROM feedback_log ORDER BY id"
+        else:
+            header = [
+                "case",
+                "created_day",
+                "lang",
+                "status",
+                "priority",
+                "topic",
+                "minutes_to_first_answer",
+                "spam",
+            ]
+            sql = (
+                "SELECT id, substr(created_at, 1, 10), lang, status, priority, topic, "
+                "CASE WHEN first_answer_at IS NULL THEN NULL ELSE "
+                "ROUND((julianday(first_answer_at) - julianday(created_at)) * 1440, 1) END, spam "
+                "FROM cases ORDER BY id"
+            )
+        return header, await self.rows(sql)

@@ -104,7 +104,7 @@ async def test_feedback_is_counted_anonymously(bot):
     answers = [c for c in calls if c.method == "answerCallbackQuery"]
     assert answers and "Danke" in answers[0].params["text"]
     assert "anderen Worten" in texts(calls)
-    async with bot.runtime.db._db.execute("SELECT * FROM feedback_log") as cursor:
+    async with bot.runtime.db.connection.execute("SELECT * FROM feedback_log") as cursor:
         rows = await cursor.fetchall()
     assert len(rows) == 1 and str(resident["id"]) not in json.dumps(rows)
 
@@ -202,7 +202,7 @@ async def test_messages_in_groups_are_not_answered_as_residents(bot):
 
 async def test_questions_are_logged_without_chat_ids(bot):
     await bot.say(bot.user(user_id=4321), "deutschkurs")
-    async with bot.runtime.db._db.execute("SELECT * FROM question_log") as cursor:
+    async with bot.runtime.db.connection.execute("SELECT * FROM question_log") as cursor:
         rows = await cursor.fetchall()
     assert rows and "4321" not in json.dumps(rows)
     assert await bot.runtime.db.question_counts() == {"answer": 1}

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.store import MIGRATIONS, Store
+from bot.db import MIGRATIONS
+from bot.store import Store
 
 
 async def test_migrations_run_once_and_survive_reopening(tmp_path):
@@ -15,9 +16,9 @@ async def test_migrations_run_once_and_survive_reopening(tmp_path):
     store = await Store.open(path)
     assert await store.schema_version() == len(MIGRATIONS)
     assert await store.language(1) == "tr"
-    async with store._db.execute("PRAGMA journal_mode") as cursor:
+    async with store.connection.execute("PRAGMA journal_mode") as cursor:
         assert (await cursor.fetchone())[0] == "wal"
-    async with store._db.execute("PRAGMA foreign_keys") as cursor:
+    async with store.connection.execute("PRAGMA foreign_keys") as cursor:
         assert (await cursor.fetchone())[0] == 1
     await store.close()
 
@@ -28,15 +29,17 @@ async def test_language_choice_is_updated_and_deleted(tmp_path):
     await store.set_language(5, "ar")
     data = await store.resident(5)
     assert data is not None and data.lang == "ar"
-    await store.delete_resident(5)
+    await store.erase_resident(5)
     assert await store.resident(5) is None
     assert await store.language(5) is None
     await store.close()
 
 
-async def test_an_update_is_first_seen_only_once(tmp_path):
+async def test_an_update_counts_as_seen_once_it_is_marked(tmp_path):
     store = await Store.open(tmp_path / "s.sqlite3")
-    assert await store.first_time(100) is True
-    assert await store.first_time(100) is False
-    assert await store.first_time(101) is True
+    assert await store.seen(100) is False
+    await store.mark_processed(100)
+    await store.mark_processed(100)
+    assert await store.seen(100) is True
+    assert await store.seen(101) is False
     await store.close()

@@ -1,0 +1,162 @@
+"""The SQLite connection owner: one aiosqlite connection, its transactions, and the numbered
+schema migrations recorded in `PRAGMA user_version`. WAL, foreign keys on."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: residents and the anonymous question/feedback log (no chat ids in the logs).
+    """
+    CREATE TABLE residents (
+        chat_id     INTEGER PRIMARY KEY,
+        lang        TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL
+    );
+    CREATE TABLE question_log (
+        id          INTEGER PRIMARY KEY,
+        day         TEXT NOT NULL,
+        lang        TEXT NOT NULL,
+        decision    TEXT NOT NULL,
+        service_id  TEXT,
+        score       INTEGER
+    );
+    CREATE TABLE feedback_log (
+        id          INTEGER PRIMARY KEY,
+        day         TEXT NOT NULL,
+        service_id  TEXT NOT NULL,
+        helpful     INTEGER NOT NULL
+    );
+    CREATE TABLE processed_updates (
+        update_id   INTEGER PRIMARY KEY,
+        seen_at     TEXT NOT NULL
+    );
+    """,
+    # 2: the coordinator's inbox.
+    """
+    ALTER TABLE residents ADD COLUMN consent_at TEXT;
+    ALTER TABLE question_log ADD COLUMN topic TEXT;
+    CREATE TABLE cases (
+        id               INTEGER PRIMARY KEY,
+        resident_chat_id INTEGER REFERENCES residents(chat_id) ON DELETE SET NULL,
+        lang             TEXT NOT NULL,
+        status           TEXT NOT NULL DEFAULT 'open'
+                         CHECK (status IN ('open', 'answered', 'closed')),
+        priority         TEXT NOT NULL DEFAULT 'normal' CHECK (priority IN ('normal', 'high')),
+        area             TEXT,
+        topic            TEXT,
+        guesses          TEXT NOT NULL DEFAULT '[]',
+        created_at       TEXT NOT NULL,
+        updated_at       TEXT NOT NULL,
+        first_answer_at  TEXT,
+        claimed_by       INTEGER,
+        claimed_name     TEXT,
+        thread_id        INTEGER,
+        spam             INTEGER NOT NULL DEFAULT 0,
+        blocked          INTEGER NOT NULL DEFAULT 0,
+        anonymised       INTEGER NOT NULL DEFAULT 0,
+        source_update_id INTEGER UNIQUE
+    );
+    CREATE INDEX cases_by_resident ON cases (resident_chat_id, status);
+    CREATE TABLE messages (
+        id               INTEGER PRIMARY KEY,
+        case_id          INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        direction        TEXT NOT NULL CHECK (direction IN ('in', 'out', 'note')),
+        kind             TEXT NOT NULL DEFAULT 'text' CHECK (kind IN ('question', 'text', 'card')),
+        body             TEXT,
+        author           INTEGER,
+        author_name      TEXT,
+        created_at       TEXT NOT NULL,
+        delivered_at     TEXT,
+        source_update_id INTEGER UNIQUE
+    );
+    CREATE TABLE case_posts (
+        chat_id     INTEGER NOT NULL,
+        message_id  INTEGER NOT NULL,
+        case_id     INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        PRIMARY KEY (chat_id, message_id)
+    );
+    CREATE TABLE outbox (
+        id              INTEGER PRIMARY KEY,
+        message_id      INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        target          TEXT NOT NULL CHECK (target IN ('resident', 'coordinators')),
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        last_error      TEXT,
+        done_at         TEXT,
+        failed          INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX outbox_due ON outbox (done_at, failed, next_attempt_at);
+    """,
+)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+class Database:
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self.connection = connection
+        # One connection, used by handlers and the delivery job at once: transactions must not
+        # interleave.
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path | str) -> Any:
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        connection = await aiosqlite.connect(str(path), isolation_level=None)
+        await connection.execute("PRAGMA journal_mode=WAL")
+        await connection.execute("PRAGMA foreign_keys=ON")
+        await connection.execute("PRAGMA busy_timeout=10000")
+        database = cls(connection)
+        await database.migrate()
+        return database
+
+    async def close(self) -> None:
+        await self.connection.close()
+
+    async def migrate(self) -> None:
+        version = await self.schema_version()
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            await self.connection.executescript(
+                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version={number};\nCOMMIT;"
+            )
+
+    async def schema_version(self) -> int:
+        return int(await self.value("PRAGMA user_version") or 0)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._lock:
+            await self.connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.connection
+            except BaseException:
+                await self.connection.execute("ROLLBACK")
+                raise
+            await self.connection.execute("COMMIT")
+
+    async def value(self, sql: str, params: Iterable[Any] = ()) -> Any:
+        async with self.connection.execute(sql, tuple(params)) as cursor:
+            row = await cursor.fetchone()
+        return row[0] if row else None
+
+    async def rows(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        async with self.connection.execute(sql, tuple(params)) as cursor:
+            return [tuple(r) for r in await cursor.fetchall()]
+
+    async def write(self, *statements: tuple[str, Iterable[Any]]) -> None:
+        """Several statements in one transaction."""
+        async with self.transaction() as connection:
+            for sql, params in statements:
+                await connection.execute(sql, tuple(params))

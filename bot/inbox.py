@@ -1,0 +1,309 @@
+"""The coordinator's inbox in SQLite: cases, their messages, where they were posted, and the
+outbox that delivers them.
+
+Writes that a replayed Telegram update could repeat carry the update id under a UNIQUE
+constraint: a replay after a crash can neither open a second case nor relay an answer twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
+
+from .db import Database, now_iso
+
+OPEN_STATES = ("open", "answered")
+
+
+@dataclass(frozen=True)
+class Case:
+    id: int
+    resident_chat_id: int | None
+    lang: str
+    status: str
+    priority: str
+    topic: str | None
+    guesses: tuple[str, ...]
+    created_at: str
+    updated_at: str
+    first_answer_at: str | None
+    claimed_by: int | None
+    claimed_name: str | None
+    thread_id: int | None
+    spam: bool
+    blocked: bool
+    anonymised: bool
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATES
+
+
+@dataclass(frozen=True)
+class CaseMessage:
+    id: int
+    case_id: int
+    direction: str  # in: from the resident; out: to the resident; note: for coordinators only
+    kind: str  # question (the first), text, card (body = a service id)
+    body: str | None
+    author_name: str | None
+    created_at: str
+    delivered_at: str | None
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    target: str  # resident | coordinators
+    attempts: int
+    message: CaseMessage
+    case: Case
+
+
+_CASE_COLUMNS = (
+    "id, resident_chat_id, lang, status, priority, topic, guesses, created_at, updated_at, "
+    "first_answer_at, claimed_by, claimed_name, thread_id, spam, blocked, anonymised"
+)
+_MESSAGE_COLUMNS = "id, case_id, direction, kind, body, author_name, created_at, delivered_at"
+_OUTBOX_MESSAGE = ", ".join(f"m.{column}" for column in _MESSAGE_COLUMNS.split(", "))
+
+
+def _case(row: Iterable[Any]) -> Case:
+    values = list(row)
+    values[6] = tuple(json.loads(values[6] or "[]"))
+    values[13:16] = [bool(v) for v in values[13:16]]
+    return Case(*values)
+
+
+class Inbox:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # ---- opening and adding -------------------------------------------------------------------
+
+    async def open_case(
+        self,
+        chat_id: int,
+        lang: str,
+        text: str,
+        *,
+        guesses: Iterable[str] = (),
+        topic: str | None = None,
+        priority: str = "normal",
+        update_id: int | None = None,
+    ) -> tuple[Case, bool]:
+        """Open a case with the resident's question and queue it for the coordinators, in one
+        transaction. Returns (case, created); a replayed update returns the existing case."""
+        if update_id is not None:
+            sql = "SELECT id FROM cases WHERE source_update_id = ?"
+            existing = await self.db.value(sql, (update_id,))
+            if existing is not None:
+                return await self.require(int(existing)), False
+        now = now_iso()
+        async with self.db.transaction() as connection:
+            await connection.execute(
+                "INSERT INTO residents (chat_id, lang, created_at, updated_at, consent_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(chat_id) DO UPDATE SET consent_at = ?",
+                (chat_id, lang, now, now, now, now),
+            )
+            cursor = await connection.execute(
+                "INSERT INTO cases (resident_chat_id, lang, priority, topic, guesses, created_at, "
+                "updated_at, source_update_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (chat_id, lang, priority, topic, json.dumps(list(guesses)), now, now, update_id),
+            )
+            case_id = int(cursor.lastrowid or 0)
+            await _insert_message(
+                connection, case_id, "in", "question", text, None, None, now, None
+            )
+        return await self.require(case_id), True
+
+    async def add_message(
+        self,
+        case_id: int,
+        direction: str,
+        body: str,
+        *,
+        kind: str = "text",
+        author: int | None = None,
+        author_name: str | None = None,
+        update_id: int | None = None,
+    ) -> int | None:
+        """A follow-up from the resident ('in'), an answer to them ('out') or a note for the
+        coordinators ('note'), queued for delivery. None if this update was handled before."""
+        now = now_iso()
+        async with self.db.transaction() as connection:
+            message_id = await _insert_message(
+                connection, case_id, direction, kind, body, author, author_name, now, update_id
+            )
+            if message_id is not None:
+                reopen = ", status = 'open'" if direction == "in" else ""
+                await connection.execute(
+                    f"UPDATE cases SET updated_at = ?{reopen} WHERE id = ?", (now, case_id)
+                )
+        return message_id
+
+    # ---- reading ------------------------------------------------------------------------------
+
+    async def case(self, case_id: int) -> Case | None:
+        rows = await self.db.rows(f"SELECT {_CASE_COLUMNS} FROM cases WHERE id = ?", (case_id,))
+        return _case(rows[0]) if rows else None
+
+    async def require(self, case_id: int) -> Case:
+        case = await self.case(case_id)
+        if case is None:
+            raise LookupError(f"no case {case_id}")
+        return case
+
+    async def open_case_of(self, chat_id: int) -> Case | None:
+        rows = await self.db.rows(
+            f"SELECT {_CASE_COLUMNS} FROM cases WHERE resident_chat_id = ? "
+            "AND status IN ('open', 'answered') AND spam = 0 ORDER BY id DESC LIMIT 1",
+            (chat_id,),
+        )
+        return _case(rows[0]) if rows else None
+
+    async def cases_of(self, chat_id: int) -> list[Case]:
+        sql = f"SELECT {_CASE_COLUMNS} FROM cases WHERE resident_chat_id = ? ORDER BY id"
+        return [_case(r) for r in await self.db.rows(sql, (chat_id,))]
+
+    async def open_cases(self) -> list[Case]:
+        rows = await self.db.rows(
+            f"SELECT {_CASE_COLUMNS} FROM cases WHERE status IN ('open', 'answered') "
+            "AND spam = 0 ORDER BY created_at, id"
+        )
+        return [_case(r) for r in rows]
+
+    async def messages(self, case_id: int) -> list[CaseMessage]:
+        sql = f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE case_id = ? ORDER BY id"
+        return [CaseMessage(*r) for r in await self.db.rows(sql, (case_id,))]
+
+    # ---- the coordinators' actions ------------------------------------------------------------
+
+    async def _set(self, case_id: int, assignments: str, params: Iterable[Any] = ()) -> None:
+        await self.db.write(
+            (
+                f"UPDATE cases SET {assignments}, updated_at = ? WHERE id = ?",
+                (*params, now_iso(), case_id),
+            )
+        )
+
+    async def claim(self, case_id: int, user_id: int, name: str) -> None:
+        await self._set(case_id, "claimed_by = ?, claimed_name = ?", (user_id, name))
+
+    async def close_case(self, case_id: int) -> None:
+        await self._set(case_id, "status = 'closed'")
+
+    async def mark_spam(self, case_id: int) -> None:
+        await self._set(case_id, "spam = 1, status = 'closed'")
+
+    async def mark_blocked(self, case_id: int) -> None:
+        await self._set(case_id, "blocked = 1")
+
+    async def set_thread(self, case_id: int, thread_id: int) -> None:
+        await self.db.write(("UPDATE cases SET thread_id = ? WHERE id = ?", (thread_id, case_id)))
+
+    async def record_post(self, case_id: int, chat_id: int, message_id: int) -> None:
+        await self.db.write(
+            (
+                "INSERT OR IGNORE INTO case_posts (chat_id, message_id, case_id) VALUES (?, ?, ?)",
+                (chat_id, message_id, case_id),
+            )
+        )
+
+    async def case_for_post(self, chat_id: int, message_id: int) -> int | None:
+        sql = "SELECT case_id FROM case_posts WHERE chat_id = ? AND message_id = ?"
+        value = await self.db.value(sql, (chat_id, message_id))
+        return int(value) if value is not None else None
+
+    async def case_for_thread(self, thread_id: int) -> int | None:
+        value = await self.db.value("SELECT id FROM cases WHERE thread_id = ?", (thread_id,))
+        return int(value) if value is not None else None
+
+    # ---- the outbox ---------------------------------------------------------------------------
+
+    async def due(self, now: str, limit: int = 20) -> list[OutboxItem]:
+        rows = await self.db.rows(
+            f"SELECT o.id, o.target, o.attempts, {_OUTBOX_MESSAGE} "
+            "FROM outbox o JOIN messages m ON m.id = o.message_id "
+            "WHERE o.done_at IS NULL AND o.failed = 0 AND o.next_attempt_at <= ? "
+            "ORDER BY o.id LIMIT ?",
+            (now, limit),
+        )
+        items = []
+        for outbox_id, target, attempts, *message in rows:
+            case_message = CaseMessage(*message)
+            case = await self.require(case_message.case_id)
+            items.append(OutboxItem(outbox_id, target, attempts, case_message, case))
+        return items
+
+    async def delivered(self, item: OutboxItem) -> None:
+        now = now_iso()
+        statements: list[tuple[str, Iterable[Any]]] = [
+            ("UPDATE outbox SET done_at = ?, attempts = attempts + 1 WHERE id = ?", (now, item.id)),
+            ("UPDATE messages SET delivered_at = ? WHERE id = ?", (now, item.message.id)),
+        ]
+        if item.target == "resident":
+            statements.append(
+                (
+                    "UPDATE cases SET first_answer_at = COALESCE(first_answer_at, ?), "
+                    "status = CASE WHEN status = 'open' THEN 'answered' ELSE status END "
+                    "WHERE id = ?",
+                    (now, item.case.id),
+                )
+            )
+        await self.db.write(*statements)
+
+    async def retry_later(self, item: OutboxItem, at: str, error: str) -> None:
+        await self.db.write(
+            (
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? "
+                "WHERE id = ?",
+                (at, error[:500], item.id),
+            )
+        )
+
+    async def give_up(self, item: OutboxItem, error: str) -> None:
+        await self.db.write(
+            (
+                "UPDATE outbox SET attempts = attempts + 1, failed = 1, last_error = ? "
+                "WHERE id = ?",
+                (error[:500], item.id),
+            )
+        )
+
+    async def pending(self) -> int:
+        sql = "SELECT COUNT(*) FROM outbox WHERE done_at IS NULL AND failed = 0"
+        return int(await self.db.value(sql) or 0)
+
+
+async def _insert_message(
+    connection: aiosqlite.Connection,
+    case_id: int,
+    direction: str,
+    kind: str,
+    body: str | None,
+    author: int | None,
+    author_name: str | None,
+    now: str,
+    update_id: int | None,
+) -> int | None:
+    """Insert a message and queue it (inside the caller's transaction); None if this update
+    already produced it."""
+    cursor = await connection.execute(
+        "INSERT OR IGNORE INTO messages (case_id, direction, kind, body, author, author_name, "
+        "created_at, source_update_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (case_id, direction, kind, body, author, author_name, now, update_id),
+    )
+    if cursor.rowcount != 1:
+        return None
+    message_id = int(cursor.lastrowid or 0)
+    target = "resident" if direction == "out" else "coordinators"
+    await connection.execute(
+        "INSERT INTO outbox (message_id, target, next_attempt_at) VALUES (?, ?, ?)",
+        (message_id, target, now),
+    )
+    return message_id
