@@ -1,25 +1,32 @@
-"""Wiring: build the python-telegram-bot Application with the runtime and all handlers."""
+"""Wiring: build the python-telegram-bot Application with the runtime, handlers and jobs."""
 
 from __future__ import annotations
 
+import logging
+from datetime import UTC, datetime, timedelta
+
 from telegram import BotCommand
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
-from . import resident
+from . import coordinator, resident
 from .config import Settings
+from .delivery import Courier
 from .directory import Directory
 from .runtime import Runtime
 
+log = logging.getLogger(__name__)
 # Any well-formed token works against the local stand-in; Telegram itself never sees it.
 LOCAL_TOKEN = "0:local"
-COMMANDS = ("start", "menu", "language", "help", "privacy")
+DELIVERY_INTERVAL = 2.0  # seconds between outbox rounds (new items also wake it at once)
+KEEP_PROCESSED_DAYS = 30
 _COMMAND_DESCRIPTIONS = {
     "start": "Start / Neu beginnen",
     "menu": "Topics / Themen",
     "language": "Language / Sprache",
     "help": "Help / Hilfe",
     "privacy": "Privacy / Datenschutz",
+    "mydata": "My data / Meine Daten",
 }
 
 
@@ -39,7 +46,10 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     app = builder.build()
-    app.bot_data["runtime"] = Runtime.create(settings, directory)
+    rt = Runtime.create(settings, directory)
+    app.bot_data["runtime"] = rt
+    app.bot_data["courier"] = Courier(rt)
+    coordinator.register(app)
     resident.register(app)
     return app
 
@@ -48,9 +58,39 @@ def runtime_of(app: Application) -> Runtime:
     return app.bot_data["runtime"]
 
 
+def courier_of(app: Application) -> Courier:
+    return app.bot_data["courier"]
+
+
+def schedule_jobs(app: Application) -> None:
+    """The outbox round (which also delivers what waited over a restart) and housekeeping."""
+    assert app.job_queue is not None
+    app.job_queue.run_repeating(
+        coordinator.deliver_job, interval=DELIVERY_INTERVAL, first=0.1, name="outbox"
+    )
+    app.job_queue.run_repeating(housekeeping_job, interval=24 * 3600, first=60, name="retention")
+
+
+async def housekeeping_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await housekeeping(context.bot_data["runtime"])
+
+
+async def housekeeping(rt: Runtime, now: datetime | None = None) -> int:
+    """Anonymise cases past the retention period; forget old update ids. Returns cases done."""
+    now = now or datetime.now(UTC)
+    cutoff = (now - timedelta(days=rt.settings.retention_days)).isoformat(timespec="milliseconds")
+    count = await rt.db.anonymise_before(cutoff)
+    old = (now - timedelta(days=KEEP_PROCESSED_DAYS)).isoformat(timespec="milliseconds")
+    await rt.db.prune_processed(old)
+    if count:
+        log.info("anonymised %d case(s) older than %d days", count, rt.settings.retention_days)
+    return count
+
+
 async def _post_init(app: Application) -> None:
     await runtime_of(app).open()
-    commands = [BotCommand(name, _COMMAND_DESCRIPTIONS[name]) for name in COMMANDS]
+    schedule_jobs(app)
+    commands = [BotCommand(name, text) for name, text in _COMMAND_DESCRIPTIONS.items()]
     await app.bot.set_my_commands(commands)
 
 

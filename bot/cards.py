@@ -46,8 +46,8 @@ class Reply:
 
 # ---- callback data: "<kind>:<arg>[:<arg>]", always under Telegram's 64 bytes ------------------
 
-SHOW, PIN, FEEDBACK, MENU, LANGUAGE = "s", "v", "f", "m", "l"
-_ARITY = {SHOW: 1, PIN: 1, FEEDBACK: 2, MENU: 1, LANGUAGE: 1}
+SHOW, PIN, FEEDBACK, MENU, LANGUAGE, ESCALATE = "s", "v", "f", "m", "l", "c"
+_ARITY = {SHOW: 1, PIN: 1, FEEDBACK: 2, MENU: 1, LANGUAGE: 1, ESCALATE: 1}
 
 
 def callback(kind: str, *args: str) -> str:

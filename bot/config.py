@@ -37,6 +37,8 @@ class Settings:
     timezone: str = "Europe/Berlin"
     coordinator_chat_id: int | None = None
     coordinator_user_ids: tuple[int, ...] = field(default_factory=tuple)
+    office_hours: str = "mo-fr 09:00-16:00"
+    retention_days: int = 180
     log_level: str = "INFO"
 
     @classmethod
@@ -52,6 +54,9 @@ class Settings:
         def get(name: str, default: str = "") -> str:
             return values.get(name, default).strip()
 
+        retention = get("LOTSE_RETENTION_DAYS", "180")
+        if not retention.isdigit() or int(retention) < 1:
+            raise ConfigError("LOTSE_RETENTION_DAYS must be a whole number of days (at least 1)")
         chat_id = get("COORDINATOR_CHAT_ID")
         try:
             coordinator_chat_id = int(chat_id) if chat_id else None
@@ -67,5 +72,7 @@ class Settings:
             timezone=get("LOTSE_TIMEZONE", "Europe/Berlin"),
             coordinator_chat_id=coordinator_chat_id,
             coordinator_user_ids=_int_list(get("COORDINATOR_USER_IDS"), "COORDINATOR_USER_IDS"),
+            office_hours=get("COORDINATOR_OFFICE_HOURS", "mo-fr 09:00-16:00"),
+            retention_days=int(retention),
             log_level=get("LOTSE_LOG_LEVEL", "INFO").upper(),
         )

@@ -50,7 +50,7 @@ def _check_lang_keys(value: Mapping[str, Any]) -> Mapping[str, Any]:
     return value
 
 
-def _check_span(value: str) -> tuple[time, time]:
+def parse_span(value: str) -> tuple[time, time]:
     match = _SPAN.match(str(value).strip())
     if not match:
         raise ValueError(f"bad time {value!r} (expected HH:MM-HH:MM, e.g. 08:00-12:30)")
@@ -100,7 +100,7 @@ LangText = Annotated[dict[str, str], AfterValidator(_check_lang_keys)]
 NamedText = Annotated[
     dict[str, str], AfterValidator(_check_lang_keys), AfterValidator(_needs_german)
 ]
-Span = Annotated[tuple[time, time], BeforeValidator(_check_span)]
+Span = Annotated[tuple[time, time], BeforeValidator(parse_span)]
 Phone = Annotated[str, AfterValidator(_check_phone)]
 Url = Annotated[str, AfterValidator(_check_url)]
 Weekday = Literal["mo", "tu", "we", "th", "fr", "sa", "su"]

@@ -219,6 +219,12 @@ class Inbox:
         value = await self.db.value(sql, (chat_id, message_id))
         return int(value) if value is not None else None
 
+    async def first_post(self, case_id: int, chat_id: int) -> int | None:
+        """The first message about this case in that chat (replies to it keep the thread)."""
+        sql = "SELECT MIN(message_id) FROM case_posts WHERE case_id = ? AND chat_id = ?"
+        value = await self.db.value(sql, (case_id, chat_id))
+        return int(value) if value is not None else None
+
     async def case_for_thread(self, thread_id: int) -> int | None:
         value = await self.db.value("SELECT id FROM cases WHERE thread_id = ?", (thread_id,))
         return int(value) if value is not None else None

@@ -136,7 +136,8 @@ class LocalBotApi(BaseRequest):
             }
         if endpoint == "getChat":
             chat_id = int(params.get("chat_id", 0))
-            return {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"}
+            kind = "private" if chat_id > 0 else "supergroup"
+            return {"id": chat_id, "type": kind, "accent_color_id": 0, "max_reaction_count": 11}
         return True  # answerCallbackQuery, setMyCommands, deleteWebhook, sendChatAction, …
 
     def _message(self, endpoint: str, params: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,18 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from .cards import LANGUAGE, MENU, SHOW, Button, Keyboard, Reply, callback, esc, service_title
+from .cards import (
+    ESCALATE,
+    LANGUAGE,
+    MENU,
+    SHOW,
+    Button,
+    Keyboard,
+    Reply,
+    callback,
+    esc,
+    service_title,
+)
 from .directory import LANGUAGES, Directory, Service, pick
 from .i18n import Translator, distance_text, own_name
 from .matching import Match
@@ -118,6 +129,10 @@ def menu(directory: Directory, t: Translator, category_id: str | None = None) ->
     return Reply(t.line(title), (*_rows(subcategories, 2), *_rows(services, 1)))
 
 
+def ask_person_button(t: Translator) -> Button:
+    return Button("🙋 " + t("Ask a person (neighbourhood coordinator)"), callback(ESCALATE, "ask"))
+
+
 def suggestions(matches: Sequence[Match], directory: Directory, t: Translator) -> Reply:
     buttons = []
     for match in matches[:3]:
@@ -127,15 +142,16 @@ def suggestions(matches: Sequence[Match], directory: Directory, t: Translator) -
                 Button(service_title(service, t.lang, directory), callback(SHOW, service.id))
             )
     text = t.line(t("I am not sure I understood. Does one of these fit?"))
-    return Reply(text, _rows(buttons, 1))
+    return Reply(text, (*_rows(buttons, 1), (ask_person_button(t),)))
 
 
 def not_found(t: Translator) -> Reply:
     lines = [
         t("Sorry, I could not find a service that fits."),
         t("Try other or fewer words, or browse the topics with /menu."),
+        t("Or let a person from the neighbourhood office help you:"),
     ]
-    return Reply("\n".join(t.line(line) for line in lines))
+    return Reply("\n".join(t.line(line) for line in lines), ((ask_person_button(t),),))
 
 
 def greeting(t: Translator) -> Reply:
@@ -168,7 +184,99 @@ def feedback_thanks(t: Translator, helpful: bool) -> str:
 
 
 def not_helpful_followup(t: Translator) -> Reply:
-    return Reply(t.line(t("Sorry. Describe in other words what you need, or try /menu.")))
+    text = t.line(t("Sorry. Describe in other words what you need, or try /menu."))
+    return Reply(text, ((ask_person_button(t),),))
+
+
+# ---- asking a person ------------------------------------------------------------------------
+
+
+def consent(t: Translator, question: str, retention_days: int) -> Reply:
+    shown = esc(question if len(question) <= 600 else question[:599] + "…")
+    lines = [
+        "<b>" + t("Pass your question to the neighbourhood coordinator?") + "</b>",
+        t(
+            "A person from the coordination office of the neighbourhood network "
+            "Altenhagen/Eckesey-Süd and Zentrum/Remberg will read it:"
+        ),
+        f"«{shown}»",
+        t(
+            "What is kept: this question, what you add to it and the answers, your chat number "
+            "and your language – until the case is closed, at most {days} days; then only an "
+            "anonymous number remains.",
+            days=retention_days,
+        ),
+        t("You can see your data with /mydata and delete it with /delete."),
+    ]
+    buttons = (
+        (
+            Button("✅ " + t("Yes, pass it on"), callback(ESCALATE, "yes")),
+            Button("✖ " + t("No"), callback(ESCALATE, "no")),
+        ),
+    )
+    return Reply("\n".join(t.line(line) for line in lines), buttons)
+
+
+def no_question_to_pass(t: Translator) -> Reply:
+    return Reply(t.line(t("Please write your question first, then I can pass it on.")))
+
+
+def escalation_cancelled(t: Translator) -> Reply:
+    return Reply(t.line(t("All right, nothing was passed on and nothing was stored.")))
+
+
+def case_received(t: Translator, case_id: int, hours: str, next_time: str | None) -> Reply:
+    lines = [
+        "✅ "
+        + t("Your question has been passed on. Your case number is #{number}.", number=case_id),
+        t("The coordinators read messages: {hours}.", hours=esc(hours)) if hours else "",
+        t("Expect an answer from about {when}.", when=esc(next_time)) if next_time else "",
+        t("You can write more details here at any time; they are added to your case."),
+    ]
+    return Reply("\n".join(t.line(line) for line in lines if line))
+
+
+def added_to_case(t: Translator, case_id: int) -> Reply:
+    return Reply(t.line("➕ " + t("Added to your case #{number}.", number=case_id)))
+
+
+def coordinator_answer(t: Translator, case_id: int, text: str) -> Reply:
+    title = t("Answer from the neighbourhood coordinator")
+    return Reply(t.line(f"💬 <b>{title}</b> (#{case_id})") + "\n" + t.line(esc(text)))
+
+
+def coordinator_recommends(t: Translator, case_id: int) -> Reply:
+    text = t(
+        "The neighbourhood coordinator recommends this service for your case #{number}:",
+        number=case_id,
+    )
+    return Reply(t.line("💬 " + text))
+
+
+def coordinators_only(t: Translator) -> Reply:
+    return Reply(t.line(t("This command is only for the neighbourhood coordinators.")))
+
+
+def my_data(
+    t: Translator, lang: str, since: str | None, cases: Sequence[tuple[int, str, list[str]]]
+) -> Reply:
+    """cases: (number, status, the resident's own messages and the answers, oldest first)."""
+    if since is None and not cases:
+        return Reply(t.line(t("I have no data stored about you.")))
+    lines = ["<b>" + t("What is stored about you") + "</b>"]
+    if since is not None:
+        lines.append(
+            t(
+                "Language: {language} (since {date})",
+                language=esc(own_name(lang)),
+                date=esc(since[:10]),
+            )
+        )
+    for number, status, entries in cases:
+        lines.append(t("Case #{number} ({status}):", number=number, status=esc(status)))
+        lines += [f"  {esc(entry)}" for entry in entries]
+    lines.append(t("To delete all of it, send /delete."))
+    return Reply("\n".join(t.line(line) for line in lines))
 
 
 def something_went_wrong(t: Translator) -> Reply:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
+from telegram import Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application as PTBApplication
 from telegram.ext import (
@@ -19,20 +18,21 @@ from telegram.ext import (
     filters,
 )
 
-from . import replies
+from . import desk, replies, sending
 from .cards import (
+    ESCALATE,
     FEEDBACK,
     LANGUAGE,
     MENU,
     PIN,
     SHOW,
-    Keyboard,
     Reply,
     parse_callback,
     render_card,
-    split_html,
+    service_title,
     venue_for,
 )
+from .coordinator import wake_courier
 from .directory import LANGUAGES
 from .i18n import Translator, choose_language
 from .matching import ANSWER_MIN
@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 MAX_CARDS = 3
 PRIVATE = filters.ChatType.PRIVATE
+RESIDENT_GROUP = 1  # after the coordinators' handlers (group 0), which may take an update first
 
 
 def runtime(context: Context) -> Runtime:
@@ -68,33 +69,8 @@ async def translator(update: Update, context: Context) -> Translator:
     return runtime(context).translator(await language_of(update, context))
 
 
-def markup(buttons: Keyboard) -> InlineKeyboardMarkup | None:
-    if not buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(b.text, callback_data=b.data, url=b.url) for b in row]
-            for row in buttons
-            if row
-        ]
-    )
-
-
 async def send(context: Context, chat_id: int, reply: Reply) -> None:
-    if reply.text:
-        parts = split_html(reply.text)
-        for index, part in enumerate(parts):
-            last = index == len(parts) - 1
-            await context.bot.send_message(
-                chat_id,
-                part,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup(reply.buttons) if last else None,
-                disable_web_page_preview=True,
-            )
-    if reply.venue is not None:
-        v = reply.venue
-        await context.bot.send_venue(chat_id, v.latitude, v.longitude, v.title, v.address)
+    await sending.send(context.bot, chat_id, reply)
 
 
 # ---- guards ---------------------------------------------------------------------------------
@@ -153,15 +129,47 @@ async def menu(update: Update, context: Context) -> None:
 # ---- messages -------------------------------------------------------------------------------
 
 
+MAX_QUESTION = 3500  # what a case keeps of one message (the coordinator post must fit)
+
+
+def topic_of(rt: Runtime, service_id: str | None) -> str | None:
+    """The category of a (perhaps weak) guess: an anonymous topic for the statistics."""
+    service = rt.directory.service(service_id) if service_id else None
+    return service.categories[0] if service else None
+
+
 async def question(update: Update, context: Context) -> None:
     rt = runtime(context)
     t = await translator(update, context)
     chat_id = update.effective_chat.id
-    result = rt.matcher.match(update.effective_message.text or "", t.lang)
+    text = update.effective_message.text or ""
+    result = rt.matcher.match(text, t.lang)
     top = result.matches[0] if result.matches else None
+
+    open_case = await rt.cases.open_case_of(chat_id)
+    if open_case is not None:
+        # A resident with an open case is talking to a person: the message joins the case.
+        # Emergency numbers still come first.
+        if result.emergencies:
+            await send(context, chat_id, replies.emergency_banner(t))
+        await rt.cases.add_message(
+            open_case.id, "in", text[:MAX_QUESTION], update_id=update.update_id
+        )
+        wake_courier(context)
+        await send(context, chat_id, replies.added_to_case(t, open_case.id))
+        return
+
     await rt.db.log_question(
-        t.lang, result.decision, top.service_id if top else None, top.score if top else 0
+        t.lang,
+        result.decision,
+        top.service_id if top else None,
+        top.score if top else 0,
+        topic_of(rt, top.service_id if top else None) if result.decision != "answer" else None,
     )
+    if context.user_data is not None and result.decision != "greeting":
+        # Kept in memory only, until the resident agrees to pass it on (or not).
+        context.user_data["question"] = text[:MAX_QUESTION]
+        context.user_data["guesses"] = [m.service_id for m in result.matches[:3]]
 
     if result.decision == "greeting":
         await send(context, chat_id, replies.greeting(t))
@@ -217,6 +225,9 @@ async def button(update: Update, context: Context) -> None:
         return
 
     t = await translator(update, context)
+    if kind == ESCALATE:
+        await escalate(update, context, t, args[0])
+        return
     service = rt.directory.service(args[0]) if kind in (SHOW, PIN, FEEDBACK) else None
     if kind == MENU and rt.directory.category(args[0]) is not None:
         await query.answer()
@@ -235,6 +246,88 @@ async def button(update: Update, context: Context) -> None:
             await send(context, chat_id, replies.not_helpful_followup(t))
     else:
         await query.answer(replies.stale_button(t), show_alert=True)
+
+
+# ---- asking a person ------------------------------------------------------------------------
+
+
+async def escalate(update: Update, context: Context, t: Translator, step: str) -> None:
+    """ask → consent text; yes → the case is committed, then the resident is told; no → gone."""
+    rt = runtime(context)
+    query = update.callback_query
+    chat_id = update.effective_chat.id
+    memory = context.user_data if context.user_data is not None else {}
+    pending = memory.get("question")
+    if step not in ("ask", "yes", "no"):
+        await query.answer(replies.stale_button(t), show_alert=True)
+        return
+    await query.answer()
+    if step == "no":
+        memory.pop("question", None)
+        await send(context, chat_id, replies.escalation_cancelled(t))
+        return
+    if step == "ask":
+        reply = replies.consent(t, pending, rt.settings.retention_days) if pending else None
+        await send(context, chat_id, reply or replies.no_question_to_pass(t))
+        return
+    existing = await rt.cases.open_case_of(chat_id)
+    if not pending and existing is None:
+        await send(context, chat_id, replies.no_question_to_pass(t))
+        return
+    if existing is not None and pending:
+        await rt.cases.add_message(existing.id, "in", pending, update_id=update.update_id)
+        case = existing
+    elif existing is not None:
+        case = existing
+    else:
+        guesses = memory.get("guesses", [])
+        urgent = any(rt.directory.service(g) and rt.directory.service(g).urgent for g in guesses)
+        case, _ = await rt.cases.open_case(
+            chat_id,
+            t.lang,
+            pending,
+            guesses=guesses,
+            topic=topic_of(rt, guesses[0] if guesses else None),
+            priority="high" if urgent else "normal",
+            update_id=update.update_id,
+        )
+    memory.pop("question", None)
+    wake_courier(context)
+    # Only now, with the case committed, is the resident told it was received.
+    await send(context, chat_id, case_received_reply(rt, t, case.id))
+
+
+def case_received_reply(rt: Runtime, t: Translator, case_id: int) -> Reply:
+    hours = rt.office_hours
+    now = rt.now()
+    opening = desk.next_opening(hours, now) if hours else None
+    when = desk.when_text(opening, now, t.lang) if opening and opening != now else None
+    return replies.case_received(t, case_id, desk.office_hours_text(hours, t.lang), when)
+
+
+async def my_data(update: Update, context: Context) -> None:
+    rt = runtime(context)
+    t = await translator(update, context)
+    chat_id = update.effective_chat.id
+    resident = await rt.db.resident(chat_id)
+    status_names = {"open": t("open"), "answered": t("answered"), "closed": t("closed")}
+    cases = []
+    for case in await rt.cases.cases_of(chat_id):
+        entries = []
+        for message in await rt.cases.messages(case.id):
+            if message.direction == "note" or message.body is None:
+                continue
+            arrow = "👤" if message.direction == "in" else "💬"
+            body = message.body
+            if message.kind == "card":
+                service = rt.directory.service(body)
+                body = f"📇 {service_title(service, t.lang, rt.directory)}" if service else body
+            entries.append(f"{arrow} {message.created_at[:10]}: {body}")
+        cases.append((case.id, status_names.get(case.status, case.status), entries))
+    reply = replies.my_data(
+        t, resident.lang if resident else t.lang, resident.created_at if resident else None, cases
+    )
+    await send(context, chat_id, reply)
 
 
 # ---- errors ---------------------------------------------------------------------------------
@@ -267,18 +360,17 @@ def register(app: PTBApplication) -> None:
         "help": reply_with(replies.help_text),
         "privacy": reply_with(replies.privacy_text),
         "delete": delete,
+        "mydata": my_data,
         "menu": menu,
     }
+    group = RESIDENT_GROUP
     for name, callback in commands.items():
-        app.add_handler(CommandHandler(name, callback, filters=PRIVATE))
-    app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, reply_with(replies.unknown_command)))
-    app.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, question))
-    app.add_handler(MessageHandler(PRIVATE & filters.LOCATION, location))
-    app.add_handler(
-        MessageHandler(
-            PRIVATE & ~filters.TEXT & ~filters.LOCATION & ~filters.StatusUpdate.ALL,
-            reply_with(replies.media_not_understood),
-        )
-    )
-    app.add_handler(CallbackQueryHandler(button))
+        app.add_handler(CommandHandler(name, callback, filters=PRIVATE), group)
+    unknown = reply_with(replies.unknown_command)
+    app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, unknown), group)
+    app.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, question), group)
+    app.add_handler(MessageHandler(PRIVATE & filters.LOCATION, location), group)
+    media = PRIVATE & ~filters.TEXT & ~filters.LOCATION & ~filters.StatusUpdate.ALL
+    app.add_handler(MessageHandler(media, reply_with(replies.media_not_understood)), group)
+    app.add_handler(CallbackQueryHandler(button), group)
     app.add_error_handler(on_error)

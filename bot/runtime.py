@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from .config import Settings
+from .config import ConfigError, Settings
+from .desk import OfficeHoursError, parse_office_hours
 from .directory import Directory
 from .i18n import Catalogs, Translator
 from .inbox import Inbox
@@ -22,10 +24,15 @@ class Runtime:
     catalogs: Catalogs = field(default_factory=Catalogs)
     store: Store | None = None
     inbox: Inbox | None = None
+    office_hours: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def create(cls, settings: Settings, directory: Directory) -> Runtime:
-        return cls(settings, directory, Matcher(directory))
+        try:
+            hours = parse_office_hours(settings.office_hours)
+        except OfficeHoursError as exc:
+            raise ConfigError(f"COORDINATOR_OFFICE_HOURS: {exc}") from exc
+        return cls(settings, directory, Matcher(directory), office_hours=hours)
 
     async def open(self) -> None:
         if self.store is None:

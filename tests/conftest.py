@@ -12,7 +12,7 @@ import yaml
 from telegram import Update
 from telegram.ext import Application
 
-from bot.app import build_application, runtime_of
+from bot.app import build_application, courier_of, runtime_of
 from bot.config import Settings
 from bot.directory import Directory, load_directory
 from bot.localapi import Call, LocalBotApi, UpdateFactory
@@ -109,14 +109,22 @@ class Harness:
     def runtime(self):
         return runtime_of(self.app)
 
+    async def deliver(self) -> list[Call]:
+        """One round of the outbox courier (the job queue does this every few seconds)."""
+        before = len(self.api.calls)
+        await courier_of(self.app).run(self.app.bot)
+        return self.api.calls[before:]
+
 
 @pytest.fixture
 async def harness_for(tmp_path: Path):
     """Factory: a started Application over a given directory, closed after the test."""
     opened: list[Application] = []
 
-    async def make(directory: Directory, **settings: Any) -> Harness:
-        api = LocalBotApi()
+    async def make(
+        directory: Directory, api: LocalBotApi | None = None, **settings: Any
+    ) -> Harness:
+        api = api or LocalBotApi()
         config = Settings(database=tmp_path / "lotse.sqlite3", **settings)
         app = build_application(config, directory, request=api)
         await app.initialize()

@@ -1,0 +1,240 @@
+"""Telegram handlers for the coordinators: /inbox, /case, /close, /stats, the case buttons, and
+relaying what they write in a case's topic or as a reply to a case post."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import Application as PTBApplication
+from telegram.ext import (
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from . import desk, replies
+from .cards import Reply, esc
+from .runtime import Runtime
+from .sending import send
+
+log = logging.getLogger(__name__)
+Context = ContextTypes.DEFAULT_TYPE
+COMMANDS = ("inbox", "case", "close", "stats")
+
+
+def runtime(context: Context) -> Runtime:
+    return context.bot_data["runtime"]
+
+
+def is_coordinator(update: Update, rt: Runtime) -> bool:
+    """A listed coordinator anywhere, or anyone writing in the coordinator group."""
+    user, chat = update.effective_user, update.effective_chat
+    settings = rt.settings
+    if user is not None and user.id in settings.coordinator_user_ids:
+        return True
+    return (
+        chat is not None
+        and settings.coordinator_chat_id is not None
+        and (chat.id == settings.coordinator_chat_id)
+    )
+
+
+async def done(update: Update, context: Context) -> None:
+    """This update is handled: mark it and keep the residents' handlers out of it."""
+    await runtime(context).db.mark_processed(update.update_id)
+    raise ApplicationHandlerStop
+
+
+async def reply(update: Update, context: Context, text: str) -> None:
+    message = update.effective_message
+    await send(
+        context.bot,
+        update.effective_chat.id,
+        Reply(text),
+        thread_id=message.message_thread_id if message and message.is_topic_message else None,
+    )
+
+
+async def refuse(update: Update, context: Context) -> None:
+    rt = runtime(context)
+    lang = "de"
+    if update.effective_chat and update.effective_chat.type == "private":
+        lang = await rt.db.language(update.effective_chat.id) or "de"
+    refusal = replies.coordinators_only(rt.translator(lang))
+    await send(context.bot, update.effective_chat.id, refusal)
+
+
+def wake_courier(context: Context) -> None:
+    """Deliver now rather than at the next round of the delivery job."""
+    if context.job_queue is not None:
+        context.job_queue.run_once(deliver_job, 0)
+
+
+async def deliver_job(context: Context) -> None:
+    await context.bot_data["courier"].run(context.bot)
+
+
+def _case_number(context: Context) -> int | None:
+    args = context.args or []
+    return int(args[0].lstrip("#")) if args and args[0].lstrip("#").isdigit() else None
+
+
+# ---- commands -------------------------------------------------------------------------------
+
+
+async def inbox(update: Update, context: Context) -> None:
+    rt = runtime(context)
+    if not is_coordinator(update, rt):
+        await refuse(update, context)
+        await done(update, context)
+    cases = await rt.cases.open_cases()
+    previews = {}
+    for case in cases[:50]:
+        messages = await rt.cases.messages(case.id)
+        previews[case.id] = next((m.body or "" for m in messages if m.direction == "in"), "")
+    await reply(update, context, desk.inbox_list(cases[:50], previews))
+    await done(update, context)
+
+
+async def show_case(update: Update, context: Context) -> None:
+    rt = runtime(context)
+    if not is_coordinator(update, rt):
+        await refuse(update, context)
+        await done(update, context)
+    number = _case_number(context)
+    case = await rt.cases.case(number) if number is not None else None
+    if case is None:
+        await reply(update, context, "Benutzung: /case N (eine vorhandene Anfragenummer)")
+    else:
+        history = desk.history(case, await rt.cases.messages(case.id), rt.directory)
+        await reply(update, context, history)
+    await done(update, context)
+
+
+async def close_case(update: Update, context: Context) -> None:
+    rt = runtime(context)
+    if not is_coordinator(update, rt):
+        await refuse(update, context)
+        await done(update, context)
+    number = _case_number(context)
+    case = await rt.cases.case(number) if number is not None else None
+    if case is None:
+        await reply(update, context, "Benutzung: /close N (eine vorhandene Anfragenummer)")
+    else:
+        await rt.cases.close_case(case.id)
+        await reply(update, context, f"✅ Anfrage #{case.id} ist geschlossen.")
+    await done(update, context)
+
+
+async def stats(update: Update, context: Context) -> None:
+    rt = runtime(context)
+    if not is_coordinator(update, rt):
+        await refuse(update, context)
+        await done(update, context)
+    await reply(update, context, desk.stats_text(await rt.db.stats()))
+    await done(update, context)
+
+
+# ---- relaying answers -----------------------------------------------------------------------
+
+
+async def relay(update: Update, context: Context) -> None:
+    """A coordinator's message in a case's topic, or a reply to a case post, goes to the
+    resident. Anything else falls through to the residents' handlers (private chats) or is
+    ignored (the group)."""
+    rt = runtime(context)
+    message, chat = update.effective_message, update.effective_chat
+    if message is None or chat is None or not is_coordinator(update, rt):
+        return
+    case_id = None
+    if chat.id == rt.settings.coordinator_chat_id and message.is_topic_message:
+        case_id = await rt.cases.case_for_thread(message.message_thread_id)
+    if case_id is None and message.reply_to_message is not None:
+        case_id = await rt.cases.case_for_post(chat.id, message.reply_to_message.message_id)
+    if case_id is None:
+        if chat.id == rt.settings.coordinator_chat_id:
+            await done(update, context)  # ordinary talk among coordinators
+        return
+    case = await rt.cases.require(case_id)
+    if case.resident_chat_id is None:
+        await reply(
+            update, context, f"Anfrage #{case.id} ist anonymisiert; keine Zustellung möglich."
+        )
+    elif not message.text:
+        await reply(update, context, "Nur Text kann an die Person weitergeleitet werden.")
+    else:
+        user = update.effective_user
+        await rt.cases.add_message(
+            case.id,
+            "out",
+            message.text,
+            author=user.id if user else None,
+            author_name=user.first_name if user else None,
+            update_id=update.update_id,
+        )
+        wake_courier(context)
+        try:
+            await message.set_reaction("👍")
+        except TelegramError:
+            log.debug("could not react to the coordinator's message")
+    await done(update, context)
+
+
+# ---- buttons under a case post --------------------------------------------------------------
+
+
+async def case_button(update: Update, context: Context) -> None:
+    rt = runtime(context)
+    query = update.callback_query
+    parsed = desk.parse_desk_callback(query.data)
+    if parsed is None:
+        return  # not ours: the residents' button handler answers it
+    if not is_coordinator(update, rt):
+        await query.answer("Nur für die Koordination.", show_alert=True)
+        await done(update, context)
+    action, case_id, service_id = parsed
+    case = await rt.cases.case(case_id)
+    user = query.from_user
+    if case is None:
+        await query.answer(f"Anfrage #{case_id} gibt es nicht.", show_alert=True)
+    elif action == "claim":
+        await rt.cases.claim(case.id, user.id, user.first_name)
+        await query.answer(f"Anfrage #{case.id} übernommen.")
+        await reply(update, context, f"🙋 {esc(user.first_name)} übernimmt Anfrage #{case.id}.")
+    elif action == "close":
+        await rt.cases.close_case(case.id)
+        await query.answer(f"Anfrage #{case.id} geschlossen.")
+    elif action == "spam":
+        await rt.cases.mark_spam(case.id)
+        await query.answer(f"Anfrage #{case.id} als Spam markiert.")
+    elif rt.directory.service(service_id) is None:
+        await query.answer("Diesen Eintrag gibt es nicht mehr.", show_alert=True)
+    elif case.resident_chat_id is None:
+        await query.answer("Die Anfrage ist anonymisiert.", show_alert=True)
+    else:
+        await rt.cases.add_message(
+            case.id,
+            "out",
+            service_id,
+            kind="card",
+            author=user.id,
+            author_name=user.first_name,
+            update_id=update.update_id,
+        )
+        wake_courier(context)
+        await query.answer("Der Eintrag geht in der Sprache der Person an sie.")
+    await done(update, context)
+
+
+def register(app: PTBApplication) -> None:
+    """Group 0: before the residents' handlers (group 1), which they can stop."""
+    handlers = {"inbox": inbox, "case": show_case, "close": close_case, "stats": stats}
+    for name, callback in handlers.items():
+        app.add_handler(CommandHandler(name, callback))
+    app.add_handler(MessageHandler(~filters.COMMAND & filters.UpdateType.MESSAGE, relay))
+    app.add_handler(CallbackQueryHandler(case_button, pattern=r"^[ke]:"))

@@ -1,0 +1,191 @@
+"""The coordinator's desk, as data: office hours, case posts with their buttons, history, the inbox
+list and statistics. Pure, no Telegram. Coordinators read German (the network's working
+language); residents' own words are shown as they wrote them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from babel.dates import format_skeleton
+
+from .cards import CALLBACK_LIMIT, Button, Keyboard, Reply, esc
+from .directory import WEEKDAYS, Directory, parse_span, pick
+from .i18n import Spans, hours_lines, is_open, language_name, locale
+from .inbox import Case, CaseMessage
+from .store import Stats
+
+# Coordinator buttons: "k:<action>:<case>" and "e:<case>:<service id>" (send that entry).
+CASE_ACTION, SEND_ENTRY = "k", "e"
+ACTIONS = ("claim", "close", "spam")
+PREVIEW = 60
+
+
+class OfficeHoursError(ValueError):
+    pass
+
+
+def parse_office_hours(text: str) -> dict[str, list[tuple]]:
+    """'mo-fr 09:00-16:00; sa 10:00-12:00' → {'mo': [(09:00, 16:00)], …}."""
+    hours: dict[str, list[tuple]] = {}
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        try:
+            days, spans = part.split(maxsplit=1)
+        except ValueError as exc:
+            raise OfficeHoursError(f"{part!r}: expected 'mo-fr 09:00-16:00'") from exc
+        for day_range in days.lower().split(","):
+            first, _, last = day_range.partition("-")
+            if first not in WEEKDAYS or (last and last not in WEEKDAYS):
+                raise OfficeHoursError(f"{day_range!r}: days are {' '.join(WEEKDAYS)}")
+            start, stop = WEEKDAYS.index(first), WEEKDAYS.index(last or first)
+            for day in WEEKDAYS[start : stop + 1]:
+                for span in spans.replace(" ", "").split(","):
+                    try:
+                        hours.setdefault(day, []).append(parse_span(span))
+                    except ValueError as exc:
+                        raise OfficeHoursError(str(exc)) from exc
+    return hours
+
+
+def next_opening(hours: dict[str, Spans], now: datetime) -> datetime | None:
+    """`now` during office hours, else the next opening within a week; None without hours."""
+    if is_open(hours, now):
+        return now
+    for days_ahead in range(8):
+        day = now + timedelta(days=days_ahead)
+        for opens, _ in sorted(hours.get(WEEKDAYS[day.weekday()], [])):
+            start = day.replace(hour=opens.hour, minute=opens.minute, second=0, microsecond=0)
+            if start > now:
+                return start
+    return None
+
+
+def when_text(moment: datetime, now: datetime, lang: str) -> str:
+    if moment.date() == now.date():
+        return format_skeleton("Hm", moment, locale=locale(lang))
+    return format_skeleton("EEEEHm", moment, locale=locale(lang))
+
+
+# ---- what coordinators see --------------------------------------------------------------------
+
+
+def _stamp(iso: str) -> str:
+    return iso[:16].replace("T", " ") + " UTC"
+
+
+def case_header(case: Case) -> str:
+    flags = []
+    if case.priority == "high":
+        flags.append("❗ dringend")
+    if case.claimed_name:
+        flags.append(f"🙋 {esc(case.claimed_name)}")
+    if case.blocked:
+        flags.append("⛔ Bot blockiert")
+    status = {"open": "offen", "answered": "beantwortet", "closed": "geschlossen"}[case.status]
+    language = language_name(case.lang, "de")
+    extra = f" · {' · '.join(flags)}" if flags else ""
+    return f"<b>Anfrage #{case.id}</b> · {esc(language)} · {status}{extra}"
+
+
+def case_post(case: Case, question: str, directory: Directory) -> Reply:
+    """The first message about a new case, with the bot's guesses and the coordinator's buttons."""
+    lines = [f"📨 {case_header(case)}", "", f"«{esc(question)}»", ""]
+    guesses = [directory.service(g) for g in case.guesses]
+    guesses = [g for g in guesses if g is not None]
+    if guesses:
+        lines.append("Vermutungen des Bots:")
+        lines += [f"• {esc(pick(g.name, 'de'))}" for g in guesses]
+        lines.append("")
+    lines.append(
+        "Antworten Sie auf diese Nachricht (oder im Thema): die Antwort geht an die Person."
+    )
+    return Reply("\n".join(lines), case_buttons(case.id, [g.id for g in guesses], directory))
+
+
+def case_buttons(case_id: int, guesses: Sequence[str], directory: Directory) -> Keyboard:
+    rows: list[tuple[Button, ...]] = [
+        (
+            Button("🙋 Übernehmen", f"{CASE_ACTION}:claim:{case_id}"),
+            Button("✅ Schließen", f"{CASE_ACTION}:close:{case_id}"),
+            Button("🚫 Spam", f"{CASE_ACTION}:spam:{case_id}"),
+        )
+    ]
+    for service_id in guesses[:3]:
+        service = directory.service(service_id)
+        data = f"{SEND_ENTRY}:{case_id}:{service_id}"
+        if service is not None and len(data.encode()) <= CALLBACK_LIMIT:
+            rows.append((Button(f"📇 Senden: {pick(service.name, 'de')[:40]}", data),))
+    return tuple(rows)
+
+
+def parse_desk_callback(data: str | None) -> tuple[str, int, str] | None:
+    """(action, case id, service id or ''), or None for anything this desk did not make."""
+    if not data or len(data.encode()) > CALLBACK_LIMIT:
+        return None
+    parts = data.split(":")
+    if len(parts) == 3 and parts[0] == CASE_ACTION and parts[1] in ACTIONS and parts[2].isdigit():
+        return parts[1], int(parts[2]), ""
+    if len(parts) == 3 and parts[0] == SEND_ENTRY and parts[1].isdigit() and parts[2]:
+        return "send", int(parts[1]), parts[2]
+    return None
+
+
+def follow_up_post(case: Case, message: CaseMessage) -> str:
+    if message.direction == "note":
+        return f"⚠️ <b>Anfrage #{case.id}</b>: {esc(message.body or '')}"
+    return f"➕ <b>Anfrage #{case.id}</b>, Nachtrag:\n«{esc(message.body or '')}»"
+
+
+def inbox_list(cases: Sequence[Case], previews: dict[int, str]) -> str:
+    if not cases:
+        return "📭 Keine offenen Anfragen."
+    lines = [f"<b>Offene Anfragen</b> ({len(cases)}, älteste zuerst):"]
+    for case in cases:
+        preview = (previews.get(case.id) or "").replace("\n", " ")
+        if len(preview) > PREVIEW:
+            preview = preview[: PREVIEW - 1] + "…"
+        lines.append(f"#{case.id} · {_stamp(case.created_at)} · {case.lang} · {esc(preview)}")
+    lines.append("Details: /case N · Schließen: /close N")
+    return "\n".join(lines)
+
+
+def history(case: Case, messages: Sequence[CaseMessage], directory: Directory) -> str:
+    lines = [case_header(case), f"erstellt {_stamp(case.created_at)}"]
+    if case.anonymised:
+        lines.append("(anonymisiert)")
+    for message in messages:
+        who = {"in": "👤", "out": "💬", "note": "⚠️"}[message.direction]
+        body = message.body or "–"
+        if message.kind == "card":
+            service = directory.service(body)
+            body = f"📇 {pick(service.name, 'de')}" if service else f"📇 {body}"
+        state = ""
+        if message.direction == "out":
+            state = " ✓ zugestellt" if message.delivered_at else " ⏳ noch nicht zugestellt"
+        lines.append(f"{who} {_stamp(message.created_at)}{state}\n{esc(body)}")
+    return "\n".join(lines)
+
+
+def stats_text(stats: Stats) -> str:
+    median = (
+        f"{stats.median_first_answer_minutes:.0f} min"
+        if stats.median_first_answer_minutes is not None
+        else "–"
+    )
+    topics = ", ".join(f"{esc(t)} ({n})" for t, n in stats.top_unmatched_topics) or "–"
+    return "\n".join(
+        [
+            "<b>Statistik</b> (anonym)",
+            f"Fragen: {stats.questions}",
+            f"vom Bot beantwortet: {stats.answered_by_bot}",
+            f"Vorschläge gezeigt: {stats.suggested} · nichts gefunden: {stats.escalated}",
+            f"Grüße/Dank: {stats.greetings}",
+            f"Anfragen an die Koordination: {stats.cases} (offen: {stats.cases_open})",
+            f"Median bis zur ersten Antwort: {median}",
+            f"Häufigste Themen ohne sichere Antwort: {topics}",
+        ]
+    )
+
+
+def office_hours_text(hours: dict[str, Spans], lang: str) -> str:
+    return ", ".join(hours_lines(hours, lang))

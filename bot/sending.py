@@ -1,0 +1,50 @@
+"""Turn a pure `Reply` into Telegram messages (the only place that builds Telegram markup)."""
+
+from __future__ import annotations
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
+from telegram.constants import ParseMode
+
+from .cards import Keyboard, Reply, split_html
+
+
+def markup(buttons: Keyboard) -> InlineKeyboardMarkup | None:
+    rows = [
+        [InlineKeyboardButton(b.text, callback_data=b.data, url=b.url) for b in row]
+        for row in buttons
+        if row
+    ]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+async def send(
+    bot: Bot,
+    chat_id: int,
+    reply: Reply,
+    *,
+    thread_id: int | None = None,
+    reply_to: int | None = None,
+) -> Message | None:
+    """Send a reply (split at 4096 characters, keyboard on the last part); the last message."""
+    last: Message | None = None
+    if reply.text:
+        parts = split_html(reply.text)
+        for index, part in enumerate(parts):
+            final = index == len(parts) - 1
+            last = await bot.send_message(
+                chat_id,
+                part,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup(reply.buttons) if final else None,
+                disable_web_page_preview=True,
+                message_thread_id=thread_id,
+                reply_parameters=(
+                    ReplyParameters(reply_to, allow_sending_without_reply=True)
+                    if reply_to and index == 0
+                    else None
+                ),
+            )
+    if reply.venue is not None:
+        v = reply.venue
+        last = await bot.send_venue(chat_id, v.latitude, v.longitude, v.title, v.address)
+    return last

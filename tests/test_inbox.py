@@ -1,0 +1,356 @@
+"""The coordinator's inbox end to end: consent, cases, relay both ways, delivery trouble,
+restarts, duplicates, residents' rights. Real Application, real SQLite, local Bot API."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from conftest import button_data, texts
+
+from bot.app import housekeeping
+from bot.cards import ESCALATE, callback
+from bot.delivery import backoff
+from bot.localapi import Fault, LocalBotApi, UpdateFactory
+
+
+def sent(calls, chat_id):
+    return [c for c in calls if c.method == "sendMessage" and c.chat_id == chat_id]
+
+
+GROUP = -1001234
+ALICE = 9001  # a coordinator
+RESIDENT = 555
+
+
+@pytest.fixture
+async def desk(harness_for, hagen):
+    """Bot with a coordinator group (reply mode: a plain supergroup without topics)."""
+    return await harness_for(hagen, coordinator_chat_id=GROUP, coordinator_user_ids=(ALICE,))
+
+
+def coordinator(h, user_id=ALICE, name="Alice"):
+    return h.updates.user(user_id, name, "de")
+
+
+async def escalate(
+    h, text="Mein Nachbar ist immer so laut, was kann ich tun?", user_id=RESIDENT, lang="tr"
+):
+    """A resident asks something the bot cannot answer and agrees to pass it on."""
+    resident = h.user(user_id=user_id, lang=lang)
+    calls = await h.say(resident, text)
+    assert callback(ESCALATE, "ask") in button_data(calls), texts(calls)
+    calls = await h.press(resident, callback(ESCALATE, "ask"))
+    assert callback(ESCALATE, "yes") in button_data(calls)
+    confirm = await h.press(resident, callback(ESCALATE, "yes"))
+    return resident, confirm
+
+
+async def test_consent_text_says_who_reads_what_and_how_long(desk):
+    resident = desk.user(user_id=RESIDENT, lang="en")
+    await desk.say(resident, "my neighbour is too loud every night")
+    calls = await desk.press(resident, callback(ESCALATE, "ask"))
+    text = texts(calls)
+    assert "A person from the coordination office" in text
+    assert "«my neighbour is too loud every night»" in text
+    assert "at most 180 days" in text and "/mydata" in text and "/delete" in text
+
+
+async def test_escalation_without_consent_stores_nothing(desk):
+    resident = desk.user(user_id=RESIDENT)
+    await desk.say(resident, "mein nachbar ist zu laut")
+    await desk.press(resident, callback(ESCALATE, "ask"))
+    calls = await desk.press(resident, callback(ESCALATE, "no"))
+    assert "nichts gespeichert" in texts(calls)
+    assert await desk.runtime.cases.open_cases() == []
+    assert await desk.runtime.cases.pending() == 0
+
+
+async def test_escalation_with_consent_opens_a_case_and_tells_the_coordinators(desk):
+    _resident, confirm = await escalate(desk, lang="de")
+    cases = await desk.runtime.cases.open_cases()
+    assert len(cases) == 1
+    case = cases[0]
+    assert f"#{case.id}" in texts(confirm)
+    assert "Mo.–Fr. 09:00–16:00" in texts(confirm)
+    assert case.resident_chat_id == RESIDENT and case.lang == "de"
+    resident_row = await desk.runtime.db.resident(RESIDENT)
+    assert resident_row is not None and resident_row.consent_at
+
+    posted = await desk.deliver()
+    to_group = sent(posted, GROUP)
+    assert to_group and f"Anfrage #{case.id}" in to_group[0].text
+    assert "«Mein Nachbar ist immer so laut, was kann ich tun?»" in to_group[0].text
+    assert f"k:claim:{case.id}" in button_data(to_group)
+
+
+async def test_case_is_committed_before_the_resident_hears_of_it(desk):
+    resident = desk.user(user_id=RESIDENT)
+    await desk.say(resident, "mein nachbar ist zu laut")
+    await desk.press(resident, callback(ESCALATE, "ask"))
+    desk.api.faults.append(Fault("sendMessage", 500))  # the confirmation itself fails to send
+    await desk.press(resident, callback(ESCALATE, "yes"))
+    assert len(await desk.runtime.cases.open_cases()) == 1
+
+
+async def test_follow_ups_join_the_open_case(desk):
+    resident, _ = await escalate(desk, lang="de")
+    calls = await desk.say(resident, "Es passiert jede Nacht ab 23 Uhr.")
+    case = (await desk.runtime.cases.open_cases())[0]
+    assert f"#{case.id}" in texts(calls)
+    messages = await desk.runtime.cases.messages(case.id)
+    assert [m.body for m in messages][-1] == "Es passiert jede Nacht ab 23 Uhr."
+    posted = await desk.deliver()
+    assert any("Nachtrag" in c.text and "jede Nacht" in c.text for c in posted)
+
+
+async def test_reply_to_the_case_post_reaches_the_resident_in_reply_mode(desk):
+    _resident, _ = await escalate(desk)
+    post = sent(await desk.deliver(), GROUP)[0]
+    message_id = await desk.runtime.cases.first_post(1, GROUP)
+    assert message_id is not None and "Anfrage #1" in post.text
+    answer = desk.updates.text(
+        coordinator(desk),
+        "Sprechen Sie bitte zuerst mit dem Vermieter.",
+        chat_id=GROUP,
+        reply_to_message={
+            "message_id": message_id,
+            "date": 0,
+            "chat": {"id": GROUP, "type": "supergroup"},
+        },
+    )
+    await desk.feed(answer)
+    delivered = await desk.deliver()
+    to_resident = [c for c in delivered if c.chat_id == RESIDENT]
+    assert len(to_resident) == 1
+    assert "Sprechen Sie bitte zuerst mit dem Vermieter." in to_resident[0].text
+
+
+async def test_forum_topics_give_each_case_its_own_thread(harness_for, hagen):
+    api = LocalBotApi()
+    original = api._answer
+
+    def forum_chat(endpoint, params):  # the coordinator group has topics enabled
+        if endpoint == "getChat":
+            chat = original(endpoint, params)
+            return {**chat, "is_forum": True}
+        return original(endpoint, params)
+
+    api._answer = forum_chat
+    h = await harness_for(hagen, api=api, coordinator_chat_id=GROUP)
+    await escalate(h)
+    await h.deliver()
+    topics = h.api.calls_of("createForumTopic")
+    assert len(topics) == 1 and topics[0].params["name"].startswith("#1 · tr")
+    case = await h.runtime.cases.require(1)
+    assert case.thread_id is not None
+    in_topic = h.updates.text(
+        coordinator(h, 4711, "Bob"),
+        "Wir melden uns morgen.",
+        chat_id=GROUP,
+        message_thread_id=case.thread_id,
+        is_topic_message=True,
+    )
+    await h.feed(in_topic)
+    delivered = [c for c in await h.deliver() if c.chat_id == RESIDENT]
+    assert "Wir melden uns morgen." in delivered[0].text
+
+
+async def test_coordinator_sends_a_directory_entry_in_the_residents_language(desk):
+    await escalate(desk, "sąsiad hałasuje każdej nocy, co robić", lang="pl")
+    await desk.deliver()
+    case = (await desk.runtime.cases.open_cases())[0]
+    calls = await desk.feed(
+        desk.updates.callback(coordinator(desk), f"e:{case.id}:frauenberatung-hagen")
+    )
+    assert any(c.method == "answerCallbackQuery" for c in calls)
+    delivered = [c for c in await desk.deliver() if c.chat_id == RESIDENT]
+    # Polish has no description: the card falls back to German, the name is Polish.
+    assert "Poradnia dla kobiet Hagen" in delivered[0].text
+
+
+async def test_claim_close_and_spam_buttons(desk):
+    await escalate(desk)
+    await desk.deliver()
+    alice = coordinator(desk)
+    await desk.feed(desk.updates.callback(alice, "k:claim:1"))
+    assert (await desk.runtime.cases.require(1)).claimed_name == "Alice"
+    await desk.feed(desk.updates.callback(alice, "k:close:1"))
+    assert (await desk.runtime.cases.require(1)).status == "closed"
+    await escalate(desk, user_id=556)
+    await desk.feed(desk.updates.callback(alice, "k:spam:2"))
+    assert (await desk.runtime.cases.require(2)).spam
+
+
+async def test_inbox_case_close_and_stats_commands_for_coordinators(desk):
+    await escalate(desk)
+    await escalate(desk, "Wo gibt es im Quartier einen Bingo-Abend?", user_id=556, lang="de")
+    alice = coordinator(desk)
+    listing = texts(await desk.say(alice, "/inbox"))
+    assert "#1" in listing and "#2" in listing and listing.index("#1") < listing.index("#2")
+    history = texts(await desk.say(alice, "/case 1"))
+    assert "Anfrage #1" in history and "laut" in history
+    assert "geschlossen" in texts(await desk.say(alice, "/close 2"))
+    stats = texts(await desk.say(alice, "/stats"))
+    assert "Anfragen an die Koordination: 2" in stats
+    assert "Benutzung" in texts(await desk.say(alice, "/case abc"))
+
+
+async def test_residents_get_a_polite_refusal_and_see_no_one_elses_data(desk):
+    await escalate(desk, "mein nachbar ist zu laut", user_id=RESIDENT)
+    stranger = desk.user(user_id=777, lang="de")
+    for command in ("/inbox", "/case 1", "/close 1", "/stats"):
+        calls = await desk.say(stranger, command)
+        assert texts(calls).count("nur für die Quartierskoordination") == 1 or "nur für" in texts(
+            calls
+        )
+        assert "laut" not in texts(calls)
+    calls = await desk.press(stranger, "k:close:1")
+    assert calls[0].params.get("show_alert") is True
+    assert (await desk.runtime.cases.require(1)).status == "open"
+    mine = texts(await desk.say(stranger, "/mydata"))
+    assert "laut" not in mine
+
+
+async def test_a_blocked_resident_marks_the_case_and_tells_the_coordinators(desk):
+    await escalate(desk)
+    await desk.deliver()
+    desk.api.blocked.add(RESIDENT)
+    reply_to = {
+        "message_id": await desk.runtime.cases.first_post(1, GROUP),
+        "date": 0,
+        "chat": {"id": GROUP, "type": "supergroup"},
+    }
+    await desk.feed(
+        desk.updates.text(coordinator(desk), "Hallo?", chat_id=GROUP, reply_to_message=reply_to)
+    )
+    first = await desk.deliver()
+    case = await desk.runtime.cases.require(1)
+    assert case.blocked
+    notes = [c for c in sent(first, GROUP) if "blockiert" in c.text]
+    assert notes
+
+
+async def test_telegram_429_and_5xx_are_retried_with_backoff(desk):
+    await escalate(desk)
+    desk.api.faults.append(Fault("sendMessage", 429, "Too Many Requests", retry_after=1))
+    desk.api.faults.append(Fault("sendMessage", 502, "Bad Gateway"))
+    await desk.deliver()  # 429 (the rate limiter retries it), then 502: stays in the outbox
+    assert await desk.runtime.cases.pending() == 1
+    async with desk.runtime.db.connection.execute("SELECT attempts, last_error FROM outbox") as cur:
+        attempts, error = await cur.fetchone()
+    assert attempts == 1 and "Bad Gateway" in error
+    await desk.runtime.db.write(("UPDATE outbox SET next_attempt_at = '2000-01-01'", ()))
+    await desk.deliver()
+    assert await desk.runtime.cases.pending() == 0
+    assert backoff(0) == 1 and backoff(3) == 8 and backoff(20) == 300
+
+
+async def test_a_restart_between_escalation_and_answer_loses_nothing(harness_for, hagen, tmp_path):
+    first = await harness_for(hagen, coordinator_chat_id=GROUP)
+    await escalate(first)
+    # The bot stops before the case reached the coordinators.
+    await first.runtime.close()
+    await first.app.shutdown()
+
+    second = await harness_for(hagen, coordinator_chat_id=GROUP)
+    second.updates = UpdateFactory(start=1000)  # Telegram's update ids only grow
+    posted = sent(await second.deliver(), GROUP)
+    assert posted and "Anfrage #1" in posted[0].text
+    reply_to = {
+        "message_id": await second.runtime.cases.first_post(1, GROUP),
+        "date": 0,
+        "chat": {"id": GROUP, "type": "supergroup"},
+    }
+    await second.feed(
+        second.updates.text(
+            coordinator(second), "Antwort nach Neustart", chat_id=GROUP, reply_to_message=reply_to
+        )
+    )
+    await second.runtime.close()
+    await second.app.shutdown()
+
+    third = await harness_for(hagen, coordinator_chat_id=GROUP)
+    third.updates = UpdateFactory(start=2000)
+    delivered = [c for c in await third.deliver() if c.chat_id == RESIDENT]
+    assert len(delivered) == 1 and "Antwort nach Neustart" in delivered[0].text
+
+
+async def test_the_same_updates_delivered_twice_open_one_case_and_relay_once(desk):
+    resident = desk.user(user_id=RESIDENT)
+    await desk.say(resident, "mein nachbar ist zu laut")
+    await desk.press(resident, callback(ESCALATE, "ask"))
+    yes = desk.updates.callback(resident, callback(ESCALATE, "yes"))
+    await desk.feed(yes)
+    # Replayed after a crash that happened before the update was marked as processed:
+    await desk.runtime.db.write(("DELETE FROM processed_updates", ()))
+    desk.app.user_data[RESIDENT]["question"] = "mein nachbar ist zu laut"
+    await desk.feed(yes)
+    assert len(await desk.runtime.cases.open_cases()) == 1
+
+    await desk.deliver()
+    reply_to = {
+        "message_id": await desk.runtime.cases.first_post(1, GROUP),
+        "date": 0,
+        "chat": {"id": GROUP, "type": "supergroup"},
+    }
+    answer = desk.updates.text(
+        coordinator(desk), "Einmal bitte", chat_id=GROUP, reply_to_message=reply_to
+    )
+    await desk.feed(answer)
+    await desk.runtime.db.write(("DELETE FROM processed_updates", ()))
+    await desk.feed(answer)
+    delivered = [c for c in await desk.deliver() if c.chat_id == RESIDENT]
+    assert len(delivered) == 1
+
+
+async def test_mydata_shows_the_residents_own_data_and_delete_anonymises_cases(desk):
+    resident, _ = await escalate(desk, lang="de")
+    data = texts(await desk.say(resident, "/mydata"))
+    assert "Anfrage #1" in data or "#1" in data
+    assert "laut" in data
+    await desk.say(resident, "/delete")
+    case = await desk.runtime.cases.require(1)
+    assert case.anonymised and case.resident_chat_id is None
+    assert all(m.body is None for m in await desk.runtime.cases.messages(1))
+    assert await desk.runtime.db.resident(RESIDENT) is None
+    assert "keine Daten" in texts(await desk.say(resident, "/mydata"))
+    assert (await desk.runtime.db.stats()).cases == 1  # still counted, anonymously
+
+
+async def test_cases_past_the_retention_period_are_anonymised_by_the_daily_job(desk):
+    await escalate(desk)
+    assert await housekeeping(desk.runtime) == 0
+    later = datetime.now(UTC) + timedelta(days=181)
+    assert await housekeeping(desk.runtime, later) == 1
+    case = await desk.runtime.cases.require(1)
+    assert case.anonymised and case.resident_chat_id is None
+
+
+async def test_coordinators_by_private_message_when_no_group_is_set(harness_for, hagen):
+    h = await harness_for(hagen, coordinator_user_ids=(ALICE, 9002))
+    await escalate(h)
+    posted = await h.deliver()
+    assert {c.chat_id for c in posted} >= {ALICE, 9002}
+    reply_to = {
+        "message_id": await h.runtime.cases.first_post(1, 9002),
+        "date": 0,
+        "chat": {"id": 9002, "type": "private"},
+    }
+    await h.feed(
+        h.updates.text(
+            coordinator(h, 9002, "Carla"), "Privat beantwortet", reply_to_message=reply_to
+        )
+    )
+    delivered = [c for c in await h.deliver() if c.chat_id == RESIDENT]
+    assert "Privat beantwortet" in delivered[0].text
+
+
+async def test_export_and_stats_stay_anonymous(desk):
+    await escalate(desk)
+    for what in ("questions", "cases", "feedback"):
+        header, rows = await desk.runtime.db.export_rows(what)
+        dumped = json.dumps(rows)
+        assert str(RESIDENT) not in dumped and "laut" not in dumped
+        assert header
