@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import dataclasses
 import html
 import json
@@ -16,11 +17,14 @@ from typing import Any, TextIO
 
 from telegram import Update
 
-from .app import build_application, runtime_of
+from . import desk
+from .app import build_application, runtime_of, schedule_jobs
 from .config import ConfigError, Settings
 from .directory import LANGUAGES, DirectoryError, check_directory, load_directory, pick
+from .inbox import Inbox
 from .localapi import Call, LocalBotApi, UpdateFactory
 from .matching import Matcher
+from .store import Store
 
 LOCAL_USER_ID = 4242
 _TAG = re.compile(r"<[^>]+>")
@@ -178,7 +182,34 @@ def render_calls(calls: Sequence[Call]) -> tuple[list[str], list[dict[str, Any]]
 HELP = """Quartierslotse – local chat (no Telegram, no network).
 Type a question as a resident would. When buttons are shown, type their number to press one.
   !location LAT LON   share a location     !sticker !voice !photo !file   send media
-  !quit               leave"""
+  !quit               leave
+The coordinator's side, in a second terminal in this folder: lotse inbox, lotse inbox show N,
+lotse inbox answer N "text" – answers arrive here within seconds."""
+
+
+class _Screen:
+    """Prints what the bot did since last time; answers relayed by the outbox job arrive
+    while the resident is typing, so a background task prints those too."""
+
+    def __init__(self, api: LocalBotApi, out: TextIO) -> None:
+        self.api, self.out = api, out
+        self.printed = 0
+        self.buttons: list[dict[str, Any]] = []
+
+    def flush(self) -> bool:
+        calls = self.api.calls[self.printed :]
+        self.printed += len(calls)
+        lines, buttons = render_calls(calls)
+        self.buttons = buttons or self.buttons
+        if lines:
+            print("\n".join(lines), file=self.out, flush=True)
+        return bool(lines)
+
+    async def watch(self) -> None:
+        while True:
+            await asyncio.sleep(0.3)
+            if self.flush():
+                print("\n> ", end="", file=self.out, flush=True)
 
 
 async def chat(
@@ -189,19 +220,20 @@ async def chat(
     factory = UpdateFactory()
     user = factory.user(LOCAL_USER_ID, name, lang)
     print(HELP, file=out)
+    screen = _Screen(api, out)
     async with app:
         await runtime_of(app).open()
+        schedule_jobs(app)
+        await app.start()
+        watcher = asyncio.create_task(screen.watch())
         try:
-            buttons: list[dict[str, Any]] = []
             pending: dict[str, Any] | None = factory.text(user, "/start")
             while True:
                 if pending is not None:
-                    before = len(api.calls)
                     await app.process_update(Update.de_json(pending, app.bot))
-                    lines, new_buttons = render_calls(api.calls[before:])
-                    buttons = new_buttons or buttons
-                    print("\n".join(lines), file=out, flush=True)
+                    screen.flush()
                 pending = None
+                buttons = screen.buttons
                 print("\n> ", end="", file=out, flush=True)
                 raw = await asyncio.to_thread(stdin.readline)
                 if not raw:
@@ -234,6 +266,8 @@ async def chat(
                 else:
                     pending = factory.text(user, line)
         finally:
+            watcher.cancel()
+            await app.stop()
             await runtime_of(app).close()
     print("\nBye.", file=out)
 
@@ -248,8 +282,82 @@ def cmd_chat(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return 2
     if args.db:
         settings = dataclasses.replace(settings, database=Path(args.db))
-    logging.basicConfig(level=logging.WARNING)
+    # The chat screen is the resident's view; the bot's log would only clutter it.
+    logging.basicConfig(level=logging.ERROR)
     asyncio.run(chat(settings, args.lang, sys.stdin, out))
+    return 0
+
+
+# ---- lotse inbox / lotse export ---------------------------------------------------------------
+
+
+async def _inbox(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    store = await Store.open(settings.database)
+    inbox = Inbox(store)
+    try:
+        if args.action == "list":
+            cases = await inbox.open_cases()
+            previews = {}
+            for case in cases:
+                messages = await inbox.messages(case.id)
+                previews[case.id] = next(
+                    (m.body or "" for m in messages if m.direction == "in"), ""
+                )
+            print(_plain(desk.inbox_list(cases, previews)), file=out)
+            return 0
+        case = await inbox.case(args.case) if args.case is not None else None
+        if case is None:
+            print(f"lotse inbox {args.action}: no case {args.case}", file=err)
+            return 2
+        if args.action == "show":
+            directory = _directory(settings.knowledge)
+            print(_plain(desk.history(case, await inbox.messages(case.id), directory)), file=out)
+        elif args.action == "close":
+            await inbox.close_case(case.id)
+            print(f"case #{case.id} closed", file=out)
+        else:
+            text = " ".join(args.text).strip()
+            if not text:
+                print("lotse inbox answer: the answer is empty", file=err)
+                return 2
+            if case.resident_chat_id is None:
+                print(f"case #{case.id} is anonymised; nobody to answer", file=err)
+                return 2
+            await inbox.add_message(case.id, "out", text, author_name="Koordination (Terminal)")
+            print(f"answer to case #{case.id} queued; the running bot delivers it", file=out)
+        return 0
+    finally:
+        await store.close()
+
+
+def cmd_inbox(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    return asyncio.run(_inbox(args, _settings(), out, err))
+
+
+async def _export(args: argparse.Namespace, settings: Settings, out: TextIO) -> None:
+    store = await Store.open(settings.database)
+    try:
+        header, rows = await store.export_rows(args.what)
+    finally:
+        await store.close()
+    if args.output:
+        with Path(args.output).open("w", newline="", encoding="utf-8") as target:
+            _write_csv(target, header, rows)
+    else:
+        _write_csv(out, header, rows)
+
+
+def _write_csv(target: TextIO, header: list[str], rows: list[tuple[Any, ...]]) -> None:
+    writer = csv.writer(target)
+    writer.writerow(header)
+    writer.writerows(rows)
+
+
+def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if not args.csv:
+        print("lotse export: only --csv is supported", file=err)
+        return 2
+    asyncio.run(_export(args, _settings(), out))
     return 0
 
 
@@ -279,6 +387,14 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument(
         "--batch", help="file with one question per line, or JSON lines {text, lang}; - for stdin"
     )
+    i = sub.add_parser("inbox", help="the coordinator's inbox from the terminal (same database)")
+    i.add_argument("action", nargs="?", default="list", choices=("list", "show", "answer", "close"))
+    i.add_argument("case", nargs="?", type=int, help="case number (show, answer, close)")
+    i.add_argument("text", nargs="*", help="the answer (answer)")
+    e = sub.add_parser("export", help="anonymous statistics as CSV")
+    e.add_argument("--csv", action="store_true", help="CSV (the only format)")
+    e.add_argument("--what", default="questions", choices=("questions", "cases", "feedback"))
+    e.add_argument("--output", "-o", help="file to write (default: standard output)")
     return p
 
 
@@ -294,6 +410,10 @@ def main(
         return cmd_ask(args, out, err)
     if args.command == "run":
         return cmd_run(args, out, err)
+    if args.command == "inbox":
+        return cmd_inbox(args, out, err)
+    if args.command == "export":
+        return cmd_export(args, out, err)
     return cmd_chat(args, out, err)
 
 

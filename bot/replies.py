@@ -78,7 +78,11 @@ def privacy_text(t: Translator) -> Reply:
             "without anything that identifies you."
         ),
         t("Nobody else can see your messages to me."),
-        t("To have your stored data erased, send /delete."),
+        t(
+            "If you ask me to pass a question to the neighbourhood coordinator, I first tell you "
+            "what a person will read and what is kept; nothing is passed on without your yes."
+        ),
+        t("To see what is stored about you, send /mydata; to have it erased, send /delete."),
     ]
     return Reply("\n".join(t.line(line) for line in lines))
 

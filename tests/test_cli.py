@@ -104,3 +104,52 @@ async def test_lotse_chat_talks_to_the_real_handlers_in_a_terminal(tmp_path):
     assert "Bahnhofsmission Hagen" in screen and "(51.362178, 7.460935)" in screen
     assert "Diesen Befehl kenne ich nicht" in screen
     assert "<b>" not in screen
+
+
+async def _case_in(database: Path) -> None:
+    from bot.inbox import Inbox
+    from bot.store import Store
+
+    store = await Store.open(database)
+    await Inbox(store).open_case(42, "tr", "komşum çok gürültü yapıyor")
+    await store.log_question("tr", "escalate", None, 0, None)
+    await store.close()
+
+
+def test_lotse_inbox_lists_shows_answers_and_closes_on_the_same_database(tmp_path, monkeypatch):
+    import asyncio
+
+    database = tmp_path / "lotse.sqlite3"
+    asyncio.run(_case_in(database))
+    monkeypatch.setenv("LOTSE_DATABASE", str(database))
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run("inbox")
+    assert code == 0 and "#1" in out and "komşum" in out
+    code, out, _ = run("inbox", "answer", "1", "Yarın", "arayacağız.")
+    assert code == 0 and "queued" in out
+    code, out, _ = run("inbox", "show", "1")
+    assert "Yarın arayacağız." in out and "noch nicht zugestellt" in out
+    code, out, _ = run("inbox", "close", "1")
+    assert code == 0
+    code, out, _ = run("inbox")
+    assert "Keine offenen Anfragen" in out
+    code, _, err = run("inbox", "show", "99")
+    assert code == 2 and "no case 99" in err
+
+
+def test_lotse_export_csv_is_anonymous(tmp_path, monkeypatch):
+    import asyncio
+    import csv
+
+    database = tmp_path / "lotse.sqlite3"
+    asyncio.run(_case_in(database))
+    monkeypatch.setenv("LOTSE_DATABASE", str(database))
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run("export", "--csv", "--what", "cases")
+    rows = list(csv.reader(io.StringIO(out)))
+    assert code == 0 and rows[0][0] == "case" and rows[1][2] == "tr"
+    assert "42" not in out.split("\n", 1)[1].split(",")[1:2] and "komşum" not in out
+    target = tmp_path / "questions.csv"
+    assert run("export", "--csv", "-o", str(target))[0] == 0
+    assert target.read_text().startswith("day,lang,decision")
+    assert run("export")[0] == 2
