@@ -4,6 +4,7 @@ relaying what they write in a case's topic or as a reply to a case post."""
 from __future__ import annotations
 
 import logging
+import re
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -25,6 +26,7 @@ from .sending import send
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 COMMANDS = ("inbox", "case", "close", "stats")
+CASE_IN_POST = re.compile(r"Anfrage #(\d+)")
 
 
 def runtime(context: Context) -> Runtime:
@@ -77,6 +79,14 @@ def wake_courier(context: Context) -> None:
 
 async def deliver_job(context: Context) -> None:
     await context.bot_data["courier"].run(context.bot)
+
+
+async def case_named_in(rt: Runtime, text: str) -> int | None:
+    match = CASE_IN_POST.search(text)
+    if match is None:
+        return None
+    case = await rt.cases.case(int(match.group(1)))
+    return case.id if case else None
 
 
 def _case_number(context: Context) -> int | None:
@@ -154,8 +164,13 @@ async def relay(update: Update, context: Context) -> None:
     case_id = None
     if chat.id == rt.settings.coordinator_chat_id and message.is_topic_message:
         case_id = await rt.cases.case_for_thread(message.message_thread_id)
-    if case_id is None and message.reply_to_message is not None:
-        case_id = await rt.cases.case_for_post(chat.id, message.reply_to_message.message_id)
+    original = message.reply_to_message
+    if case_id is None and original is not None:
+        case_id = await rt.cases.case_for_post(chat.id, original.message_id)
+        if case_id is None and original.from_user and original.from_user.id == context.bot.id:
+            # A post whose id was not recorded (the bot died right after sending it) still
+            # names its case.
+            case_id = await case_named_in(rt, original.text or "")
     if case_id is None:
         if chat.id == rt.settings.coordinator_chat_id:
             await done(update, context)  # ordinary talk among coordinators

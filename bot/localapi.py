@@ -31,6 +31,7 @@ _SEND_METHODS = frozenset({"sendMessage", "sendVenue", "sendLocation", "sendPhot
 class Call:
     method: str
     params: dict[str, Any]
+    result: Any = None  # what the stand-in answered (None for an injected failure)
 
     @property
     def chat_id(self) -> int | None:
@@ -67,6 +68,7 @@ class LocalBotApi(BaseRequest):
     faults: list[Fault] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self._by_chat: dict[int, list[Call]] = {}
         self._message_ids = itertools.count(1)
         self._thread_ids = itertools.count(100)
         self._updates: deque[dict[str, Any]] = deque()
@@ -99,8 +101,6 @@ class LocalBotApi(BaseRequest):
         if endpoint == "getUpdates":
             return 200, _ok(await self._get_updates(params))
         call = Call(endpoint, params)
-        self.calls.append(call)
-
         for fault in self.faults:
             if fault.method in (endpoint, "*") and fault.count > 0:
                 fault.count -= 1
@@ -111,15 +111,24 @@ class LocalBotApi(BaseRequest):
                 }
                 if fault.retry_after is not None:
                     body["parameters"] = {"retry_after": fault.retry_after}
+                self._record(call)
                 return fault.status, json.dumps(body).encode()
         if call.chat_id in self.blocked:
+            self._record(call)
             body = {
                 "ok": False,
                 "error_code": 403,
                 "description": "Forbidden: bot was blocked by the user",
             }
             return 403, json.dumps(body).encode()
-        return 200, _ok(self._answer(endpoint, params))
+        result = self._answer(endpoint, params)
+        self._record(Call(endpoint, params, result))
+        return 200, _ok(result)
+
+    def _record(self, call: Call) -> None:
+        self.calls.append(call)
+        if call.method in _SEND_METHODS and call.chat_id is not None:
+            self._by_chat.setdefault(call.chat_id, []).append(call)
 
     # ---- the methods ----------------------------------------------------------------------------
 
@@ -191,7 +200,7 @@ class LocalBotApi(BaseRequest):
     # ---- for tests and the terminal chat ----------------------------------------------------
 
     def sent_to(self, chat_id: int) -> list[Call]:
-        return [c for c in self.calls if c.method in _SEND_METHODS and c.chat_id == chat_id]
+        return list(self._by_chat.get(chat_id, ()))
 
     def calls_of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]

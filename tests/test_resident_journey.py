@@ -227,3 +227,47 @@ async def test_the_bot_runs_by_polling_through_get_updates(bot):
     finally:
         await app.updater.stop()
         await app.stop()
+
+
+async def test_a_self_hosted_bot_api_url_is_used_over_real_http(tmp_path, hagen):
+    """TELEGRAM_BASE_URL points the real HTTP stack (httpx) at another server: here the local
+    stand-in on loopback, polled with getUpdates like Telegram."""
+    from bot.app import build_application, runtime_of
+    from bot.config import Settings
+    from bot.localapi import LocalBotApi, UpdateFactory
+    from bot.localserver import serve
+
+    api = LocalBotApi()
+    server = await serve(api)
+    port = server.sockets[0].getsockname()[1]
+    settings = Settings(
+        telegram_token="123:http",
+        telegram_base_url=f"http://127.0.0.1:{port}/bot",
+        telegram_base_file_url=f"http://127.0.0.1:{port}/file/bot",
+        database=tmp_path / "http.sqlite3",
+    )
+    app = build_application(settings, hagen)
+    updates = UpdateFactory()
+    resident = updates.user(2024, "Lena", "de")
+    await app.initialize()
+    await runtime_of(app).open()
+    await app.start()
+    await app.updater.start_polling(poll_interval=0.0, timeout=1)
+    try:
+        api.push_update(updates.text(resident, "/start"))
+        api.push_update(updates.text(resident, "wo bekomme ich essen umsonst"))
+        for _ in range(300):
+            if len(api.sent_to(2024)) >= 2:
+                break
+            await asyncio.sleep(0.02)
+        sent = api.sent_to(2024)
+        assert "Hallo Lena!" in sent[0].text
+        assert "Warenkorb der Caritas" in sent[1].text
+        assert sent[1].buttons  # the keyboard survived the JSON-in-form encoding
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await runtime_of(app).close()
+        await app.shutdown()
+        server.close()
+        await server.wait_closed()
