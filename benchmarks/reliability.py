@@ -119,24 +119,30 @@ class Scenario:
             mark = len(self.sent(uid))
             self.api.push_update(self.updates.text(user, question))
             offered = await wait_for(
-                lambda: any(has_button(c, "c:ask") for c in self.sent(uid, mark))
-                or self.case_told(uid) is not None
+                lambda mark=mark: (
+                    any(has_button(c, "c:ask") for c in self.sent(uid, mark))
+                    or self.case_told(uid) is not None
+                )
             )
             if not offered or self.case_told(uid) is not None:
                 continue
             mark = len(self.sent(uid))
             self.api.push_update(self.updates.callback(user, "c:ask"))
             asked = await wait_for(
-                lambda: any(has_button(c, "c:yes") for c in self.sent(uid, mark))
-                or any("zuerst Ihre Frage" in c.text for c in self.sent(uid, mark))
+                lambda mark=mark: (
+                    any(has_button(c, "c:yes") for c in self.sent(uid, mark))
+                    or any("zuerst Ihre Frage" in c.text for c in self.sent(uid, mark))
+                )
             )
             if not asked or not any(has_button(c, "c:yes") for c in self.sent(uid, mark)):
                 continue  # the bot restarted and forgot the unconfirmed question: ask again
             mark = len(self.sent(uid))
             self.api.push_update(self.updates.callback(user, "c:yes"))
             await wait_for(
-                lambda: self.case_told(uid) is not None
-                or any("zuerst Ihre Frage" in c.text for c in self.sent(uid, mark))
+                lambda mark=mark: (
+                    self.case_told(uid) is not None
+                    or any("zuerst Ihre Frage" in c.text for c in self.sent(uid, mark))
+                )
             )
         self.told[uid] = case
         return case
@@ -165,8 +171,12 @@ class Scenario:
         }
         self.answers[case] = token
         self.api.push_update(
-            self.updates.text(COORDINATOR, f"{token} Bitte kommen Sie Dienstag.", chat_id=DESK,
-                              reply_to_message=original)
+            self.updates.text(
+                COORDINATOR,
+                f"{token} Bitte kommen Sie Dienstag.",
+                chat_id=DESK,
+                reply_to_message=original,
+            )
         )
         await wait_for(lambda: any(token in c.text for c in self.sent(resident)), 120)
 
@@ -245,15 +255,21 @@ async def main() -> int:
         seen = sum(c.text.count(token) for c in api.sent_to(resident))
         counts["exactly once" if seen == 1 else "duplicated" if seen > 1 else "lost"] += 1
     posts = [c for c in api.sent_to(DESK) if c.text.startswith("📨")]
-    print(f"$ python benchmarks/reliability.py --escalations {args.escalations} "
-          f"--concurrency {args.concurrency} --seed {args.seed}{' --no-kill' if args.no_kill else ''}")
+    print(
+        f"$ python benchmarks/reliability.py --escalations {args.escalations} "
+        f"--concurrency {args.concurrency} --seed {args.seed}{' --no-kill' if args.no_kill else ''}"
+    )
     print(f"bot processes killed with SIGKILL: {bot.kills}, wall time {elapsed:.0f} s")
     print(f"escalations finished: {len(scenario.told)}/{args.escalations}")
-    print(f"case numbers residents were told: {len(told)}; of these in the inbox after restarts: "
-          f"{len(told & in_inbox)}; missing: {len(told - in_inbox)}")
+    print(
+        f"case numbers residents were told: {len(told)}; of these in the inbox after restarts: "
+        f"{len(told & in_inbox)}; missing: {len(told - in_inbox)}"
+    )
     print(f"cases in the inbox: {len(in_inbox)} (case posts to the coordinators: {len(posts)})")
-    print(f"coordinator answers sent: {len(scenario.answers)}; reached the resident exactly once: "
-          f"{counts['exactly once']}, more than once: {counts['duplicated']}, never: {counts['lost']}")
+    print(
+        f"coordinator answers sent: {len(scenario.answers)}; reached the resident exactly once: "
+        f"{counts['exactly once']}, more than once: {counts['duplicated']}, never: {counts['lost']}"
+    )
     print(f"outbox items still waiting: {undelivered}")
     ok = not (told - in_inbox) and counts["lost"] == 0 and counts["duplicated"] == 0
     return 0 if ok and len(scenario.told) == args.escalations else 1

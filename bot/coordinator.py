@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -20,6 +21,7 @@ from telegram.ext import (
 
 from . import desk, replies
 from .cards import Reply, esc
+from .inbox import Case
 from .runtime import Runtime
 from .sending import send
 
@@ -96,58 +98,55 @@ def _case_number(context: Context) -> int | None:
 
 # ---- commands -------------------------------------------------------------------------------
 
+DeskCommand = Callable[[Runtime, Context], Awaitable[str]]
 
-async def inbox(update: Update, context: Context) -> None:
-    rt = runtime(context)
-    if not is_coordinator(update, rt):
-        await refuse(update, context)
+
+def command(work: DeskCommand) -> Callable[[Update, Context], Awaitable[None]]:
+    """A coordinators-only command: others get a polite refusal; the text `work` returns is the
+    answer, in the chat (and topic) it was asked in."""
+
+    async def handler(update: Update, context: Context) -> None:
+        rt = runtime(context)
+        if is_coordinator(update, rt):
+            await reply(update, context, await work(rt, context))
+        else:
+            await refuse(update, context)
         await done(update, context)
-    cases = await rt.cases.open_cases()
+
+    return handler
+
+
+async def _case_from_args(rt: Runtime, context: Context) -> Case | None:
+    number = _case_number(context)
+    return await rt.cases.case(number) if number is not None else None
+
+
+async def inbox(rt: Runtime, context: Context) -> str:
+    cases = (await rt.cases.open_cases())[:50]
     previews = {}
-    for case in cases[:50]:
+    for case in cases:
         messages = await rt.cases.messages(case.id)
         previews[case.id] = next((m.body or "" for m in messages if m.direction == "in"), "")
-    await reply(update, context, desk.inbox_list(cases[:50], previews))
-    await done(update, context)
+    return desk.inbox_list(cases, previews)
 
 
-async def show_case(update: Update, context: Context) -> None:
-    rt = runtime(context)
-    if not is_coordinator(update, rt):
-        await refuse(update, context)
-        await done(update, context)
-    number = _case_number(context)
-    case = await rt.cases.case(number) if number is not None else None
+async def show_case(rt: Runtime, context: Context) -> str:
+    case = await _case_from_args(rt, context)
     if case is None:
-        await reply(update, context, "Benutzung: /case N (eine vorhandene Anfragenummer)")
-    else:
-        history = desk.history(case, await rt.cases.messages(case.id), rt.directory)
-        await reply(update, context, history)
-    await done(update, context)
+        return "Benutzung: /case N (eine vorhandene Anfragenummer)"
+    return desk.history(case, await rt.cases.messages(case.id), rt.directory)
 
 
-async def close_case(update: Update, context: Context) -> None:
-    rt = runtime(context)
-    if not is_coordinator(update, rt):
-        await refuse(update, context)
-        await done(update, context)
-    number = _case_number(context)
-    case = await rt.cases.case(number) if number is not None else None
+async def close_case(rt: Runtime, context: Context) -> str:
+    case = await _case_from_args(rt, context)
     if case is None:
-        await reply(update, context, "Benutzung: /close N (eine vorhandene Anfragenummer)")
-    else:
-        await rt.cases.close_case(case.id)
-        await reply(update, context, f"✅ Anfrage #{case.id} ist geschlossen.")
-    await done(update, context)
+        return "Benutzung: /close N (eine vorhandene Anfragenummer)"
+    await rt.cases.close_case(case.id)
+    return f"✅ Anfrage #{case.id} ist geschlossen."
 
 
-async def stats(update: Update, context: Context) -> None:
-    rt = runtime(context)
-    if not is_coordinator(update, rt):
-        await refuse(update, context)
-        await done(update, context)
-    await reply(update, context, desk.stats_text(await rt.db.stats()))
-    await done(update, context)
+async def stats(rt: Runtime, context: Context) -> str:
+    return desk.stats_text(await rt.db.stats())
 
 
 # ---- relaying answers -----------------------------------------------------------------------
@@ -249,7 +248,7 @@ async def case_button(update: Update, context: Context) -> None:
 def register(app: PTBApplication) -> None:
     """Group 0: before the residents' handlers (group 1), which they can stop."""
     handlers = {"inbox": inbox, "case": show_case, "close": close_case, "stats": stats}
-    for name, callback in handlers.items():
-        app.add_handler(CommandHandler(name, callback))
+    for name, work in handlers.items():
+        app.add_handler(CommandHandler(name, command(work)))
     app.add_handler(MessageHandler(~filters.COMMAND & filters.UpdateType.MESSAGE, relay))
     app.add_handler(CallbackQueryHandler(case_button, pattern=r"^[ke]:"))

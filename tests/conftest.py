@@ -3,6 +3,7 @@ real Application driven through the local Bot API stand-in."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -141,6 +142,15 @@ async def harness_for(tmp_path: Path):
 @pytest.fixture
 async def bot(harness_for, hagen: Directory) -> AsyncIterator[Harness]:
     yield await harness_for(hagen)
+
+
+async def until(condition, seconds: float = 5.0) -> bool:
+    """Wait for something another task does (polling, jobs); not a timing assertion."""
+    for _ in range(int(seconds / 0.02)):
+        if condition():
+            return True
+        await asyncio.sleep(0.02)
+    return condition()
 
 
 def texts(calls: list[Call]) -> str:

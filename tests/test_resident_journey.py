@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 
-from conftest import button_data, texts
+from conftest import button_data, texts, until
 
 from bot.cards import FEEDBACK, LANGUAGE, MENU, PIN, SHOW, callback
 from bot.i18n import RLM
@@ -217,10 +216,7 @@ async def test_the_bot_runs_by_polling_through_get_updates(bot):
     try:
         api.push_update(bot.updates.text(resident, "/start"))
         api.push_update(bot.updates.text(resident, "german course"))
-        for _ in range(200):
-            if len(api.sent_to(31337)) >= 2:
-                break
-            await asyncio.sleep(0.02)
+        await until(lambda: len(api.sent_to(31337)) >= 2)
         sent = api.sent_to(31337)
         assert "Hello" in sent[0].text
         assert any("Volkshochschule" in c.text or "Adult education" in c.text for c in sent[1:])
@@ -256,10 +252,7 @@ async def test_a_self_hosted_bot_api_url_is_used_over_real_http(tmp_path, hagen)
     try:
         api.push_update(updates.text(resident, "/start"))
         api.push_update(updates.text(resident, "wo bekomme ich essen umsonst"))
-        for _ in range(300):
-            if len(api.sent_to(2024)) >= 2:
-                break
-            await asyncio.sleep(0.02)
+        await until(lambda: len(api.sent_to(2024)) >= 2)
         sent = api.sent_to(2024)
         assert "Hallo Lena!" in sent[0].text
         assert "Warenkorb der Caritas" in sent[1].text
