@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 from datetime import UTC, datetime, timedelta
 
-from telegram import BotCommand
+from telegram import BotCommand, Update
+from telegram.error import NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
@@ -40,8 +43,6 @@ def build_application(
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.telegram_base_file_url)
         .rate_limiter(AIORateLimiter(max_retries=3))
-        .post_init(_post_init)
-        .post_shutdown(_post_shutdown)
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
@@ -87,12 +88,62 @@ async def housekeeping(rt: Runtime, now: datetime | None = None) -> int:
     return count
 
 
-async def _post_init(app: Application) -> None:
+POLL_TIMEOUT = 5  # seconds a getUpdates call may wait for news (long polling)
+
+
+async def poll_updates(app: Application, stop: asyncio.Event) -> None:
+    """Long polling that confirms an update only after it was handled.
+
+    python-telegram-bot's Updater confirms a fetched batch (by the offset of its next call)
+    before the application has handled it, so a crash in between drops those updates. Here the
+    offset moves past an update only once `process_update` has finished with it: a crash can
+    only cause a replay, and replays are recognised (processed update ids, keyed inbox writes).
+    """
+    offset: int | None = None
+    delay = 1.0
+    while not stop.is_set():
+        try:
+            updates = await app.bot.get_updates(
+                offset=offset, timeout=POLL_TIMEOUT, allowed_updates=Update.ALL_TYPES
+            )
+            delay = 1.0
+        except RetryAfter as exc:
+            wait = exc.retry_after
+            await asyncio.sleep(wait.total_seconds() if isinstance(wait, timedelta) else wait)
+            continue
+        except (NetworkError, TelegramError) as exc:
+            log.warning("getUpdates failed (%s); trying again in %.0f s", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
+            continue
+        for update in updates:
+            await app.process_update(update)
+            offset = update.update_id + 1
+
+
+async def serve(app: Application) -> None:
+    """Run until SIGTERM or SIGINT: the jobs, and polling as above."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    async with app:
+        await start_services(app)
+        await app.bot.delete_webhook(drop_pending_updates=False)
+        await app.start()
+        try:
+            await poll_updates(app, stop)
+        finally:
+            await app.stop()
+            await stop_services(app)
+
+
+async def start_services(app: Application) -> None:
     await runtime_of(app).open()
     schedule_jobs(app)
     commands = [BotCommand(name, text) for name, text in _COMMAND_DESCRIPTIONS.items()]
     await app.bot.set_my_commands(commands)
 
 
-async def _post_shutdown(app: Application) -> None:
+async def stop_services(app: Application) -> None:
     await runtime_of(app).close()

@@ -18,7 +18,7 @@ from typing import Any, TextIO
 from telegram import Update
 
 from . import desk
-from .app import build_application, runtime_of, schedule_jobs
+from .app import build_application, runtime_of, schedule_jobs, serve
 from .config import ConfigError, Settings
 from .directory import LANGUAGES, DirectoryError, check_directory, load_directory, pick
 from .inbox import Inbox
@@ -147,7 +147,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
     app = build_application(settings, _directory(settings.knowledge))
-    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    asyncio.run(serve(app))
     return 0
 
 

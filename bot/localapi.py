@@ -199,6 +199,10 @@ class LocalBotApi(BaseRequest):
 
     # ---- for tests and the terminal chat ----------------------------------------------------
 
+    def unconfirmed(self) -> int:
+        """Updates not yet confirmed by a getUpdates offset (they would be delivered again)."""
+        return len(self._updates)
+
     def sent_to(self, chat_id: int) -> list[Call]:
         return list(self._by_chat.get(chat_id, ()))
 

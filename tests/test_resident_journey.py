@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 
 from conftest import button_data, texts, until
 
+from bot.app import poll_updates
 from bot.cards import FEEDBACK, LANGUAGE, MENU, PIN, SHOW, callback
 from bot.i18n import RLM
 
@@ -211,8 +214,9 @@ async def test_the_bot_runs_by_polling_through_get_updates(bot):
     """The real updater: getUpdates with offsets, as on Telegram, not process_update."""
     app, api = bot.app, bot.api
     resident = bot.user(user_id=31337, lang="en")
+    stop = asyncio.Event()
     await app.start()
-    await app.updater.start_polling(poll_interval=0.0, timeout=1)
+    poller = asyncio.create_task(poll_updates(app, stop))
     try:
         api.push_update(bot.updates.text(resident, "/start"))
         api.push_update(bot.updates.text(resident, "german course"))
@@ -221,8 +225,43 @@ async def test_the_bot_runs_by_polling_through_get_updates(bot):
         assert "Hello" in sent[0].text
         assert any("Volkshochschule" in c.text or "Adult education" in c.text for c in sent[1:])
     finally:
-        await app.updater.stop()
+        stop.set()
+        await poller
         await app.stop()
+    assert api.unconfirmed() == 0
+
+
+async def test_an_update_cut_short_by_a_crash_is_fetched_again(bot):
+    """The offset moves past an update only after it was handled (unlike PTB's Updater)."""
+    from telegram import Update
+    from telegram.ext import TypeHandler
+
+    app, api = bot.app, bot.api
+    resident = bot.user(user_id=4040)
+    handling = asyncio.Event()
+    release = asyncio.Event()
+
+    async def slow(update, context):
+        handling.set()
+        await release.wait()
+
+    app.add_handler(TypeHandler(Update, slow), group=-2)
+    api.push_update(bot.updates.text(resident, "deutschkurs"))
+    poller = asyncio.create_task(poll_updates(app, asyncio.Event()))
+    await until(handling.is_set)
+    poller.cancel()  # the process dies while the update is being handled
+    with contextlib.suppress(asyncio.CancelledError):
+        await poller
+    assert api.unconfirmed() == 1
+
+    release.set()
+    stop = asyncio.Event()
+    poller = asyncio.create_task(poll_updates(app, stop))
+    await until(lambda: "Volkshochschule" in texts(api.sent_to(4040)))
+    stop.set()
+    await poller
+    assert "Volkshochschule" in texts(api.sent_to(4040))
+    assert api.unconfirmed() == 0
 
 
 async def test_a_self_hosted_bot_api_url_is_used_over_real_http(tmp_path, hagen):
@@ -247,8 +286,9 @@ async def test_a_self_hosted_bot_api_url_is_used_over_real_http(tmp_path, hagen)
     resident = updates.user(2024, "Lena", "de")
     await app.initialize()
     await runtime_of(app).open()
+    stop = asyncio.Event()
     await app.start()
-    await app.updater.start_polling(poll_interval=0.0, timeout=1)
+    poller = asyncio.create_task(poll_updates(app, stop))
     try:
         api.push_update(updates.text(resident, "/start"))
         api.push_update(updates.text(resident, "wo bekomme ich essen umsonst"))
@@ -258,7 +298,8 @@ async def test_a_self_hosted_bot_api_url_is_used_over_real_http(tmp_path, hagen)
         assert "Warenkorb der Caritas" in sent[1].text
         assert sent[1].buttons  # the keyboard survived the JSON-in-form encoding
     finally:
-        await app.updater.stop()
+        stop.set()
+        await poller
         await app.stop()
         await runtime_of(app).close()
         await app.shutdown()
