@@ -131,3 +131,23 @@ def test_callback_data_round_trips():
     assert parse_callback(callback(FEEDBACK, "tafel", "0")) == (FEEDBACK, ("tafel", "0"))
     with pytest.raises(ValueError):
         callback(PIN, "x" * 70)
+
+
+def test_every_ui_message_is_translated_into_every_language_with_its_placeholders():
+    import re
+
+    from babel.messages.pofile import read_po
+
+    from bot.directory import LANGUAGES
+    from bot.i18n import LOCALE_DIR
+
+    for lang in LANGUAGES:
+        with (LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+            catalog = read_po(fh)
+        for message in catalog:
+            if not message.id:
+                continue
+            if lang != "en":
+                assert message.string, (lang, message.id)
+                fields = sorted(re.findall(r"\{\w+\}", message.id))
+                assert sorted(re.findall(r"\{\w+\}", message.string)) == fields, (lang, message.id)

@@ -354,3 +354,14 @@ async def test_export_and_stats_stay_anonymous(desk):
         dumped = json.dumps(rows)
         assert str(RESIDENT) not in dumped and "laut" not in dumped
         assert header
+
+
+async def test_the_consent_is_asked_in_the_residents_own_language(desk):
+    resident = desk.user(user_id=RESIDENT, lang="tr")
+    calls = await desk.say(resident, "komşum her gece çok gürültü yapıyor")
+    assert "Bir kişiye sor" in str([c.buttons for c in calls])
+    consent = texts(await desk.press(resident, callback(ESCALATE, "ask")))
+    assert "Sorunuz mahalle koordinasyonuna iletilsin mi?" in consent
+    assert "en fazla 180 gün" in consent
+    confirm = texts(await desk.press(resident, callback(ESCALATE, "yes")))
+    assert "Talep numaranız #1" in confirm and "Pzt–Cum" in confirm
