@@ -21,6 +21,7 @@ from telegram.ext import (
 
 from . import desk, replies
 from .cards import Reply, esc
+from .i18n import choose_language
 from .inbox import Case
 from .runtime import Runtime
 from .sending import send
@@ -66,9 +67,11 @@ async def reply(update: Update, context: Context, text: str) -> None:
 
 async def refuse(update: Update, context: Context) -> None:
     rt = runtime(context)
-    lang = "de"
+    lang = rt.settings.default_language
     if update.effective_chat and update.effective_chat.type == "private":
-        lang = await rt.db.language(update.effective_chat.id) or "de"
+        user = update.effective_user
+        told = choose_language(user.language_code if user else None, lang)
+        lang = await rt.db.language(update.effective_chat.id) or told
     refusal = replies.coordinators_only(rt.translator(lang))
     await send(context.bot, update.effective_chat.id, refusal)
 

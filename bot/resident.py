@@ -281,7 +281,7 @@ async def escalate(update: Update, context: Context, t: Translator, step: str) -
         case = existing
     else:
         guesses = memory.get("guesses", [])
-        urgent = any(rt.directory.service(g) and rt.directory.service(g).urgent for g in guesses)
+        urgent = any(s is not None and s.urgent for s in map(rt.directory.service, guesses))
         case, _ = await rt.cases.open_case(
             chat_id,
             t.lang,
