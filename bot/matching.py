@@ -69,7 +69,7 @@ def _thresholds(lengths: np.ndarray) -> np.ndarray:
     """Similarity a pair of words needs, by the shorter word's length. Short words differ in one
     letter from many others ('art'/'arzt', 'alır'/'saldır'), so they must be exact; from five
     letters on, one typo is forgiven."""
-    return np.where(lengths <= 3, 100, np.where(lengths == 4, 88, 80)).astype(np.float32)
+    return np.where(lengths <= 4, 100, 80).astype(np.float32)
 
 
 # A form can come from several scripts ('me' is English and Bulgarian 'ме'): a bit per script.
