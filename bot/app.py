@@ -127,6 +127,7 @@ async def serve(app: Application) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, _reload_on_signal, app)
     async with app:
         await start_services(app)
         await app.bot.delete_webhook(drop_pending_updates=False)
@@ -136,6 +137,16 @@ async def serve(app: Application) -> None:
         finally:
             await app.stop()
             await stop_services(app)
+
+
+def _reload_on_signal(app: Application) -> None:
+    problems = runtime_of(app).reload()
+    if problems:
+        log.error(
+            "directory not reloaded, %d problem(s): %s", len(problems), "; ".join(problems[:5])
+        )
+    else:
+        log.info("directory reloaded: %d services", len(runtime_of(app).directory.services))
 
 
 async def start_services(app: Application) -> None:

@@ -28,7 +28,7 @@ from .sending import send
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
-COMMANDS = ("inbox", "case", "close", "stats")
+COMMANDS = ("inbox", "case", "close", "stats", "reload")
 CASE_IN_POST = re.compile(r"Anfrage #(\d+)")
 
 
@@ -152,6 +152,17 @@ async def stats(rt: Runtime, context: Context) -> str:
     return desk.stats_text(await rt.db.stats())
 
 
+async def reload(rt: Runtime, context: Context) -> str:
+    """After editing knowledge/: read it again; a broken directory never replaces a good one."""
+    problems = rt.reload()
+    if problems:
+        shown = "\n".join(esc(p) for p in problems[:15])
+        more = f"\n… und {len(problems) - 15} weitere" if len(problems) > 15 else ""
+        return f"⚠️ Verzeichnis nicht übernommen ({len(problems)} Probleme):\n{shown}{more}"
+    services = len(rt.directory.services)
+    return f"✅ Verzeichnis neu geladen: {services} Einträge."
+
+
 # ---- relaying answers -----------------------------------------------------------------------
 
 
@@ -250,7 +261,13 @@ async def case_button(update: Update, context: Context) -> None:
 
 def register(app: PTBApplication) -> None:
     """Group 0: before the residents' handlers (group 1), which they can stop."""
-    handlers = {"inbox": inbox, "case": show_case, "close": close_case, "stats": stats}
+    handlers = {
+        "inbox": inbox,
+        "case": show_case,
+        "close": close_case,
+        "stats": stats,
+        "reload": reload,
+    }
     for name, work in handlers.items():
         app.add_handler(CommandHandler(name, command(work)))
     app.add_handler(MessageHandler(~filters.COMMAND & filters.UpdateType.MESSAGE, relay))

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from .config import ConfigError, Settings
 from .desk import OfficeHoursError, parse_office_hours
-from .directory import Directory
+from .directory import Directory, check_directory
 from .i18n import Catalogs, Translator
 from .inbox import Inbox
 from .matching import Matcher
@@ -56,6 +56,14 @@ class Runtime:
         if self.inbox is None:
             raise RuntimeError("the store is not open; call Runtime.open() first")
         return self.inbox
+
+    def reload(self) -> list[str]:
+        """Read the directory again; swap it in only if it is valid. Returns the problems."""
+        directory, problems = check_directory(self.settings.knowledge)
+        if directory is None:
+            return [str(p) for p in problems]
+        self.directory, self.matcher = directory, Matcher(directory)
+        return []
 
     def now(self) -> datetime:
         return datetime.now(ZoneInfo(self.settings.timezone))

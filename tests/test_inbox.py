@@ -365,3 +365,24 @@ async def test_the_consent_is_asked_in_the_residents_own_language(desk):
     assert "en fazla 180 gün" in consent
     confirm = texts(await desk.press(resident, callback(ESCALATE, "yes")))
     assert "Talep numaranız #1" in confirm and "Pzt–Cum" in confirm
+
+
+async def test_reload_takes_a_valid_directory_and_refuses_a_broken_one(harness_for, tiny_root):
+    from bot.directory import load_directory
+
+    h = await harness_for(
+        load_directory(tiny_root), knowledge=tiny_root, coordinator_user_ids=(ALICE,)
+    )
+    (tiny_root / "services" / "extra.yaml").write_text(
+        "id: extra\nname: {de: Neuer Eintrag}\ncategories: [food]\n"
+        "keywords: {de: [kleiderkammer]}\nsource: https://example.org/x\nverified: 2026-11-01\n"
+    )
+    reply = texts(await h.say(coordinator(h), "/reload"))
+    assert "3 Einträge" in reply
+    assert "Neuer Eintrag" in texts(await h.say(h.user(), "kleiderkammer"))
+
+    (tiny_root / "services" / "broken.yaml").write_text("id: broken\nname: {en: no german}\n")
+    reply = texts(await h.say(coordinator(h), "/reload"))
+    assert "nicht übernommen" in reply and "services/broken.yaml" in reply
+    assert "Neuer Eintrag" in texts(await h.say(h.user(), "kleiderkammer"))  # the good one stays
+    assert "nur für" in texts(await h.say(h.user(user_id=31), "/reload"))
