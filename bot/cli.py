@@ -12,6 +12,7 @@ import logging
 import re
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -20,7 +21,16 @@ from telegram import Update
 from . import desk
 from .app import build_application, runtime_of, schedule_jobs, serve
 from .config import ConfigError, Settings
-from .directory import LANGUAGES, DirectoryError, check_directory, load_directory, pick
+from .directory import (
+    LANGUAGES,
+    STALE_AFTER_DAYS,
+    DirectoryError,
+    check_directory,
+    coverage,
+    load_directory,
+    pick,
+    stale,
+)
 from .inbox import Inbox
 from .localapi import Call, LocalBotApi, UpdateFactory
 from .matching import Matcher
@@ -63,6 +73,17 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
         f"{len(directory.categories)} categories in {args.directory}",
         file=out,
     )
+    if args.verbose:
+        total = len(directory.services)
+        print(f"\nlanguage  names  descriptions  keywords   (of {total})", file=out)
+        for lang, (names, descriptions, keywords) in coverage(directory).items():
+            print(f"{lang:8}  {names:5}  {descriptions:12}  {keywords:8}", file=out)
+    for service in stale(directory, date.today()):
+        print(
+            f"note: {service.id}: verified {service.verified}, more than "
+            f"{STALE_AFTER_DAYS} days ago – check it against {service.source}",
+            file=out,
+        )
     return 0
 
 
@@ -379,6 +400,7 @@ def parser() -> argparse.ArgumentParser:
     )
     k = sub.add_parser("check", help="validate a directory of services")
     k.add_argument("directory", nargs="?", default=str(Settings().knowledge))
+    k.add_argument("-v", "--verbose", action="store_true", help="show translation coverage")
     a = sub.add_parser("ask", help="match questions against the directory")
     a.add_argument("question", nargs="*")
     a.add_argument("--knowledge", default=str(Settings().knowledge), help="directory to use")

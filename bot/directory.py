@@ -228,6 +228,26 @@ class Directory:
         return sorted(found, key=lambda s: (not s.urgent, pick(s.name, "de").casefold()))
 
 
+STALE_AFTER_DAYS = 365
+
+
+def coverage(directory: Directory) -> dict[str, tuple[int, int, int]]:
+    """Per language: how many services have a name, a description and keywords in it."""
+    return {
+        lang: (
+            sum(1 for s in directory.services if s.name.get(lang)),
+            sum(1 for s in directory.services if s.description.get(lang)),
+            sum(1 for s in directory.services if s.keywords.get(lang)),
+        )
+        for lang in LANGUAGES
+    }
+
+
+def stale(directory: Directory, today: date, days: int = STALE_AFTER_DAYS) -> list[Service]:
+    """Entries not checked against their source for longer than `days`."""
+    return [s for s in directory.services if (today - s.verified).days > days]
+
+
 def _field_path(loc: Sequence[str | int]) -> str:
     path = ""
     for part in loc:

@@ -120,3 +120,14 @@ def test_load_directory_raises_with_all_problems(tmp_path):
         assert "phone[0]" in str(exc) and "hours.mo[0]" in str(exc)
     else:
         raise AssertionError("a broken directory must not load")
+
+
+def test_check_shows_translation_coverage_and_flags_stale_entries(tmp_path):
+    services = copy.deepcopy(TINY_SERVICES)
+    services["notruf"]["verified"] = "2020-01-01"
+    root = write_directory(tmp_path / "k", services)
+    out = io.StringIO()
+    assert main(["check", "--verbose", str(root)], out=out) == 0
+    report = out.getvalue()
+    assert "de            2             1         2" in report.replace("  ", "  ")
+    assert "note: notruf: verified 2020-01-01" in report
