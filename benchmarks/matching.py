@@ -1,7 +1,7 @@
-"""Matching benchmark: accuracy per language, false answers out of scope, emergencies, latency.
+"""Matching benchmark: development and held-out sets side by side, per language; latency.
 
-python benchmarks/matching.py [--questions tests/questions.yaml] [--knowledge knowledge]
-                              [--repeat 20] [--misses]
+python benchmarks/matching.py [--dev tests/questions.yaml] [--heldout tests/heldout]
+                              [--knowledge knowledge] [--repeat 20] [--misses dev|heldout]
 """
 
 from __future__ import annotations
@@ -17,53 +17,73 @@ sys.path.insert(0, str(ROOT))
 
 from bot.directory import load_directory  # noqa: E402
 from bot.matching import Matcher  # noqa: E402
-from bot.quality import Report, evaluate, load_questions  # noqa: E402
+from bot.quality import LanguageScore, Report, evaluate, load_questions  # noqa: E402
 
 
 def percent(part: int, whole: int) -> str:
     return f"{100 * Report.rate(part, whole):5.1f} %" if whole else "    –  "
 
 
+def row(name: str, s: LanguageScore) -> str:
+    return (
+        f"{name:4} {s.in_scope:5} {percent(s.top1, s.in_scope)} {percent(s.top3, s.in_scope)} "
+        f"{percent(s.confident_wrong, s.in_scope)} {percent(s.nothing_found, s.in_scope)} "
+        f"{s.out_of_scope:5} {percent(s.false_answers, s.out_of_scope)}"
+    )
+
+
+HEADER = "lang   in   top-1   top-3   wrong   none    out  answered"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--questions", default=str(ROOT / "tests" / "questions.yaml"))
+    parser.add_argument("--dev", default=str(ROOT / "tests" / "questions.yaml"))
+    parser.add_argument("--heldout", default=str(ROOT / "tests" / "heldout"))
     parser.add_argument("--knowledge", default=str(ROOT / "knowledge"))
-    parser.add_argument("--repeat", type=int, default=20, help="timing rounds over the whole set")
-    parser.add_argument("--misses", action="store_true", help="list the questions it got wrong")
+    parser.add_argument("--repeat", type=int, default=20, help="timing rounds over the dev set")
+    parser.add_argument("--misses", choices=("dev", "heldout"), help="list what one set got wrong")
     args = parser.parse_args()
 
     started = time.perf_counter()
     directory = load_directory(Path(args.knowledge))
     matcher = Matcher(directory)
     build_ms = (time.perf_counter() - started) * 1000
-    questions = load_questions(Path(args.questions))
-    report = evaluate(matcher, questions)
+    sets = {"dev": load_questions(Path(args.dev)), "heldout": load_questions(Path(args.heldout))}
+    reports = {name: evaluate(matcher, questions) for name, questions in sets.items()}
 
     print(f"$ python benchmarks/matching.py --repeat {args.repeat}")
     print(
-        f"{len(directory.services)} services, {len(questions)} questions, "
-        f"index built in {build_ms:.0f} ms\n"
+        f"{len(directory.services)} services, {len(directory.vocabulary.needs)} needs; "
+        f"directory read and indexed in {build_ms:.0f} ms"
     )
-    print("lang  in-scope  top-1    top-3    out-of-scope  false answers")
-    for lang in sorted(report.by_lang):
-        s = report.by_lang[lang]
+    print(
+        "in: in-scope questions; wrong: confident answer, first card wrong; none: in scope but "
+        "nothing shown;\nout: out-of-scope questions and greetings; answered: of these, answered "
+        "with cards\n"
+    )
+    for name, report in reports.items():
+        print(f"{name} ({len(sets[name])} questions)\n{HEADER}")
+        for lang in sorted(report.by_lang):
+            print(row(lang, report.by_lang[lang]))
+        print(row("all", report.total()))
         print(
-            f"{lang:4}  {s.in_scope:8}  {percent(s.top1, s.in_scope)}  "
-            f"{percent(s.top3, s.in_scope)}  {s.out_of_scope:12}  "
-            f"{percent(s.false_answers, s.out_of_scope)}"
+            f"emergency questions with the banner and a fitting line first: "
+            f"{report.emergencies_first}/{report.emergencies}\n"
         )
-    t = report.total()
-    print(
-        f"all   {t.in_scope:8}  {percent(t.top1, t.in_scope)}  {percent(t.top3, t.in_scope)}"
-        f"  {t.out_of_scope:12}  {percent(t.false_answers, t.out_of_scope)}"
-    )
-    print(
-        f"\nemergency questions answered with an emergency entry first: "
-        f"{report.emergencies_first}/{report.emergencies}"
-    )
+    print("summary            dev   heldout")
+    totals = {name: r.total() for name, r in reports.items()}
+    for label, part, whole in (
+        ("top-1", "top1", "in_scope"),
+        ("top-3", "top3", "in_scope"),
+        ("confident wrong", "confident_wrong", "in_scope"),
+        ("nothing found", "nothing_found", "in_scope"),
+        ("out-of-scope answered", "false_answers", "out_of_scope"),
+    ):
+        cells = [percent(getattr(t, part), getattr(t, whole)) for t in totals.values()]
+        print(f"{label:21} {'  '.join(cells)}")
 
     timings = []
-    texts = [(q.text, q.lang) for q in questions]
+    texts = [(q.text, q.lang) for q in sets["dev"] + sets["heldout"]]
     for _ in range(args.repeat):
         for text, lang in texts:
             t0 = time.perf_counter()
@@ -72,16 +92,21 @@ def main() -> int:
     timings.sort()
     p = lambda q: timings[min(len(timings) - 1, int(q * len(timings)))]  # noqa: E731
     print(
-        f"latency per question ({len(timings)} runs): mean {statistics.fmean(timings):.2f} ms, "
+        f"\nlatency per question ({len(timings)} runs): mean {statistics.fmean(timings):.2f} ms, "
         f"p50 {p(0.50):.2f} ms, p95 {p(0.95):.2f} ms, p99 {p(0.99):.2f} ms, "
         f"max {timings[-1]:.2f} ms"
     )
     if args.misses:
-        print("\nmisses:")
-        for item, result in report.misses:
+        print(f"\nmisses ({args.misses}):")
+        for item, result in reports[args.misses].misses:
             got = ", ".join(f"{m.service_id}:{m.score}" for m in result.matches[:3])
-            want = ", ".join(item.expect) or "out"
-            print(f"  [{item.lang}] {item.text!r}: {result.decision} [{got}] want {want}")
+            want = ", ".join(item.expect) or ("greeting" if item.greeting else "out")
+            needs = ", ".join(f"{n}:{s}" for n, s in result.needs[:2])
+            danger = f" danger={','.join(result.danger)}" if result.danger else ""
+            print(
+                f"  [{item.lang}] {item.text!r}: {result.decision}{danger} [{got}] "
+                f"needs [{needs}] want {want}"
+            )
     return 0
 
 

@@ -12,7 +12,7 @@ from telegram.error import NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
-from . import coordinator, resident
+from . import coordinator, learning, resident
 from .config import Settings
 from .delivery import Courier
 from .directory import Directory
@@ -77,12 +77,14 @@ async def housekeeping_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def housekeeping(rt: Runtime, now: datetime | None = None) -> int:
-    """Anonymise cases past the retention period; forget old update ids. Returns cases done."""
+    """Anonymise cases past the retention period; forget old update ids and unanswered
+    questions older than the learning loop keeps them. Returns the cases anonymised."""
     now = now or datetime.now(UTC)
     cutoff = (now - timedelta(days=rt.settings.retention_days)).isoformat(timespec="milliseconds")
     count = await rt.db.anonymise_before(cutoff)
     old = (now - timedelta(days=KEEP_PROCESSED_DAYS)).isoformat(timespec="milliseconds")
     await rt.db.prune_processed(old)
+    await rt.db.prune_unmatched((now - timedelta(days=learning.KEEP_DAYS)).date().isoformat())
     if count:
         log.info("anonymised %d case(s) older than %d days", count, rt.settings.retention_days)
     return count
@@ -140,7 +142,11 @@ async def serve(app: Application) -> None:
 
 
 def _reload_on_signal(app: Application) -> None:
-    problems = runtime_of(app).reload()
+    app.create_task(_reload(app))
+
+
+async def _reload(app: Application) -> None:
+    problems = await runtime_of(app).reload()
     if problems:
         log.error(
             "directory not reloaded, %d problem(s): %s", len(problems), "; ".join(problems[:5])

@@ -11,6 +11,7 @@ import json
 import logging
 import re
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any, TextIO
 
 from telegram import Update
 
-from . import desk
+from . import cli_learning, desk
 from .app import build_application, runtime_of, schedule_jobs, serve
 from .config import ConfigError, Settings
 from .directory import (
@@ -35,6 +36,7 @@ from .inbox import Inbox
 from .localapi import Call, LocalBotApi, UpdateFactory
 from .matching import Matcher
 from .store import Store
+from .vocabulary import warnings
 
 LOCAL_USER_ID = 4242
 _TAG = re.compile(r"<[^>]+>")
@@ -68,11 +70,18 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
         print(f"{len(problems)} problem(s) in {args.directory}", file=out)
         return 1
     urgent = sum(1 for s in directory.services if s.urgent)
+    vocabulary = directory.vocabulary
+    phrases = sum(len(p) for by_lang in vocabulary.phrases.values() for p in by_lang.values())
+    danger = sum(len(p) for by_lang in vocabulary.danger.values() for p in by_lang.values())
     print(
         f"OK: {len(directory.services)} services ({urgent} emergency), "
-        f"{len(directory.categories)} categories in {args.directory}",
+        f"{len(directory.categories)} categories, {len(vocabulary.needs)} needs with "
+        f"{phrases} phrases, {danger} danger phrases in {args.directory}",
         file=out,
     )
+    served = Counter(need for s in directory.services for need in s.needs)
+    for note in warnings(vocabulary, served, LANGUAGES):
+        print(f"warning: {note}", file=out)
     if args.verbose:
         total = len(directory.services)
         print(f"\nlanguage  names  descriptions  keywords   (of {total})", file=out)
@@ -143,6 +152,10 @@ def cmd_ask(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             print(json.dumps(result.as_json(), ensure_ascii=False), file=out)
             continue
         print(f"{result.decision} ({result.lang}): {text}", file=out)
+        if result.danger:
+            print(f"  danger: {', '.join(result.danger)}", file=out)
+        if result.needs:
+            print(f"  needs: {', '.join(f'{n} {s}' for n, s in result.needs)}", file=out)
         for match in result.matches:
             service = directory.service(match.service_id)
             name = pick(service.name, result.lang) if service else match.service_id
@@ -417,6 +430,7 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--csv", action="store_true", help="CSV (the only format)")
     e.add_argument("--what", default="questions", choices=("questions", "cases", "feedback"))
     e.add_argument("--output", "-o", help="file to write (default: standard output)")
+    cli_learning.add_parsers(sub)
     return p
 
 
@@ -436,6 +450,10 @@ def main(
         return cmd_inbox(args, out, err)
     if args.command == "export":
         return cmd_export(args, out, err)
+    if args.command == "review":
+        return cli_learning.cmd_review(args, out, err)
+    if args.command == "teach":
+        return cli_learning.cmd_teach(args, out, err)
     return cmd_chat(args, out, err)
 
 

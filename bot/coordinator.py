@@ -149,12 +149,12 @@ async def close_case(rt: Runtime, context: Context) -> str:
 
 
 async def stats(rt: Runtime, context: Context) -> str:
-    return desk.stats_text(await rt.db.stats())
+    return desk.stats_text(await rt.db.stats(), rt.directory)
 
 
 async def reload(rt: Runtime, context: Context) -> str:
     """After editing knowledge/: read it again; a broken directory never replaces a good one."""
-    problems = rt.reload()
+    problems = await rt.reload()
     if problems:
         shown = "\n".join(esc(p) for p in problems[:15])
         more = f"\n… und {len(problems) - 15} weitere" if len(problems) > 15 else ""

@@ -96,6 +96,20 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX outbox_due ON outbox (done_at, failed, next_attempt_at);
     """,
+    # 3: danger signals of a case message; questions the bot could not answer, for the
+    # coordinators' learning loop: text with numbers masked, no chat id, kept 30 days.
+    """
+    ALTER TABLE messages ADD COLUMN danger TEXT;
+    CREATE TABLE unmatched (
+        id          INTEGER PRIMARY KEY,
+        day         TEXT NOT NULL,
+        lang        TEXT NOT NULL,
+        decision    TEXT NOT NULL,
+        need        TEXT,
+        text        TEXT NOT NULL
+    );
+    CREATE INDEX unmatched_by_day ON unmatched (day);
+    """,
 )
 
 

@@ -118,7 +118,7 @@ class Courier:
         if message.kind == "question":
             reply = desk.case_post(case, message.body or "", self.rt.directory)
         else:
-            reply = Reply(desk.follow_up_post(case, message))
+            reply = Reply(desk.follow_up_post(case, message, self.rt.directory))
         group = settings.coordinator_chat_id
         if group is not None:
             thread = case.thread_id

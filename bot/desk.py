@@ -76,7 +76,7 @@ def _stamp(iso: str) -> str:
 def case_header(case: Case) -> str:
     flags = []
     if case.priority == "high":
-        flags.append("❗ dringend")
+        flags.append("🚨 dringend")
     if case.claimed_name:
         flags.append(f"🙋 {esc(case.claimed_name)}")
     if case.blocked:
@@ -130,10 +130,23 @@ def parse_desk_callback(data: str | None) -> tuple[str, int, str] | None:
     return None
 
 
-def follow_up_post(case: Case, message: CaseMessage) -> str:
+def follow_up_post(case: Case, message: CaseMessage, directory: Directory) -> str:
     if message.direction == "note":
         return f"⚠️ <b>Anfrage #{case.id}</b>: {esc(message.body or '')}"
+    if message.danger:
+        return (
+            f"🚨 <b>Anfrage #{case.id}</b>, dringender Nachtrag – möglicher Notfall "
+            f"({esc(danger_names(message.danger, directory))}). Die Person hat die Notrufnummern "
+            f"bekommen.\n«{esc(message.body or '')}»"
+        )
     return f"➕ <b>Anfrage #{case.id}</b>, Nachtrag:\n«{esc(message.body or '')}»"
+
+
+def danger_names(signals: str, directory: Directory) -> str:
+    known = directory.vocabulary.signals
+    return ", ".join(
+        pick(known[s].label, "de") if s in known else s for s in signals.split(",") if s
+    )
 
 
 def inbox_list(cases: Sequence[Case], previews: dict[int, str]) -> str:
@@ -166,13 +179,15 @@ def history(case: Case, messages: Sequence[CaseMessage], directory: Directory) -
     return "\n".join(lines)
 
 
-def stats_text(stats: Stats) -> str:
+def stats_text(stats: Stats, directory: Directory) -> str:
     median = (
         f"{stats.median_first_answer_minutes:.0f} min"
         if stats.median_first_answer_minutes is not None
         else "–"
     )
-    topics = ", ".join(f"{esc(t)} ({n})" for t, n in stats.top_unmatched_topics) or "–"
+    topics = ", ".join(
+        f"{esc(theme_name(t, directory))} ({n})" for t, n in stats.top_unmatched_topics
+    )
     return "\n".join(
         [
             "<b>Statistik</b> (anonym)",
@@ -182,9 +197,15 @@ def stats_text(stats: Stats) -> str:
             f"Grüße/Dank: {stats.greetings}",
             f"Anfragen an die Koordination: {stats.cases} (offen: {stats.cases_open})",
             f"Median bis zur ersten Antwort: {median}",
-            f"Häufigste Themen ohne sichere Antwort: {topics}",
+            f"Häufigste Themen ohne sichere Antwort (30 Tage): {topics or '–'}",
+            "Die Fragen selbst, gruppiert: <code>lotse review</code>",
         ]
     )
+
+
+def theme_name(need_id: str, directory: Directory) -> str:
+    need = directory.vocabulary.need(need_id)
+    return pick(need.label, "de") if need else "nicht erkannt"
 
 
 def office_hours_text(hours: dict[str, Spans], lang: str) -> str:

@@ -22,6 +22,8 @@ from pydantic import (
     model_validator,
 )
 
+from .vocabulary import Vocabulary, load_vocabulary, read_yaml
+
 # The languages residents write in; every multilingual field is keyed by these codes.
 LANGUAGES: tuple[str, ...] = ("de", "tr", "ar", "uk", "ru", "ro", "bg", "pl", "en", "fa", "ku")
 FALLBACK = ("de", "en")
@@ -138,7 +140,10 @@ class Service(_Model):
     id: Id
     name: NamedText
     description: LangText = {}
+    # Names and brands residents type ("Tafel", "AKH"); what the service is for comes from
+    # its needs, whose phrases are shared by every service that serves them.
     keywords: Annotated[dict[str, list[str]], AfterValidator(_check_lang_keys)] = {}
+    needs: list[str] = []
     categories: Annotated[list[str], Field(min_length=1)]
     organisation: str | None = None
     address: Address | None = None
@@ -200,6 +205,7 @@ class Directory:
     services: tuple[Service, ...]
     categories: tuple[Category, ...]
     phrases: Phrases = field(default_factory=Phrases)
+    vocabulary: Vocabulary = field(default_factory=Vocabulary)
 
     @cached_property
     def _services_by_id(self) -> dict[str, Service]:
@@ -271,7 +277,7 @@ def _read_yaml(path: Path, root: Path, problems: list[Problem]) -> Any:
     """The parsed file, or _UNREADABLE after reporting why it could not be parsed."""
     rel = str(path.relative_to(root))
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return read_yaml(path)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         problems.append(Problem(rel, "-", f"cannot read YAML: {exc}".splitlines()[0]))
         return _UNREADABLE
@@ -346,9 +352,25 @@ def check_directory(root: Path) -> tuple[Directory | None, list[Problem]]:
                 problems.append(Problem(rel, f"categories[{i}]", f"unknown category {cat!r}"))
         services.append(service)
 
+    vocabulary = load_vocabulary(
+        root, LANGUAGES, set(cat_ids), lambda *where: problems.append(Problem(*where))
+    )
+    need_ids = {n.id for n in vocabulary.needs}
+    for service in services:
+        for i, need in enumerate(service.needs):
+            if need not in need_ids:
+                rel = seen[service.id]
+                problems.append(Problem(rel, f"needs[{i}]", f"unknown need {need!r}"))
+    for signal_id, signal in vocabulary.signals.items():
+        for i, line in enumerate(signal.lines):
+            if line not in seen:
+                problems.append(
+                    Problem("danger.yaml", f"{signal_id}.lines[{i}]", "unknown service")
+                )
+
     if problems:
         return None, problems
-    return Directory(tuple(services), tuple(categories), phrases), []
+    return Directory(tuple(services), tuple(categories), phrases, vocabulary), []
 
 
 def load_directory(root: Path) -> Directory:

@@ -8,7 +8,7 @@ constraint: a replay after a crash can neither open a second case nor relay an a
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +53,7 @@ class CaseMessage:
     author_name: str | None
     created_at: str
     delivered_at: str | None
+    danger: str | None = None  # the danger signals it raised, comma-separated
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,9 @@ _CASE_COLUMNS = (
     "id, resident_chat_id, lang, status, priority, topic, guesses, created_at, updated_at, "
     "first_answer_at, claimed_by, claimed_name, thread_id, spam, blocked, anonymised"
 )
-_MESSAGE_COLUMNS = "id, case_id, direction, kind, body, author_name, created_at, delivered_at"
+_MESSAGE_COLUMNS = (
+    "id, case_id, direction, kind, body, author_name, created_at, delivered_at, danger"
+)
 _OUTBOX_MESSAGE = ", ".join(f"m.{column}" for column in _MESSAGE_COLUMNS.split(", "))
 
 
@@ -131,18 +134,26 @@ class Inbox:
         author: int | None = None,
         author_name: str | None = None,
         update_id: int | None = None,
+        danger: Sequence[str] = (),
     ) -> int | None:
         """A follow-up from the resident ('in'), an answer to them ('out') or a note for the
-        coordinators ('note'), queued for delivery. None if this update was handled before."""
+        coordinators ('note'), queued for delivery. None if this update was handled before.
+        A message with danger signals is marked and raises the case to high priority."""
         now = now_iso()
         async with self.db.transaction() as connection:
             message_id = await _insert_message(
                 connection, case_id, direction, kind, body, author, author_name, now, update_id
             )
             if message_id is not None:
-                reopen = ", status = 'open'" if direction == "in" else ""
+                changes = ", status = 'open'" if direction == "in" else ""
+                if danger:
+                    changes += ", priority = 'high'"
+                    await connection.execute(
+                        "UPDATE messages SET danger = ? WHERE id = ?",
+                        (",".join(danger), message_id),
+                    )
                 await connection.execute(
-                    f"UPDATE cases SET updated_at = ?{reopen} WHERE id = ?", (now, case_id)
+                    f"UPDATE cases SET updated_at = ?{changes} WHERE id = ?", (now, case_id)
                 )
         return message_id
 

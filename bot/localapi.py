@@ -288,9 +288,12 @@ class UpdateFactory:
     def voice(self, user: dict[str, Any]) -> dict[str, Any]:
         return self._message(user, voice={"file_id": "v1", "file_unique_id": "v1u", "duration": 4})
 
-    def photo(self, user: dict[str, Any]) -> dict[str, Any]:
+    def photo(self, user: dict[str, Any], caption: str | None = None) -> dict[str, Any]:
+        extra = {"caption": caption} if caption else {}
         return self._message(
-            user, photo=[{"file_id": "p1", "file_unique_id": "p1u", "width": 90, "height": 90}]
+            user,
+            photo=[{"file_id": "p1", "file_unique_id": "p1u", "width": 90, "height": 90}],
+            **extra,
         )
 
     def document(self, user: dict[str, Any]) -> dict[str, Any]:

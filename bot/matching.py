@@ -1,43 +1,92 @@
-"""Match a resident's question to directory services and decide what to do with it. Pure code.
+"""Understand a resident's question: danger first, then needs, then the services that serve them.
+Pure code, no Telegram.
 
-Every name, keyword and category label of a service, in every language, is a *term*. A term
-scores by how well the question covers its tokens (rapidfuzz similarity of normalised tokens,
-computed in bulk with `cdist`); a service scores by its best term, plus a little for each further
-term that also matched. The decision turns the scores into answer / suggest / escalate.
+1. The danger layer (`danger.py`) reads every message on its own; a signal puts the emergency
+   banner and that signal's lines first, whatever else the question matches.
+2. Every phrase of a need, every German official word and every service name or brand keyword is
+   a *term*. A question word meets a term word exactly, by stem (same stemmer, stems of four
+   letters or more), inside a long compound, or one typo away (words of five letters or more).
+3. Terms in the resident's language count fully. A term of another language counts only when a
+   question word meets it exactly and that word is not an ordinary word of the resident's language
+   ("jeden" is German, not Polish "jedzenie"). German official words count in every language.
+4. A term scores by how much of it the question covers, each word weighted by how rare it is
+   (wordfreq), so an everyday word cannot carry a match on its own.
+5. A need scores by its best term; a service by its best need or its own name/brand. Two needs
+   in one question ("miete und essen") both get a service.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
 from rapidfuzz import fuzz
-from rapidfuzz.process import cdist
 
+from .danger import DangerLexicon
 from .directory import LANGUAGES, Directory, Service
-from .textnorm import index_form, question_forms, raw_tokens, script, surface
+from .fuzzyindex import DeletionIndex
+from .textnorm import (
+    arabic_variants,
+    canonical_arabic,
+    has_stemmer,
+    raw_tokens,
+    script,
+    stem,
+    surface,
+)
+from .wordstats import zipf
 
 Decision = Literal["answer", "suggest", "escalate", "greeting"]
 
 ANSWER_MIN = 85  # best score from which the bot answers with cards
 SUGGEST_MIN = 62  # best score from which it shows candidates and offers the coordinator
-URGENT_MIN = 80  # an emergency entry this close wins over everything else
-URGENT_TOKEN = 90  # ...counting only near-exact words: a false alarm sends police cards
 LIST_MIN = 50  # matches below this are not worth showing
 MAX_MATCHES = 5
-MAX_EMERGENCIES = 2  # emergency entries first, then room for the place the resident asked for
 MAX_QUESTION_CHARS = 2000  # a 10,000-character story is matched on its first part
 MAX_TOKENS = 200
-CATEGORY_WEIGHT = 0.8  # a category label is a weaker signal than a name or keyword
-CROSS_SCRIPT = 0.9  # 'pogoda' typed in Latin may be Russian, but is less sure than 'погода'
-EXTRA_TERM_BONUS = 2  # per further matching term, up to MAX_EXTRA_TERMS
+MAX_TOKEN_CHARS = 40  # longer "words" are cut before any work is done on them
+MIN_STEM = 4  # shorter stems merge distinct words
+TYPO_MIN = {"latin": 5, "cyrillic": 5, "arabic": 6}  # shorter words must match exactly
+TYPO_SCORE = 80  # rapidfuzz ratio a one-typo pair needs
+STEM_SCORE = 95
+PART_SCORE = 90  # a keyword inside a long compound ('Kindergeldantrag' ⊃ 'kindergeld')
+LONG_FORM = 8
+MIN_PART = 5
+CROSS_MIN = 95  # a word of another language must match this closely to count
+KNOWN_ZIPF = 3.0  # a word in the resident's language's word list is spelled as meant
+ORDINARY_ZIPF = 3.5  # a word this frequent in the resident's language is that language's word
+COMMON_ZIPF = 6.0  # such words ("nicht", "mein") cannot carry a term alone
+GENERIC_ZIPF = 5.5  # a one-word term this frequent scores at most GENERIC_CAP
+GENERIC_CAP = 75
+GENERIC_WEIGHT = 7.5 - GENERIC_ZIPF
+COMBINED = 80  # a need whose words explain the whole question from several of its phrases:
+# enough to suggest, not to answer (bag-of-words evidence can mislead)
+MIN_COMBINED_WORDS = 2
+PAIR_CANDIDATES = 3  # needs per telling word tried in pairs for a question that names two
+PAIR_MIN = 0.85  # share of the question two needs must explain together
+PAIR_WORD_NEEDS = 5  # an everyday word this many needs know is generic
+EVERYDAY_WEIGHT = 2.5  # word weight 7.5 - Zipf: Zipf 5 and up ("hilfe", "brauche")
+PAIR_GAIN = 0.25  # ... and this much more than either alone
+LABEL_WEIGHT = 0.9  # a need's label is a little weaker than its phrases
+EXTRA_TERM_BONUS = 2  # per further strong term of the same need or service
 MAX_EXTRA_TERMS = 3
+RANK_STEP = 2  # a service lists its needs main one first; each later one counts this much less
+MAX_RANK = 3
 STRONG_TERM = 80
-LONG_FORM = 8  # question words this long may be compounds that contain a keyword
-MIN_PART = 5  # the shortest keyword recognised inside such a word
-PART_SCORE = 90
+ANY_LANGUAGE = "*"  # German official words: own words for every resident
+
+_LANG_SCRIPT = {
+    "ar": "arabic",
+    "fa": "arabic",
+    "uk": "cyrillic",
+    "ru": "cyrillic",
+    "bg": "cyrillic",
+}
+_CODES = {lang: i for i, lang in enumerate((*LANGUAGES, ANY_LANGUAGE))}
+_SCRIPT_BIT = {"latin": 1, "cyrillic": 2, "arabic": 4}
 
 
 @dataclass(frozen=True)
@@ -53,7 +102,9 @@ class Result:
     lang: str
     decision: Decision
     matches: tuple[Match, ...]
-    emergencies: tuple[Match, ...] = ()
+    emergencies: tuple[Match, ...] = ()  # the danger signals' lines, shown after the banner
+    danger: tuple[str, ...] = ()  # the danger signals raised, most severe first
+    needs: tuple[tuple[str, int], ...] = ()  # needs recognised, best first (also unserved ones)
 
     def as_json(self) -> dict[str, object]:
         """The public `lotse ask --json` shape; keep it stable."""
@@ -62,76 +113,181 @@ class Result:
             "lang": self.lang,
             "decision": self.decision,
             "matches": [{"id": m.service_id, "score": m.score} for m in self.matches],
+            "danger": list(self.danger),
         }
-
-
-def _thresholds(lengths: np.ndarray) -> np.ndarray:
-    """Similarity a pair of words needs, by the shorter word's length. Short words differ in one
-    letter from many others ('art'/'arzt', 'alır'/'saldır'), so they must be exact; from five
-    letters on, one typo is forgiven."""
-    return np.where(lengths <= 4, 100, 80).astype(np.float32)
-
-
-# A form can come from several scripts ('me' is English and Bulgarian 'ме'): a bit per script.
-_SCRIPT_BIT = {"latin": 1, "cyrillic": 2, "arabic": 4}
 
 
 @dataclass(frozen=True)
 class _Term:
-    service: int
-    text: str
+    owner: int  # a need index, or a service index
+    is_need: bool
     lang: str
-    category: bool
+    text: str
+    factor: float
+
+
+@lru_cache(maxsize=262_144)
+def _word_info(token: str, lang: str) -> tuple[str, str | None, int, float, bool] | None:
+    """What the index keeps of a term word: its form, stem key, script bit, weight (how
+    telling it is) and whether it is too common to carry a term; None if too short."""
+    form, stem_key = _index_forms(token, lang)
+    if len(form) < 2:
+        return None
+    frequency = zipf(token, "de" if lang == ANY_LANGUAGE else lang)
+    weight = min(5.0, max(0.5, 7.5 - frequency))
+    return form, stem_key, _SCRIPT_BIT[script(token)], weight, frequency >= COMMON_ZIPF
+
+
+def _index_forms(token: str, lang: str) -> tuple[str, str | None]:
+    """(surface form, stem key or None) of a term word written in `lang`."""
+    form = surface(token)
+    if script(token) == "arabic":
+        form = canonical_arabic(form)
+    if lang == ANY_LANGUAGE or lang == "ar" or not has_stemmer(lang):
+        return form, None
+    if zipf(token, lang) < KNOWN_ZIPF:
+        # Not a word of that language: a loanword or name ('rente' in the English list is
+        # German), which that language's stemmer would cut into one of its own ('rent').
+        return form, None
+    stemmed = surface(stem(token, lang))
+    return form, (f"{lang}:{stemmed}" if len(stemmed) >= MIN_STEM else None)
 
 
 class Matcher:
-    """An in-memory index over a directory; build once at start (and on reload)."""
+    """An in-memory index over a directory; build once at start (and on reload, off the loop)."""
 
     def __init__(self, directory: Directory) -> None:
         self.directory = directory
         self.services: tuple[Service, ...] = directory.services
         self._ids = {s.id: i for i, s in enumerate(self.services)}
-        vocab: dict[str, int] = {}
-        vocab_langs: list[set[str]] = []
-        vocab_scripts: list[int] = []
-        flat: list[int] = []
-        offsets: list[int] = []
-        self._terms: list[_Term] = []
-        service_offsets: list[int] = []
-
-        for index, service in enumerate(self.services):
-            service_offsets.append(len(offsets))
-            for lang, text, category in self._service_terms(service):
-                tokens = [t for t in raw_tokens(text)]
-                forms = list(dict.fromkeys((index_form(t, lang), script(t)) for t in tokens))
-                forms = [(f, s) for f, s in forms if len(f) >= 2]
-                if not forms:
-                    continue
-                offsets.append(len(flat))
-                self._terms.append(_Term(index, text, lang, category))
-                for form, form_script in forms:
-                    if form not in vocab:
-                        vocab[form] = len(vocab)
-                        vocab_langs.append(set())
-                        vocab_scripts.append(0)
-                    vocab_langs[vocab[form]].add(lang)
-                    vocab_scripts[vocab[form]] |= _SCRIPT_BIT[form_script]
-                    flat.append(vocab[form])
-
-        self._vocab = list(vocab)
-        self._vocab_index = vocab
-        self._vocab_langs = vocab_langs
-        self._vocab_scripts = np.array(vocab_scripts, dtype=np.int8)
-        self._vocab_len = np.array([len(v) for v in self._vocab], dtype=np.int32)
-        self._flat = np.array(flat, dtype=np.int32)
-        self._offsets = np.array(offsets, dtype=np.int64)
-        self._term_len = np.diff(np.append(self._offsets, len(flat))).astype(np.float32)
-        self._weights = np.array(
-            [CATEGORY_WEIGHT if t.category else 1.0 for t in self._terms], dtype=np.float32
+        vocab = directory.vocabulary
+        self.needs = vocab.needs
+        need_index = {n.id: i for i, n in enumerate(self.needs)}
+        self.danger = DangerLexicon(
+            {signal: vocab.danger.get(signal, {}) for signal in vocab.signals}
         )
-        self._own = np.array([not t.category for t in self._terms], dtype=bool)
-        self._service_offsets = np.array(service_offsets, dtype=np.int64)
-        self._urgent = np.array([s.urgent for s in self.services], dtype=bool)
+        self._lines = {
+            signal: tuple(line for line in s.lines if line in self._ids)
+            for signal, s in vocab.signals.items()
+        }
+        # need -> [(service, how far down the service lists it)]
+        self._need_services: list[list[tuple[int, int]]] = [[] for _ in self.needs]
+        for index, service in enumerate(self.services):
+            for rank, need_id in enumerate(service.needs):
+                if need_id in need_index:
+                    self._need_services[need_index[need_id]].append((index, rank))
+        self._specificity = [len(s.needs) for s in self.services]
+
+        # Question words and articles, per language: dropped from terms and from questions of
+        # that language alike, so that "gdzie" or "أين" carries no weight in either.
+        self._stopwords: dict[str, frozenset[str]] = {
+            lang: frozenset(token for phrase in items for token in raw_tokens(phrase))
+            for lang, items in directory.phrases.stopwords.items()
+        }
+        self._all_stopwords = frozenset().union(*self._stopwords.values())
+
+        # Every term word once per language ("word"), every distinct form once; then per
+        # occurrence in a term ("slot") only integers, turned into arrays at the end.
+        self._terms: list[_Term] = []
+        forms: dict[str, int] = {}
+        stems: dict[str, set[int]] = defaultdict(set)
+        word_ids: dict[tuple[str, str], int] = {}
+        word_form: list[int] = []
+        word_bit: list[int] = []
+        word_weight: list[float] = []
+        word_common: list[bool] = []
+        slot_word: list[int] = []
+        slot_term: list[int] = []
+        slot_lang: list[int] = []
+        slot_typos: list[bool] = []
+        self._generic: set[int] = set()
+
+        def word_id(token: str, lang: str) -> int:
+            key = (token, lang)
+            found = word_ids.get(key)
+            if found is not None:
+                return found
+            info = _word_info(token, lang)
+            if info is None:
+                word_ids[key] = -1
+                return -1
+            form, stem_key, bit, weight, common = info
+            form_id = forms.setdefault(form, len(forms))
+            if stem_key:
+                stems[stem_key].add(form_id)
+            word_ids[key] = len(word_form)
+            word_form.append(form_id)
+            word_bit.append(bit)
+            word_weight.append(weight)
+            word_common.append(common)
+            return word_ids[key]
+
+        def add_term(term: _Term, typos: bool = True) -> None:
+            tokens = list(dict.fromkeys(raw_tokens(term.text)))
+            if len(tokens) > 1:
+                stop = self._stopwords.get(term.lang, frozenset())
+                tokens = [t for t in tokens if t not in stop] or tokens
+            words = [w for w in (word_id(t, term.lang) for t in tokens) if w >= 0]
+            if not words:
+                return
+            term_id = len(self._terms)
+            self._terms.append(term)
+            count = len(words)
+            slot_word.extend(words)
+            slot_term.extend([term_id] * count)
+            slot_lang.extend([_CODES[term.lang]] * count)
+            slot_typos.extend([typos] * count)
+            if count == 1 and word_weight[words[0]] <= GENERIC_WEIGHT:
+                self._generic.add(term_id)
+
+        for index, need in enumerate(self.needs):
+            for lang, phrases in vocab.phrases.get(need.id, {}).items():
+                for phrase in phrases:
+                    add_term(_Term(index, True, lang, phrase, 1.0))
+            for lang, label in need.label.items():
+                add_term(_Term(index, True, lang, label, LABEL_WEIGHT))
+            for word in need.official:
+                add_term(_Term(index, True, ANY_LANGUAGE, word, 1.0))
+        for index, service in enumerate(self.services):
+            # A service's full name is matched exactly, by stem or inside a compound; the
+            # names residents misspell are its keywords. This keeps the typo index small for
+            # directories of thousands of services.
+            for lang, name in service.name.items():
+                add_term(_Term(index, False, lang, name, 1.0), typos=False)
+            for lang, keywords in service.keywords.items():
+                for keyword in keywords:
+                    add_term(_Term(index, False, lang, keyword, 1.0))
+            if service.organisation:
+                add_term(_Term(index, False, "de", service.organisation, 1.0))
+
+        self._forms = list(forms)
+        self._form_index = forms
+        self._stems = {key: tuple(ids) for key, ids in stems.items()}
+        words = np.array(slot_word, dtype=np.int32)
+        slot_form = np.array(word_form, dtype=np.int32)[words]
+        self._slot_term = np.array(slot_term, dtype=np.int32)
+        self._slot_weight = np.array(word_weight, dtype=np.float32)[words]
+        self._slot_lang = np.array(slot_lang, dtype=np.int8)
+        self._slot_common = np.array(word_common, dtype=bool)[words]
+        # Postings, form -> its slots, as one sorted array and offsets.
+        self._posting_slots = np.argsort(slot_form, kind="stable").astype(np.int32)
+        self._posting_start = np.concatenate(
+            ([0], np.cumsum(np.bincount(slot_form, minlength=len(forms))))
+        ).astype(np.int64)
+        self._form_scripts = np.zeros(len(forms), dtype=np.int8)
+        np.bitwise_or.at(self._form_scripts, slot_form, np.array(word_bit, dtype=np.int8)[words])
+        typo_forms = set(np.unique(slot_form[np.array(slot_typos, dtype=bool)]).tolist())
+        self._typos = DeletionIndex(self._forms, min(TYPO_MIN.values()), typo_forms)
+        self._term_weight = np.bincount(
+            self._slot_term, weights=self._slot_weight, minlength=len(self._terms)
+        ).astype(np.float32)
+        self._term_factor = np.array([t.factor for t in self._terms], dtype=np.float32)
+        self._term_need = np.array(
+            [t.owner if t.is_need else -1 for t in self._terms], dtype=np.int32
+        )
+        self._max_form = max((len(f) for f in self._forms), default=0)
+        self._generic_mask = np.zeros(len(self._terms), dtype=bool)
+        self._generic_mask[list(self._generic)] = True
 
         phrases = directory.phrases
         self._smalltalk = [
@@ -140,147 +296,379 @@ class Matcher:
             for items in table.values()
             for phrase in items
         ]
-        # A stopword that is also part of some name or keyword in its own script is not a
-        # stopword here ('die' stays: it is in "i want to die").
-        self._stopwords = {
-            token
-            for items in phrases.stopwords.values()
-            for phrase in items
-            for token in raw_tokens(phrase)
-            if not self._in_vocab(token)
-        }
 
-    def _in_vocab(self, token: str) -> bool:
-        bit = _SCRIPT_BIT[script(token)]
-        return any(
-            self._vocab_scripts[self._vocab_index[form]] & bit
-            for form in question_forms(token)
-            if form in self._vocab_index
+    # ---- words ---------------------------------------------------------------------------------
+
+    def _slots_of(self, form_id: int) -> np.ndarray:
+        start, stop = self._posting_start[form_id], self._posting_start[form_id + 1]
+        return self._posting_slots[start:stop]
+
+    def content_tokens(self, text: str, langs: set[str] | None = None) -> list[str]:
+        """The question's words without the stopwords of its languages (of all, if unknown):
+        only its own, because Romanian 'care' (which) is English 'care'."""
+        stop = (
+            frozenset().union(*(self._stopwords.get(lang, frozenset()) for lang in langs))
+            if langs
+            else self._all_stopwords
         )
+        tokens = dict.fromkeys(t[:MAX_TOKEN_CHARS] for t in raw_tokens(text[:MAX_QUESTION_CHARS]))
+        return [t for t in tokens if t not in stop][:MAX_TOKENS]
 
-    def _service_terms(self, service: Service) -> list[tuple[str, str, bool]]:
-        terms = [(lang, text, False) for lang, text in service.name.items()]
-        terms += [(lang, kw, False) for lang, kws in service.keywords.items() for kw in kws]
-        if service.organisation:
-            terms.append(("de", service.organisation, False))
-        for cat_id in service.categories:
-            category = self.directory.category(cat_id)
-            if category is not None:
-                terms += [(lang, text, True) for lang, text in category.label.items()]
-        return terms
+    def _word_matches(
+        self, token: str, stemmers: tuple[str, ...], known: bool = False
+    ) -> dict[int, tuple[float, str | None]]:
+        """Vocabulary forms a question word meets: how well (0..100), and the stemmer's
+        language when only a stem met (then only terms of that language count)."""
+        found: dict[int, tuple[float, str | None]] = {}
 
-    def content_tokens(self, text: str) -> list[str]:
-        tokens = dict.fromkeys(raw_tokens(text[:MAX_QUESTION_CHARS]))
-        return [t for t in tokens if t not in self._stopwords][:MAX_TOKENS]
+        def hit(form_id: int, score: float, via: str | None = None) -> None:
+            if score > found.get(form_id, (0.0, None))[0]:
+                found[form_id] = (score, via)
 
-    def _term_scores(self, text: str) -> tuple[np.ndarray | None, np.ndarray | None, Counter[str]]:
-        """Each term's score for the question (0..100), the same counting only near-exact words,
-        and which languages' words the question used."""
-        by_form: dict[str, str] = {}
-        for token in self.content_tokens(text):
-            for form in question_forms(token):
-                by_form.setdefault(form, script(token))
-        langs: Counter[str] = Counter()
-        if not by_form or not self._vocab:
-            return None, None, langs
-        forms = list(by_form)
-        bits = np.array([_SCRIPT_BIT[by_form[f]] for f in forms], dtype=np.int8)
-
-        sim = cdist(forms, self._vocab, scorer=fuzz.ratio, score_cutoff=70, dtype=np.uint8)
-        sim = sim.astype(np.float32)
-        cross = (bits[:, None] & self._vocab_scripts[None, :]) == 0
-        sim[cross] *= CROSS_SCRIPT
-        shorter = np.minimum(np.array([len(f) for f in forms])[:, None], self._vocab_len[None, :])
-        sim[sim < _thresholds(shorter)] = 0
-        best = sim.max(axis=0)
-        # German compounds and agglutinated words: a long question word that contains a
-        # keyword ('Kindergeldantrag' ⊃ 'kindergeld') counts almost as much as the keyword.
-        # Looking up its substrings is exact and far cheaper than fuzzy partial matching.
-        for form, bit in zip(forms, bits, strict=True):
-            if len(form) < LONG_FORM:
-                continue
+        token_script = script(token)
+        form = surface(token)
+        variants = arabic_variants(form) if token_script == "arabic" else {form}
+        for variant in variants:
+            if (form_id := self._form_index.get(variant)) is not None:
+                hit(form_id, 100)
+        for lang in stemmers:
+            stemmed = surface(stem(token, lang))
+            if len(stemmed) >= MIN_STEM:
+                for form_id in self._stems.get(f"{lang}:{stemmed}", ()):
+                    hit(form_id, STEM_SCORE, lang)
+        # A word the resident's language knows is not a typo: 'schule' is not 'schuhe', and
+        # 'suche' is not 'sucht'. Only unknown words ('schuldnerberatug') are corrected.
+        typo_min = TYPO_MIN[token_script]
+        if len(form) >= typo_min and not known:
+            for variant in variants:
+                for form_id in self._typos.near(variant):
+                    other = self._forms[form_id]
+                    if len(other) >= typo_min and form_id not in found:
+                        score = fuzz.ratio(variant, other)
+                        if score >= TYPO_SCORE:
+                            hit(form_id, min(score, STEM_SCORE - 1))
+        if len(form) >= LONG_FORM and token_script != "arabic":
+            bit = _SCRIPT_BIT[token_script]
+            longest = min(len(form) - 3, self._max_form)
             for start in range(len(form) - MIN_PART + 1):
-                for stop in range(start + MIN_PART, min(len(form), start + len(form) - 3) + 1):
-                    index = self._vocab_index.get(form[start:stop])
-                    if index is not None and self._vocab_scripts[index] & bit:
-                        best[index] = max(best[index], PART_SCORE)
-        for index in np.flatnonzero(best >= 99):
-            langs.update(self._vocab_langs[index])
-        term = self._reduce_terms(best)
-        strict = self._reduce_terms(np.where(best >= URGENT_TOKEN, best, 0))
-        return term, strict, langs
+                for stop in range(start + MIN_PART, min(len(form), start + longest) + 1):
+                    form_id = self._form_index.get(form[start:stop])
+                    if form_id is not None and self._form_scripts[form_id] & bit:
+                        hit(form_id, PART_SCORE)
+        return found
 
-    def _reduce_terms(self, best: np.ndarray) -> np.ndarray:
-        return np.add.reduceat(best[self._flat], self._offsets) / self._term_len * self._weights
+    def _own_languages(self, text: str, lang: str | None) -> tuple[str, set[str]]:
+        """The language reported for the question, and the languages counted as its own."""
+        if lang is None:
+            guessed = guess_language(text, self._languages_used(text))
+            return guessed, {guessed}
+        written = _dominant_script(text)
+        if written is not None and written != _LANG_SCRIPT.get(lang, "latin"):
+            # Telegram says English, the question is in Arabic script: read it as what it is.
+            return lang, {lang, guess_language(text, self._languages_used(text))}
+        return lang, {lang}
 
-    def _service_scores(
-        self, term: np.ndarray, strict: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """(score, alarm): the alarm score counts a service's own names and keywords only, not
-        category labels, and near-exact words only."""
-        top = np.maximum.reduceat(term, self._service_offsets)
-        own = np.maximum.reduceat(np.where(self._own, strict, 0), self._service_offsets)
-        strong = np.add.reduceat((term >= STRONG_TERM).astype(np.int32), self._service_offsets)
-        bonus = np.clip(strong - 1, 0, MAX_EXTRA_TERMS) * EXTRA_TERM_BONUS
-        return np.minimum(100, np.where(top > 0, top + bonus, 0)), own
+    def _languages_used(self, text: str) -> Counter[str]:
+        used: Counter[str] = Counter()
+        for token in self.content_tokens(text):
+            form_id = self._form_index.get(surface(token))
+            if form_id is not None:
+                codes = set(self._slot_lang[self._slots_of(form_id)].tolist())
+                used.update(lang for lang in LANGUAGES if _CODES[lang] in codes)
+        return used
 
-    def explain(self, text: str, service_id: str, limit: int = 3) -> list[tuple[str, int]]:
-        """The terms of one service that the question matched best (for tuning the directory)."""
-        term, _, _ = self._term_scores(text)
+    # ---- scores --------------------------------------------------------------------------------
+
+    def _term_scores(self, text: str, own: set[str]) -> _Evidence | None:
+        """The terms the question meets with their scores (0..100), and each need's score from
+        its whole vocabulary. Sparse: the work grows with what matched, not with the directory."""
+        tokens = self.content_tokens(text, own)
+        if not tokens or not self._terms:
+            return None
+        stemmers = tuple(
+            dict.fromkeys(
+                lang for lang in (*sorted(own), "de") if lang != "ar" and has_stemmer(lang)
+            )
+        )
+        own_codes = np.array([_CODES[code] for code in (*own, ANY_LANGUAGE)], dtype=np.int8)
+        hit_slots: list[np.ndarray] = []
+        hit_values: list[np.ndarray] = []
+        hit_tokens: list[np.ndarray] = []
+        weights = np.zeros(len(tokens), dtype=np.float32)
+        telling = np.zeros(len(tokens), dtype=bool)
+        for index, token in enumerate(tokens):
+            frequency = max(zipf(token, lang) for lang in own)
+            ordinary = frequency >= ORDINARY_ZIPF
+            weights[index] = min(5.0, max(0.5, 7.5 - frequency))
+            telling[index] = frequency < COMMON_ZIPF
+            known = frequency >= KNOWN_ZIPF
+            for form_id, (score, via) in self._word_matches(token, stemmers, known).items():
+                slots = self._slots_of(form_id)
+                langs = self._slot_lang[slots]
+                if via is not None:
+                    # A stem meets only terms of its stemmer's language: 'anmelden' is not the
+                    # official noun 'Anmeldung', and a Turkish stem says nothing about Polish.
+                    values = np.where(langs == _CODES[via], score, 0.0)
+                    if via not in own:
+                        values = np.where(ordinary, 0.0, values)
+                else:
+                    cross = 0.0 if ordinary or score < CROSS_MIN else score
+                    values = np.where(np.isin(langs, own_codes), score, cross)
+                keep = values > 0
+                hit_slots.append(slots[keep])
+                hit_values.append(values[keep].astype(np.float32))
+                hit_tokens.append(np.full(int(keep.sum()), index, dtype=np.int32))
+        if not hit_slots or not sum(len(h) for h in hit_slots):
+            return None
+        slots = np.concatenate(hit_slots)
+        values = np.concatenate(hit_values)
+        token_of = np.concatenate(hit_tokens)
+        question_weight = float(weights.sum())
+
+        # Each term word's best match over the question's words.
+        unique_slots, slot_best = _group_max(slots, values)
+        terms, term_index = np.unique(self._slot_term[unique_slots], return_inverse=True)
+        covered = np.bincount(term_index, weights=slot_best * self._slot_weight[unique_slots])
+        carried = np.bincount(term_index, weights=~self._slot_common[unique_slots])
+        term_part = covered / self._term_weight[terms]
+        # How much of the question each term explains: per question word its best match.
+        slot_terms = self._slot_term[slots]
+        pairs, pair_best = _group_max(
+            token_of.astype(np.int64) * len(self._terms) + slot_terms, values
+        )
+        pair_terms = pairs % len(self._terms)
+        pair_weight = weights[pairs // len(self._terms)]
+        explained = np.bincount(
+            np.searchsorted(terms, pair_terms),
+            weights=pair_weight * pair_best,
+            minlength=len(terms),
+        )
+        # A short question ("arzt") that a longer term fully contains ("arzt am wochenende") is
+        # half-way there: enough to suggest, never enough alone to answer.
+        question_part = explained / question_weight
+        scores = np.maximum(term_part, (term_part + question_part) / 2) * self._term_factor[terms]
+        scores[carried == 0] = 0
+        generic = self._generic_mask[terms]
+        scores[generic] = np.minimum(scores[generic], GENERIC_CAP)
+
+        # Per question word and need: how well and how centrally the need explains the word.
+        owners = self._term_need[slot_terms]
+        of_need = owners >= 0
+        n_needs = max(len(self.needs), 1)
+        keys = token_of[of_need].astype(np.int64) * n_needs + owners[of_need]
+        share = (values * self._slot_weight[slots] / self._term_weight[slot_terms])[of_need]
+        need_keys, need_best = _group_max(keys, values[of_need])
+        _, need_central = _group_max(keys, share)
+        explained_by = np.zeros((len(tokens), n_needs), dtype=np.float32)
+        explained_by[need_keys // n_needs, need_keys % n_needs] = need_best
+        central = np.zeros((len(tokens), n_needs), dtype=np.float32)
+        central[need_keys // n_needs, need_keys % n_needs] = need_central
+        need_explained = weights @ explained_by
+        need_words = (explained_by[telling] > 0).sum(axis=0)
+        # "darmowe jedzenie": 'darmowe' from one phrase of the need, 'jedzenie' from another.
+        combined = np.where(
+            need_words >= MIN_COMBINED_WORDS, COMBINED / 100 * need_explained / question_weight, 0
+        ).astype(np.float32)
+        rows = explained_by[telling] * weights[telling, None]
+        for need in _two_needs(
+            list(rows), list(central[telling]), list(weights[telling]), question_weight
+        ):
+            combined[need] = max(combined[need], COMBINED)
+        return _Evidence(terms, scores.astype(np.float32), combined)
+
+    def _scores(self, evidence: _Evidence) -> tuple[dict[int, float], dict[int, float]]:
+        """Scores of the needs and of the services (only those above zero)."""
+        need_terms: dict[int, list[float]] = defaultdict(list)
+        service_terms: dict[int, list[float]] = defaultdict(list)
+        for term_id, score in zip(evidence.terms, evidence.scores, strict=True):
+            if score > 0:
+                t = self._terms[term_id]
+                (need_terms if t.is_need else service_terms)[t.owner].append(float(score))
+        needs = {n: _with_bonus(values) for n, values in need_terms.items()}
+        for need in np.flatnonzero(evidence.combined > 0):
+            needs[int(need)] = max(needs.get(int(need), 0.0), float(evidence.combined[need]))
+        services = {s: _with_bonus(values) for s, values in service_terms.items()}
+        for need, score in needs.items():
+            for service, rank in self._need_services[need]:
+                value = score - RANK_STEP * min(rank, MAX_RANK)
+                services[service] = max(services.get(service, 0.0), value)
+        return needs, services
+
+    def explain(self, text: str, service_id: str, lang: str | None = None) -> list[str]:
+        """The terms behind a service's score (for tuning the vocabulary)."""
+        _, own = self._own_languages(text, lang)
+        evidence = self._term_scores(text, own)
         index = self._ids.get(service_id)
-        if term is None or index is None:
+        if evidence is None or index is None:
             return []
-        start = self._service_offsets[index]
-        stop = self._service_offsets[index + 1] if index + 1 < len(self.services) else len(term)
-        ranked = sorted(range(start, stop), key=lambda i: -term[i])[:limit]
-        return [
-            (f"{self._terms[i].lang}:{self._terms[i].text}", round(float(term[i])))
-            for i in ranked
-            if term[i] > 0
+        need_ids = {i for i, n in enumerate(self.needs) if n.id in self.services[index].needs}
+        found = []
+        for position in np.argsort(-evidence.scores):
+            term_id, score = evidence.terms[position], evidence.scores[position]
+            t = self._terms[term_id]
+            if score > 0 and (
+                (t.is_need and t.owner in need_ids) or (not t.is_need and t.owner == index)
+            ):
+                owner = self.needs[t.owner].id if t.is_need else "name"
+                found.append(f"{owner} {t.lang}:{t.text} {score:.0f}")
+        found = found[:5]
+        found += [
+            f"{self.needs[n].id} (all its words) {evidence.combined[n]:.0f}"
+            for n in need_ids
+            if evidence.combined[n] > 0
         ]
+        return found
 
     def is_smalltalk(self, text: str) -> bool:
         """A greeting or thanks, perhaps with a word or two more ('hallo, guten morgen!')."""
         tokens = {surface(t): t for t in raw_tokens(text[:200]) if surface(t)}
         said = set().union(*(phrase for phrase in self._smalltalk if phrase <= tokens.keys()))
         rest = [
-            form for form, raw in tokens.items() if form not in said and raw not in self._stopwords
+            form
+            for form, raw in tokens.items()
+            if form not in said and raw not in self._all_stopwords
         ]
         return bool(said) and len(rest) <= 2
 
-    def match(self, text: str, lang: str | None = None) -> Result:
-        term, strict, used = self._term_scores(text)
-        guessed = lang or guess_language(text, used)
-        if term is None or strict is None:
-            decision: Decision = "greeting" if self.is_smalltalk(text) else "escalate"
-            return Result(text, guessed, decision, ())
-        scores, own = self._service_scores(term, strict)
-        order = np.argsort(-scores, kind="stable")
-        ranked = [
-            Match(self.services[i].id, round(float(scores[i])), bool(self._urgent[i]))
-            for i in order[:20]
-            if scores[i] >= LIST_MIN
-        ]
-        emergencies = tuple(
-            m for m in ranked if m.urgent and own[self._ids[m.service_id]] >= URGENT_MIN
-        )[:MAX_EMERGENCIES]
-        if emergencies:
-            rest = [m for m in ranked if not m.urgent]
-            matches = (*emergencies, *rest)[:MAX_MATCHES]
-            return Result(text, guessed, "answer", matches, emergencies)
+    # ---- the decision --------------------------------------------------------------------------
 
-        # Without an emergency signal, emergency entries only show up as ordinary matches.
+    def match(self, text: str, lang: str | None = None) -> Result:
+        danger = self.danger.detect(text)
+        reported, own = self._own_languages(text, lang)
+        evidence = self._term_scores(text, own)
+        need_scores, service_scores = self._scores(evidence) if evidence else ({}, {})
+        needs = sorted(need_scores.items(), key=lambda item: -item[1])
+        ranked = self._ranked(service_scores, needs)
+        needs_out = tuple(
+            (self.needs[n].id, min(100, round(s))) for n, s in needs[:5] if s >= SUGGEST_MIN
+        )
+
+        if danger:
+            lines = list(dict.fromkeys(line for s in danger for line in self._lines.get(s, ())))
+            emergencies = tuple(Match(line, 100, True) for line in lines)
+            rest = [m for m in ranked if m.service_id not in lines]
+            matches = (*emergencies, *rest)[: max(MAX_MATCHES, len(emergencies))]
+            return Result(text, reported, "answer", matches, emergencies, danger, needs_out)
+
         matches = tuple(ranked[:MAX_MATCHES])
         best = matches[0].score if matches else 0
         if best < ANSWER_MIN and self.is_smalltalk(text):
-            return Result(text, guessed, "greeting", ())
+            return Result(text, reported, "greeting", (), needs=needs_out)
         if best >= ANSWER_MIN:
-            decision = "answer"
+            decision: Decision = "answer"
         elif best >= SUGGEST_MIN:
             decision = "suggest"
         else:
             decision = "escalate"
-        return Result(text, guessed, decision, matches)
+        return Result(text, reported, decision, matches, needs=needs_out)
+
+    def _ranked(
+        self, service_scores: dict[int, float], needs: list[tuple[int, float]]
+    ) -> list[Match]:
+        """Services best first; when a question names two needs, the second need's best service
+        comes right after the first's, even if a second service of the first need scores more."""
+        # Ties go to the more specialised service (fewer needs): the clothes shop before the
+        # family centre that also sells clothes.
+        order = sorted(service_scores, key=lambda s: (-service_scores[s], self._specificity[s], s))
+        order = [s for s in order if service_scores[s] >= LIST_MIN]
+        first: list[int] = []
+        for need, score in needs[:3]:
+            if score < ANSWER_MIN:
+                break
+            serving = {s for s, _ in self._need_services[need]}
+            served = [s for s in order if s in serving]
+            if served and served[0] not in first:
+                first.append(served[0])
+        if len(first) > 1:
+            order = first + [s for s in order if s not in first]
+        return [
+            Match(self.services[s].id, min(100, round(service_scores[s])), self.services[s].urgent)
+            for s in order
+        ]
+
+
+@dataclass(frozen=True)
+class _Evidence:
+    terms: np.ndarray  # ids of the terms the question met
+    scores: np.ndarray  # their scores, 0..100
+    combined: np.ndarray  # per need: from all its words together (0 where too little)
+
+
+def _group_max(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct keys, sorted, and the largest value for each."""
+    order = np.lexsort((-values, keys))
+    keys, values = keys[order], values[order]
+    first = np.ones(len(keys), dtype=bool)
+    first[1:] = keys[1:] != keys[:-1]
+    return keys[first], values[first]
+
+
+def _two_needs(
+    per_token: list[np.ndarray],
+    centrality: list[np.ndarray],
+    weights: list[float],
+    question_weight: float,
+) -> tuple[int, ...]:
+    """'hilfe mit miete und essen': two needs that together explain the question, each with
+    words the other does not explain, where neither does alone."""
+    if len(per_token) < 2 or question_weight <= 0:
+        return ()
+    explained = np.stack(per_token) / 100  # telling words x needs, weighted
+    # An everyday word that many needs know ("hilfe", "help") tells none of them apart: it
+    # counts neither for a pair nor against it.
+    everyday = np.array(weights) <= EVERYDAY_WEIGHT
+    generic = everyday & ((explained > 0).sum(axis=1) >= PAIR_WORD_NEEDS)
+    question_weight -= float(np.array(weights)[generic].sum())
+    explained = explained[~generic]
+    central = np.stack(centrality)[~generic]
+    if len(explained) < 2 or question_weight <= 0:
+        return ()
+    alone = explained.sum(axis=0) / question_weight
+    # Per word, the needs it is most central to.
+    candidates = sorted(
+        {int(n) for row in central for n in np.argsort(-row)[:PAIR_CANDIDATES] if row[n] > 0}
+    )
+    best: tuple[float, float, tuple[int, ...]] = (0.0, 0.0, ())
+    for i, a in enumerate(candidates):
+        for b in candidates[i + 1 :]:
+            own_a = (explained[:, a] > 0) & (explained[:, b] == 0)
+            own_b = (explained[:, b] > 0) & (explained[:, a] == 0)
+            if not own_a.any() or not own_b.any():
+                continue
+            together = np.maximum(explained[:, a], explained[:, b]).sum() / question_weight
+            if together >= PAIR_MIN and together > max(alone[a], alone[b]) + PAIR_GAIN:
+                # Equal coverage: the pair whose needs the words are most central to.
+                focus = float(np.maximum(central[:, a], central[:, b]).sum())
+                best = max(best, (round(together, 3), focus, (a, b)))
+    return best[2]
+
+
+_BUILT: dict[int, tuple[Directory, Matcher]] = {}
+
+
+def matcher_for(directory: Directory) -> Matcher:
+    """The index of a directory, built once per directory object (directories are immutable;
+    a reload reads a new one). Tests and `lotse chat` start many bots on the same directory."""
+    cached = _BUILT.get(id(directory))
+    if cached is not None and cached[0] is directory:
+        return cached[1]
+    matcher = Matcher(directory)
+    if len(_BUILT) >= 4:
+        _BUILT.pop(next(iter(_BUILT)))
+    _BUILT[id(directory)] = (directory, matcher)
+    return matcher
+
+
+def _with_bonus(values: list[float]) -> float:
+    """The best term, plus a little for each further strong one: above 100 on purpose, so that
+    a need the question names twice ranks above one it names once (scores shown are capped)."""
+    strong = sum(1 for v in values if v >= STRONG_TERM)
+    return max(values) + min(max(strong - 1, 0), MAX_EXTRA_TERMS) * EXTRA_TERM_BONUS
+
+
+def _dominant_script(text: str) -> str | None:
+    counts: Counter[str] = Counter(script(t) for t in raw_tokens(text[:500]) if not t.isdigit())
+    return counts.most_common(1)[0][0] if counts else None
 
 
 # Letters that only (or mostly) one of our languages uses, to guess the language of a question.
@@ -297,7 +685,7 @@ _LETTER_HINTS = {
 
 
 def guess_language(text: str, used: Counter[str] | None = None, default: str = "de") -> str:
-    """A best guess from the script, telltale letters and which languages' keywords matched.
+    """A best guess from the script, telltale letters and which languages' words matched.
 
     Short questions are ambiguous; the bot itself uses the resident's chosen language and only
     `lotse ask` without --lang relies on this guess.

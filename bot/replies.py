@@ -77,7 +77,16 @@ def privacy_text(t: Translator) -> Reply:
             "only which topic was asked and whether I could help, "
             "without anything that identifies you."
         ),
-        t("Nobody else can see your messages to me."),
+        t(
+            "When I cannot answer a question well, I keep its text for 30 days without your chat "
+            "number, with numbers and e-mail addresses removed, so that the coordinators can "
+            "teach me the words I did not know."
+        ),
+        t(
+            "Other residents never see your messages. A person reads them only in these two "
+            "cases: a question you passed on, and, without your number, a question I could not "
+            "answer."
+        ),
         t(
             "If you ask me to pass a question to the neighbourhood coordinator, I first tell you "
             "what a person will read and what is kept; nothing is passed on without your yes."

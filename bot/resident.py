@@ -18,7 +18,7 @@ from telegram.ext import (
     filters,
 )
 
-from . import desk, replies, sending
+from . import compose, desk, replies, sending
 from .cards import (
     ESCALATE,
     FEEDBACK,
@@ -35,12 +35,10 @@ from .cards import (
 from .coordinator import wake_courier
 from .directory import LANGUAGES
 from .i18n import Translator, choose_language
-from .matching import ANSWER_MIN
 from .runtime import Runtime
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
-MAX_CARDS = 3
 PRIVATE = filters.ChatType.PRIVATE
 RESIDENT_GROUP = 1  # after the coordinators' handlers (group 0), which may take an update first
 
@@ -139,21 +137,30 @@ def topic_of(rt: Runtime, service_id: str | None) -> str | None:
 
 
 async def question(update: Update, context: Context) -> None:
+    await understand(update, context, update.effective_message.text or "")
+
+
+async def understand(update: Update, context: Context, text: str) -> None:
+    """Danger first, then the answer; inside an open case the message joins the case."""
     rt = runtime(context)
     t = await translator(update, context)
     chat_id = update.effective_chat.id
-    text = update.effective_message.text or ""
     result = rt.matcher.match(text, t.lang)
     top = result.matches[0] if result.matches else None
+    now = rt.now()
 
     open_case = await rt.cases.open_case_of(chat_id)
     if open_case is not None:
-        # A resident with an open case is talking to a person: the message joins the case.
-        # Emergency numbers still come first.
-        if result.emergencies:
-            await send(context, chat_id, replies.emergency_banner(t))
+        # A resident with an open case is talking to a person: the message joins the case, as
+        # urgent when it raises a danger signal. Emergency numbers still come first.
+        for reply in compose.emergency_replies(result, rt.directory, t, now):
+            await send(context, chat_id, reply)
         await rt.cases.add_message(
-            open_case.id, "in", text[:MAX_QUESTION], update_id=update.update_id
+            open_case.id,
+            "in",
+            text[:MAX_QUESTION],
+            update_id=update.update_id,
+            danger=result.danger,
         )
         wake_courier(context)
         await send(context, chat_id, replies.added_to_case(t, open_case.id))
@@ -166,30 +173,29 @@ async def question(update: Update, context: Context) -> None:
         top.score if top else 0,
         topic_of(rt, top.service_id if top else None) if result.decision != "answer" else None,
     )
+    if result.decision in ("suggest", "escalate") and not result.danger:
+        await rt.db.log_unmatched(
+            t.lang, text, result.decision, result.needs[0][0] if result.needs else None
+        )
     if context.user_data is not None and result.decision != "greeting":
         # Kept in memory only, until the resident agrees to pass it on (or not).
         context.user_data["question"] = text[:MAX_QUESTION]
         context.user_data["guesses"] = [m.service_id for m in result.matches[:3]]
+        context.user_data["danger"] = list(result.danger)
+    for reply in compose.answer(result, rt.directory, t, now):
+        await send(context, chat_id, reply)
 
-    if result.decision == "greeting":
-        await send(context, chat_id, replies.greeting(t))
-    elif result.decision == "answer" and top is not None:
-        if result.emergencies:
-            await send(context, chat_id, replies.emergency_banner(t))
-            shown = list(result.emergencies)
-            # After the emergency numbers, the place the resident asked for, if one fits well.
-            places = [m for m in result.matches if not m.urgent and m.score >= ANSWER_MIN]
-            shown += places[:1]
-        else:
-            shown = [m for m in result.matches if m.score >= top.score - 10][:MAX_CARDS]
-        for match in shown:
-            service = rt.directory.service(match.service_id)
-            if service is not None:
-                await send(context, chat_id, render_card(service, rt.directory, t, rt.now()))
-    elif result.decision == "suggest":
-        await send(context, chat_id, replies.suggestions(result.matches, rt.directory, t))
-    else:
-        await send(context, chat_id, replies.not_found(t))
+
+async def media(update: Update, context: Context) -> None:
+    """Voice notes, photos, stickers, files: a kind word, but a caption is read for danger."""
+    caption = update.effective_message.caption if update.effective_message else None
+    if caption:
+        rt = runtime(context)
+        t = await translator(update, context)
+        if rt.matcher.danger.detect(caption):
+            await understand(update, context, caption)
+    t = await translator(update, context)
+    await send(context, update.effective_chat.id, replies.media_not_understood(t))
 
 
 async def location(update: Update, context: Context) -> None:
@@ -281,7 +287,9 @@ async def escalate(update: Update, context: Context, t: Translator, step: str) -
         case = existing
     else:
         guesses = memory.get("guesses", [])
-        urgent = any(s is not None and s.urgent for s in map(rt.directory.service, guesses))
+        # High priority comes only from a danger signal, never from an urgent entry that
+        # happens to be among the guesses.
+        urgent = bool(memory.get("danger"))
         case, _ = await rt.cases.open_case(
             chat_id,
             t.lang,
@@ -370,7 +378,7 @@ def register(app: PTBApplication) -> None:
     app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, unknown), group)
     app.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, question), group)
     app.add_handler(MessageHandler(PRIVATE & filters.LOCATION, location), group)
-    media = PRIVATE & ~filters.TEXT & ~filters.LOCATION & ~filters.StatusUpdate.ALL
-    app.add_handler(MessageHandler(media, reply_with(replies.media_not_understood)), group)
+    unreadable = PRIVATE & ~filters.TEXT & ~filters.LOCATION & ~filters.StatusUpdate.ALL
+    app.add_handler(MessageHandler(unreadable, media), group)
     app.add_handler(CallbackQueryHandler(button), group)
     app.add_error_handler(on_error)

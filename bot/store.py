@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .db import Database, now_iso
+from .learning import scrub
 
 
 def _today() -> str:
@@ -135,6 +136,31 @@ class Store(Database):
             )
         )
 
+    async def log_unmatched(self, lang: str, text: str, decision: str, need: str | None) -> None:
+        """A question the bot could not answer confidently, for `lotse review`: no chat id,
+        numbers and addresses masked, the day only."""
+        await self.write(
+            (
+                "INSERT INTO unmatched (day, lang, decision, need, text) VALUES (?, ?, ?, ?, ?)",
+                (_today(), lang, decision, need, scrub(text)),
+            )
+        )
+
+    async def unmatched(self, since_day: str) -> list[tuple[str, str, str, str | None, str]]:
+        """(day, lang, decision, need, text) since a day, oldest first."""
+        rows = await self.rows(
+            "SELECT day, lang, decision, need, text FROM unmatched WHERE day >= ? ORDER BY id",
+            (since_day,),
+        )
+        return [(str(d), str(la), str(de), n, str(t)) for d, la, de, n, t in rows]
+
+    async def prune_unmatched(self, before_day: str) -> int:
+        count = int(
+            await self.value("SELECT COUNT(*) FROM unmatched WHERE day < ?", (before_day,)) or 0
+        )
+        await self.write(("DELETE FROM unmatched WHERE day < ?", (before_day,)))
+        return count
+
     async def log_feedback(self, service_id: str, helpful: bool) -> None:
         await self.write(
             (
@@ -159,9 +185,10 @@ class Store(Database):
             (datetime.fromisoformat(done) - datetime.fromisoformat(made)).total_seconds() / 60
             for made, done in await self.rows(answered_sql)
         ]
+        # The themes of what the bot could not answer: the need it half-recognised, if any.
         topics = await self.rows(
-            "SELECT COALESCE(topic, '?'), COUNT(*) AS n FROM question_log "
-            "WHERE decision IN ('suggest', 'escalate') GROUP BY 1 ORDER BY n DESC, 1 LIMIT 5"
+            "SELECT COALESCE(need, '?'), COUNT(*) AS n FROM unmatched "
+            "GROUP BY 1 ORDER BY n DESC, 1 LIMIT 5"
         )
         return Stats(
             questions=sum(counts.values()),

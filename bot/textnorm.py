@@ -67,8 +67,15 @@ def has_stemmer(lang: str) -> bool:
 
 def fold(text: str) -> str:
     """Case-fold, treating Turkish İ/ı like i so 'KİRA', 'kira' and 'kıra' meet."""
-    text = unicodedata.normalize("NFC", text)
-    text = text.replace("İ", "i").replace("I", "i").replace("ı", "i")
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    if not text.isascii():
+        # Arabic short vowels and shadda are marks, not letters: left in, they would cut
+        # 'جرّح' into two words.
+        text = _ARABIC_MARKS.sub("", text).replace("İ", "i").replace("ı", "i")
+    # Apostrophes are dropped, not word breaks: "don't" is typed "dont" just as often, and
+    # Ukrainian "б'є" as "бє".
+    text = text.replace("I", "i").replace("'", "").replace("’", "").replace("ʼ", "")
     return text.casefold()
 
 
@@ -76,6 +83,7 @@ def raw_tokens(text: str) -> list[str]:
     return _TOKEN.findall(fold(text))
 
 
+@lru_cache(maxsize=262_144)
 def script(token: str) -> str:
     for char in token:
         if char.isalpha():
@@ -123,3 +131,24 @@ def question_forms(token: str) -> frozenset[str]:
         forms.add(surface(stem(token, lang)))
     forms.discard("")
     return frozenset(forms)
+
+
+# Arabic proclitics typed before a word (and, so, with, for, like, will) and the article:
+# 'والمكتبة' -> 'مكتبة'. Snowball's Arabic stemmer is not used: it also strips the ta marbuta and
+# so merges distinct words (مكتب office / مكتبة library).
+_ARABIC_PROCLITICS = ("وال", "فال", "بال", "كال", "لل", "ال", "و", "ف", "ب", "ل", "ك", "س")
+
+
+def arabic_variants(form: str) -> set[str]:
+    """A normalised Arabic-script word with its proclitics stripped, in every plausible way."""
+    found = {form}
+    for clitic in _ARABIC_PROCLITICS:
+        if form.startswith(clitic) and len(form) - len(clitic) >= 2:
+            found.add(form[len(clitic) :])
+    found |= {f[2:] for f in found if f.startswith("ال") and len(f) >= 4}
+    return found
+
+
+def canonical_arabic(form: str) -> str:
+    """How an Arabic-script keyword is indexed: without the article."""
+    return form[2:] if form.startswith("ال") and len(form) >= 4 else form

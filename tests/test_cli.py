@@ -22,7 +22,7 @@ def test_ask_json_prints_the_documented_shape():
     code, out, _ = run("ask", "--json", "wo bekomme ich essen umsonst")
     assert code == 0
     record = json.loads(out)
-    assert set(record) == {"query", "lang", "decision", "matches"}
+    assert set(record) == {"query", "lang", "decision", "matches", "danger"}
     assert record["query"] == "wo bekomme ich essen umsonst"
     assert record["decision"] == "answer"
     assert record["lang"] == "de"

@@ -131,3 +131,79 @@ def test_check_shows_translation_coverage_and_flags_stale_entries(tmp_path):
     report = out.getvalue()
     assert "de            2             1         2" in report.replace("  ", "  ")
     assert "note: notruf: verified 2020-01-01" in report
+
+
+# ---- needs and the danger lexicon ----------------------------------------------------------
+
+
+def _with_vocabulary(root, needs_yaml: str, phrases: dict[str, str], danger: dict[str, str]):
+    (root / "needs.yaml").write_text(needs_yaml, "utf-8")
+    (root / "needs").mkdir(exist_ok=True)
+    for lang, text in phrases.items():
+        (root / "needs" / f"{lang}.yaml").write_text(text, "utf-8")
+    (root / "danger.yaml").write_text(
+        "medical:\n  label: {de: Notfall}\n  lines: [notruf]\n", "utf-8"
+    )
+    (root / "danger").mkdir(exist_ok=True)
+    for lang, text in danger.items():
+        (root / "danger" / f"{lang}.yaml").write_text(text, "utf-8")
+    return root
+
+
+NEEDS = (
+    "- id: food-bank\n  category: food\n  label: {de: Lebensmittel}\n  official: [Tafelausweis]\n"
+    "- id: kita-place\n  category: food\n  label: {de: Kitaplatz}\n"
+)
+
+
+def test_services_inherit_the_phrases_of_their_needs(tmp_path):
+    services = copy.deepcopy(TINY_SERVICES)
+    services["tafel"]["needs"] = ["food-bank"]
+    services["tafel"]["keywords"] = {}
+    root = _with_vocabulary(
+        write_directory(tmp_path / "k", services),
+        NEEDS,
+        {"tr": "food-bank: [ucuz yiyecek, gıda bankası]\n"},
+        {"de": "medical: [bewusstlos]\n"},
+    )
+    from bot.matching import Matcher
+
+    matcher = Matcher(load_directory(root))
+    assert matcher.match("ucuz yiyecek nerede", "tr").matches[0].service_id == "tafel"
+    assert matcher.match("tafelausweis", "pl").matches[0].service_id == "tafel"
+    result = matcher.match("er ist bewusstlos", "de")
+    assert result.danger == ("medical",) and result.matches[0].service_id == "notruf"
+
+
+def test_check_reports_unknown_needs_and_bad_danger_phrases(tmp_path):
+    services = copy.deepcopy(TINY_SERVICES)
+    services["tafel"]["needs"] = ["no-such-need"]
+    root = _with_vocabulary(
+        write_directory(tmp_path / "k", services),
+        NEEDS,
+        {"de": "food-bank: [essen umsonst]\nnope: [x]\n", "xx": "food-bank: [y]\n"},
+        {"de": "medical: [to*t]\nfire: [rauch]\n"},
+    )
+    _, problems = check_directory(root)
+    text = "\n".join(str(p) for p in problems)
+    assert "services/tafel.yaml: needs[0]: unknown need 'no-such-need'" in text
+    assert "needs/de.yaml: nope: unknown need" in text
+    assert "needs/xx.yaml: -: unknown language" in text
+    assert "danger/de.yaml: medical[0]: '*' only at the end" in text
+    assert "danger/de.yaml: fire: unknown signal" in text
+
+
+def test_check_warns_about_generic_phrases_and_needs_nobody_serves(tmp_path):
+    services = copy.deepcopy(TINY_SERVICES)
+    services["tafel"]["needs"] = ["food-bank"]
+    root = _with_vocabulary(
+        write_directory(tmp_path / "k", services),
+        NEEDS,
+        {"de": "food-bank: [arbeit, essen umsonst]\nkita-place: [kitaplatz]\n"},
+        {"de": "medical: [bewusstlos]\n"},
+    )
+    out = io.StringIO()
+    assert main(["check", str(root)], out=out) == 0
+    text = out.getvalue()
+    assert "kita-place: no service serves this need yet" in text
+    assert "'arbeit' is an everyday word" in text

@@ -386,3 +386,48 @@ async def test_reload_takes_a_valid_directory_and_refuses_a_broken_one(harness_f
     assert "nicht übernommen" in reply and "services/broken.yaml" in reply
     assert "Neuer Eintrag" in texts(await h.say(h.user(), "kleiderkammer"))  # the good one stays
     assert "nur für" in texts(await h.say(h.user(user_id=31), "/reload"))
+
+
+async def test_a_suicidal_message_inside_an_open_case_comes_first_and_marks_it_urgent(desk):
+    resident, _ = await escalate(desk, lang="de")
+    await desk.deliver()
+    calls = await desk.say(resident, "ich kann nicht mehr, ich will nicht mehr leben")
+    said = [c.text for c in calls if c.method == "sendMessage"]
+    assert "112" in said[0] and "110" in said[0]  # the banner first
+    assert "TelefonSeelsorge" in said[1]
+    assert "#1" in said[-1]  # then: added to the case
+    case = await desk.runtime.cases.case(1)
+    assert case.priority == "high"
+    posted = texts(sent(await desk.deliver(), GROUP))
+    assert "🚨" in posted and "dringender Nachtrag" in posted and "Suizidgedanken" in posted
+
+
+async def test_high_priority_comes_only_from_a_danger_signal(desk):
+    resident = desk.user(user_id=RESIDENT, lang="de")
+    await desk.say(resident, "mein nachbar ist immer so laut")
+    # Whatever the guesses were, an urgent directory entry among them is no danger signal.
+    desk.app.user_data[RESIDENT]["guesses"] = ["polizei-110", "notruf-112"]
+    await desk.press(resident, callback(ESCALATE, "ask"))
+    await desk.press(resident, callback(ESCALATE, "yes"))
+    assert (await desk.runtime.cases.case(1)).priority == "normal"
+
+
+async def test_a_danger_signal_before_asking_a_person_opens_an_urgent_case(desk):
+    resident = desk.user(user_id=RESIDENT, lang="de")
+    calls = await desk.say(resident, "mein mann schlägt mich und ich weiß nicht wohin")
+    assert "112" in texts(calls).splitlines()[0]
+    await desk.press(resident, callback(ESCALATE, "ask"))
+    await desk.press(resident, callback(ESCALATE, "yes"))
+    case = await desk.runtime.cases.case(1)
+    assert case is not None and case.priority == "high"
+    assert "🚨 dringend" in texts(sent(await desk.deliver(), GROUP))
+
+
+async def test_a_photo_caption_is_read_for_danger(desk):
+    resident = desk.user(user_id=RESIDENT, lang="de")
+    calls = await desk.feed(desk.updates.photo(resident, caption="ich will mich umbringen"))
+    said = [c.text for c in calls if c.method == "sendMessage"]
+    assert "112" in said[0] and any("TelefonSeelsorge" in s for s in said)
+    assert "nur Text" in said[-1] or "Text" in said[-1]
+    calls = await desk.feed(desk.updates.photo(resident, caption="mein Brief vom Amt"))
+    assert "112" not in texts(calls)

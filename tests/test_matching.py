@@ -9,7 +9,7 @@ import pytest
 
 from bot.matching import MAX_MATCHES, Matcher, guess_language
 from bot.quality import evaluate, load_questions
-from bot.textnorm import fold, index_form, latin, question_forms, surface
+from bot.textnorm import fold, index_form, latin, question_forms, raw_tokens, surface
 
 
 @pytest.fixture(scope="module")
@@ -139,10 +139,16 @@ def test_suicidal_thoughts_get_the_crisis_line(matcher, text):
 
 
 def test_a_medical_emergency_gets_112_and_the_place_asked_for_follows(matcher):
-    result = matcher.match("where is the hospital emergency room", "en")
+    result = matcher.match("my father has chest pain, where is the hospital", "en")
     ids = [m.service_id for m in result.matches]
+    assert result.danger == ("medical",)
     assert ids[0] == "notruf-112"
     assert "klinikum-hagen" in ids[:3]
+
+
+def test_asking_where_the_emergency_room_is_is_no_alarm(matcher):
+    result = matcher.match("where is the hospital emergency room", "en")
+    assert result.matches[0].service_id == "klinikum-hagen"
 
 
 def test_an_emergency_category_label_alone_is_not_an_emergency(matcher):
@@ -197,7 +203,8 @@ def test_at_most_five_matches_best_first(matcher):
     result = matcher.match("beratung hilfe geld schulden miete wohnung essen")
     assert len(result.matches) <= MAX_MATCHES
     scores = [m.score for m in result.matches]
-    assert scores == sorted(scores, reverse=True)
+    # Best first; a second need's best service may come second even if it scores less.
+    assert scores[0] == max(scores)
     assert all(0 <= s <= 100 for s in scores)
 
 
@@ -219,3 +226,90 @@ def test_the_labelled_question_set_meets_the_quality_bars(matcher):
     assert report.rate(total.top3, total.in_scope) >= 0.85
     assert report.rate(total.false_answers, total.out_of_scope) <= 0.15
     assert report.emergencies > 0 and report.emergencies_first == report.emergencies
+
+
+# ---- the reported failures: false friends, common words, plain needs --------------------------
+
+
+@pytest.mark.parametrize(
+    "text, lang, wrong",
+    [
+        ("مكتب العمل", "ar", "stadtbuecherei-hagen"),  # office, not library (مكتبة)
+        ("مكتب الأجانب", "ar", "stadtbuecherei-hagen"),
+        ("schule für mein kind", "de", "schuldnerberatung-diakonie"),  # school, not debts
+        ("schule für mein kind", "de", "kinderschutzbund-kleiderladen"),  # not 'schuhe'
+        ("ich suche arbeit", "de", "gesundheitsamt-hagen"),  # 'suche' is not 'sucht'
+    ],
+)
+def test_distinct_words_are_not_merged(matcher, text, lang, wrong):
+    result = matcher.match(text, lang)
+    assert wrong not in [m.service_id for m in result.matches[:3]]
+
+
+def test_common_words_carry_no_match_and_raise_no_alarm(matcher):
+    result = matcher.match("ich verstehe meinen brief nicht", "de")
+    assert result.danger == ()
+    assert result.matches[0].service_id != "notruf-112"
+    assert not matcher.match("mein freund kommt jeden tag", "de").danger
+    # 'jeden' is German, not Polish 'jedzenie' (food)
+    assert "warenkorb-caritas" not in [
+        m.service_id for m in matcher.match("jeden tag", "de").matches[:3]
+    ]
+
+
+@pytest.mark.parametrize(
+    "text, lang, expected",
+    [
+        ("integrationskurs anmelden", "de", "vhs-hagen"),
+        ("ich suche arbeit", "de", "jobcenter-hagen"),
+        ("iş arıyorum", "tr", "jobcenter-hagen"),
+        ("ищу работу", "ru", "jobcenter-hagen"),
+        ("stromsperre angedroht", "de", "verbraucherzentrale-hagen"),
+        ("цвіль у квартирі", "uk", "mieterverein-hagen"),
+        ("gıda yardımı", "tr", "warenkorb-caritas"),
+        ("ich suche eine wohnung", "de", "wohngeld-hagen"),
+        ("مكتب العمل", "ar", "jobcenter-hagen"),
+    ],
+)
+def test_plain_needs_are_understood(matcher, text, lang, expected):
+    result = matcher.match(text, lang)
+    assert result.decision in ("answer", "suggest")
+    assert expected in [m.service_id for m in result.matches[:3]]
+
+
+def test_german_official_words_count_in_every_language(matcher):
+    for text, lang in [
+        ("Mahnung geldim", "tr"),
+        ("отримала Mahnung", "uk"),
+        ("وصلني Mahnung", "ar"),
+    ]:
+        ids = [m.service_id for m in matcher.match(text, lang).matches[:3]]
+        assert "schuldnerberatung-diakonie" in ids or "schuldnerberatung-stadt-hagen" in ids, text
+
+
+def test_a_question_with_two_needs_gets_both(matcher):
+    result = matcher.match("hilfe mit miete und essen", "de")
+    ids = [m.service_id for m in result.matches[:3]]
+    assert "warenkorb-caritas" in ids
+    assert {"wohngeld-hagen", "mieterverein-hagen", "wohnraumsicherung-hagen"} & set(ids)
+
+
+def test_a_need_no_service_serves_is_recognised_but_not_answered(matcher):
+    result = matcher.match("ich suche einen kitaplatz für meine tochter", "de")
+    assert result.decision == "escalate"
+    assert result.needs and result.needs[0][0] == "kita-place"
+
+
+def test_a_script_other_than_the_chosen_language_is_read_as_what_it_is(matcher):
+    result = matcher.match("أين المستشفى", "en")
+    assert result.matches[0].service_id == "klinikum-hagen"
+
+
+def test_one_huge_word_costs_little(matcher):
+    started = clock.perf_counter()
+    matcher.match("a" * 4096 + " wohngeld", "de")
+    assert clock.perf_counter() - started < 2  # a guard against pathological cost only
+
+
+def test_apostrophes_do_not_split_words():
+    assert raw_tokens("I don't want") == ["i", "dont", "want"]

@@ -61,7 +61,7 @@ async def test_greeting_gets_help_not_a_service(bot):
 
 
 async def test_vague_question_gets_suggestions_as_buttons(bot):
-    calls = await bot.say(bot.user(), "wohnen")
+    calls = await bot.say(bot.user(), "wohnung")
     assert "Passt eines davon?" in texts(calls)
     shown = [d for d in button_data(calls) if d.startswith("s:")]
     assert shown

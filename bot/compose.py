@@ -1,0 +1,62 @@
+"""What the bot says to a question, as a list of replies: decided here, sent by the handler.
+
+With a danger signal the emergency banner always comes first, then that signal's lines, and only
+then the rest of the answer; inside an open case the same banner and lines come before the note
+that the message joined the case.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from . import replies
+from .cards import Reply, render_card
+from .directory import Directory
+from .i18n import Translator
+from .matching import ANSWER_MIN, Result
+
+MAX_CARDS = 3
+
+
+def _cards(ids: list[str], directory: Directory, t: Translator, now: datetime) -> list[Reply]:
+    services = [directory.service(i) for i in dict.fromkeys(ids)]
+    return [render_card(s, directory, t, now) for s in services if s is not None]
+
+
+def emergency_replies(
+    result: Result, directory: Directory, t: Translator, now: datetime
+) -> list[Reply]:
+    """The banner and the lines for the signals raised; nothing without a signal."""
+    if not result.danger:
+        return []
+    lines = [m.service_id for m in result.emergencies]
+    return [replies.emergency_banner(t), *_cards(lines, directory, t, now)]
+
+
+def answer(result: Result, directory: Directory, t: Translator, now: datetime) -> list[Reply]:
+    """The replies to a question asked outside an open case."""
+    if result.danger:
+        # After the emergency numbers, the place the resident asked for, if one fits well.
+        lines = {m.service_id for m in result.emergencies}
+        places = [
+            m.service_id
+            for m in result.matches
+            if m.service_id not in lines and not m.urgent and m.score >= ANSWER_MIN
+        ]
+        return emergency_replies(result, directory, t, now) + _cards(places[:1], directory, t, now)
+    if result.decision == "greeting":
+        return [replies.greeting(t)]
+    if result.decision == "answer" and result.matches:
+        top = result.matches[0].score
+        shown = [m.service_id for m in result.matches if m.score >= top - 10][:MAX_CARDS]
+        return _cards(shown, directory, t, now)
+    if result.decision == "suggest":
+        return [replies.suggestions(result.matches, directory, t)]
+    return [replies.not_found(t)]
+
+
+def joined_case(
+    result: Result, directory: Directory, t: Translator, now: datetime, case_id: int
+) -> list[Reply]:
+    """The replies to a message that joins the resident's open case."""
+    return [*emergency_replies(result, directory, t, now), replies.added_to_case(t, case_id)]

@@ -1,0 +1,209 @@
+"""The danger layer: does a message signal an emergency? Checked first, on every message, apart
+from service matching, so that no score, threshold or language choice can hide a cry for help.
+
+A phrase of the lexicon (`knowledge/danger/<lang>.yaml`) matches when all its words occur close
+together, in any order; `word*` matches every word starting with `word`; words of six letters
+or more forgive one typo. All languages' phrases are checked for every message, whatever the
+resident's language. Negation is deliberately not understood: "ich will nicht mehr leben" must
+raise the alarm, so no word can switch a signal off.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from rapidfuzz.distance import OSA
+
+from .fuzzyindex import DeletionIndex
+from .textnorm import arabic_variants, fold, script, surface
+
+MAX_TEXT = 20_000  # Telegram sends at most 4096; `lotse ask` may get more, and all is read
+MAX_TOKEN = 40  # longer "words" are cut: no danger word is that long
+MIN_PREFIX = 3  # `tot*` would match "total"; the validator asks for more in Latin script
+# Whole words this long forgive one typo; a `word*` never does (the lexicon uses it where a typo
+# would meet another word). In Arabic script one letter more often changes the meaning
+# (انتحار suicide / انتظار waiting), so only long words forgive a typo there.
+TYPO_LENGTH = {"latin": 6, "cyrillic": 6, "arabic": 7}
+EXTRA_WINDOW = 3  # a phrase of n words matches within n + 3 consecutive words
+MAX_POSITIONS = 12  # per word; a message repeating a word 100 times needs no more
+
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Word:
+    form: str
+    prefix: bool
+    script: str = "latin"  # words meet only words of their own script
+
+
+Slot = tuple[Word, ...]  # one position of a phrase: any of these words
+
+
+@dataclass(frozen=True)
+class Phrase:
+    signal: str
+    lang: str
+    text: str
+    slots: tuple[Slot, ...]
+
+
+def _word(raw: str, text: str) -> list[Word]:
+    prefix = raw.endswith("*")
+    body = raw.rstrip("*")
+    if "*" in body:
+        raise ValueError(f"'*' only at the end of a word: {text!r}")
+    # "don't" and "ub'yu" are two words in a message, so they are two words here too.
+    forms = [f for f in (surface(token) for token in _TOKEN.findall(fold(body))) if f]
+    if not forms:
+        raise ValueError(f"{raw!r} has no letters: {text!r}")
+    if prefix and len(forms[-1]) < MIN_PREFIX:
+        raise ValueError(f"{raw!r}: keep at least {MIN_PREFIX} letters before '*'")
+    kind = script(body)
+    return [Word(form, False, kind) for form in forms[:-1]] + [Word(forms[-1], prefix, kind)]
+
+
+def parse_phrase(text: str) -> tuple[Slot, ...]:
+    """The slots of a lexicon phrase: words separated by spaces, alternatives by '|'
+    ("mich|sich umbring*|töt*"). Raises ValueError with a reason a coordinator can act on."""
+    slots: list[Slot] = []
+    for raw in text.split():
+        alternatives = [a for a in raw.split("|")]
+        if any(not a for a in alternatives):
+            raise ValueError(f"empty alternative in {raw!r}: {text!r}")
+        parsed = [_word(a, text) for a in alternatives]
+        if len(parsed) == 1:
+            slots += [(word,) for word in parsed[0]]
+        elif any(len(words) != 1 for words in parsed):
+            raise ValueError(f"alternatives must be single words: {raw!r} in {text!r}")
+        else:
+            slots.append(tuple(words[0] for words in parsed))
+    if not slots:
+        raise ValueError("empty phrase")
+    return tuple(slots)
+
+
+def message_forms(text: str) -> list[tuple[str, frozenset[str]]]:
+    """Per word of the message, its script and the forms it may take (Arabic with its
+    proclitics stripped)."""
+    result = []
+    for token in _TOKEN.findall(fold(text[:MAX_TEXT])):
+        form = surface(token[:MAX_TOKEN])
+        if not form:
+            continue
+        # 'وسأقتل' is also read as 'سأقتل' and 'أقتل'.
+        kind = script(token)
+        forms = arabic_variants(form) if kind == "arabic" else {form}
+        result.append((kind, frozenset(forms)))
+    return result
+
+
+class DangerLexicon:
+    """The compiled lexicon; build once per directory (it is part of the index)."""
+
+    def __init__(self, phrases: Mapping[str, Mapping[str, Sequence[str]]]) -> None:
+        """`phrases[signal][lang]` is the list of phrase texts; bad phrases are skipped here
+        (the validator reports them)."""
+        self.signals: tuple[str, ...] = tuple(phrases)
+        self.phrases: list[Phrase] = []
+        for signal, by_lang in phrases.items():
+            for lang, texts in by_lang.items():
+                for text in texts:
+                    try:
+                        self.phrases.append(Phrase(signal, lang, text, parse_phrase(text)))
+                    except ValueError:
+                        continue
+        # Each distinct word once: word -> the phrases that use it. A phrase is looked at only
+        # when a word of its anchor, its most specific slot, occurs: "mich" alone, which is in
+        # hundreds of phrases, never makes them candidates.
+        self._uses: dict[Word, set[int]] = defaultdict(set)
+        self._anchored: dict[Word, set[int]] = defaultdict(set)
+        for p, phrase in enumerate(self.phrases):
+            for slot in phrase.slots:
+                for word in slot:
+                    self._uses[word].add(p)
+            anchor = max(phrase.slots, key=lambda slot: min(len(w.form) for w in slot))
+            for word in anchor:
+                self._anchored[word].add(p)
+        # Compared in ASCII, Cyrillic 'насили*' would meet Turkish 'nasıl': each script has its
+        # own index, and Latin-typed Russian or Arabic is listed in the lexicon in Latin letters.
+        self._scripts = {
+            kind: _ScriptIndex([word for word in self._uses if word.script == kind])
+            for kind in {word.script for word in self._uses}
+        }
+
+    def matches(self, text: str) -> list[Phrase]:
+        """Every phrase the message matches."""
+        positions: dict[Word, list[int]] = defaultdict(list)
+        for index, (kind, forms) in enumerate(message_forms(text)):
+            words = self._scripts.get(kind)
+            for word in words.words_at(forms) if words else ():
+                if len(positions[word]) < MAX_POSITIONS:
+                    positions[word].append(index)
+        candidates = set().union(*(self._anchored.get(word, ()) for word in positions))
+        found = []
+        for p in sorted(candidates):
+            phrase = self.phrases[p]
+            slot_positions = [
+                sorted({i for word in slot for i in positions.get(word, ())})[:MAX_POSITIONS]
+                for slot in phrase.slots
+            ]
+            if all(slot_positions) and _close_together(slot_positions, len(phrase.slots)):
+                found.append(phrase)
+        return found
+
+    def detect(self, text: str) -> tuple[str, ...]:
+        """The signals a message raises, in the lexicon's order (most severe first)."""
+        raised = {phrase.signal for phrase in self.matches(text)}
+        return tuple(s for s in self.signals if s in raised)
+
+
+class _ScriptIndex:
+    """The lexicon words of one script: exact, prefix and one-typo lookups."""
+
+    def __init__(self, words: list[Word]) -> None:
+        self.script = words[0].script if words else "latin"
+        whole = [word.form for word in words if not word.prefix]
+        prefixes = [word.form for word in words if word.prefix]
+        self._whole = set(whole)
+        self._prefixes = set(prefixes)
+        self._prefix_lengths = sorted({len(p) for p in prefixes})
+        self._typo_length = TYPO_LENGTH[self.script]
+        self._whole_typos = DeletionIndex(whole, self._typo_length)
+        self._whole_list = whole
+
+    def words_at(self, forms: frozenset[str]) -> set[Word]:
+        """Lexicon words that one message word matches."""
+        hits: set[Word] = set()
+        for form in forms:
+            if form in self._whole:
+                hits.add(Word(form, False, self.script))
+            if len(form) >= self._typo_length:
+                for i in self._whole_typos.near(form):
+                    word = self._whole_list[i]
+                    if (
+                        len(word) >= self._typo_length
+                        and OSA.distance(form, word, score_cutoff=1) <= 1
+                    ):
+                        hits.add(Word(word, False, self.script))
+            for length in self._prefix_lengths:
+                if length > len(form) + 1:
+                    break
+                head = form[:length]
+                if head in self._prefixes:
+                    hits.add(Word(head, True, self.script))
+        return hits
+
+
+def _close_together(position_lists: list[list[int]], words: int) -> bool:
+    if words == 1:
+        return bool(position_lists[0])
+    window = words + EXTRA_WINDOW
+    for combination in itertools.product(*position_lists):
+        if len(set(combination)) == words and max(combination) - min(combination) < window:
+            return True
+    return False

@@ -1,0 +1,167 @@
+"""The coordinators' learning loop: questions the bot could not answer are kept anonymously for
+30 days, grouped for review (`lotse review`), and a phrase is taught to a need or a service
+(`lotse teach`), validated, ready for /reload. Pure code plus plain file edits.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rapidfuzz import fuzz
+
+from .directory import LANGUAGES, check_directory
+from .textnorm import raw_tokens
+
+KEEP_DAYS = 30
+MAX_TEXT = 300
+_EMAIL = re.compile(r"\S+@\S+")
+_URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
+_NUMBER = re.compile(r"\d[\d\s/().+-]{2,}\d|\d{3,}")
+SIMILAR = 60  # token-set similarity at which two questions count as one theme
+
+
+def scrub(text: str) -> str:
+    """What is kept of an unanswered question: no e-mail, no link, no phone or case number."""
+    text = _EMAIL.sub("[e-mail]", text[: MAX_TEXT * 2])
+    text = _URL.sub("[link]", text)
+    text = _NUMBER.sub("[nr]", text)
+    return " ".join(text.split())[:MAX_TEXT]
+
+
+@dataclass
+class Theme:
+    need: str | None
+    texts: list[str] = field(default_factory=list)
+    langs: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def count(self) -> int:
+        return len(self.texts)
+
+
+def group(rows: Sequence[tuple[str, str | None, str]]) -> list[Theme]:
+    """(lang, need, text) rows -> themes, biggest first. Questions with the same half-recognised
+    need form one theme; the rest are grouped greedily by shared words."""
+    themes: list[Theme] = []
+    by_need: dict[str, Theme] = {}
+    loose: list[tuple[Theme, str]] = []
+    for lang, need, text in rows:
+        if need:
+            theme = by_need.setdefault(need, Theme(need))
+            if theme not in themes:
+                themes.append(theme)
+        else:
+            words = " ".join(sorted(set(raw_tokens(text))))
+            theme = next(
+                (t for t, key in loose if fuzz.token_set_ratio(words, key) >= SIMILAR), None
+            )
+            if theme is None:
+                theme = Theme(None)
+                themes.append(theme)
+                loose.append((theme, words))
+        theme.texts.append(text)
+        theme.langs[lang] += 1
+    return sorted(themes, key=lambda t: -t.count)
+
+
+# ---- teaching ---------------------------------------------------------------------------------
+
+
+class TeachError(Exception):
+    pass
+
+
+def _yaml_string(phrase: str) -> str:
+    """A phrase as a YAML flow-list item: plain when safe, double-quoted (JSON) otherwise."""
+    plain = re.fullmatch(r"[^\W\d_][\w' .-]*", phrase) and not phrase.endswith(":")
+    return phrase if plain else json.dumps(phrase, ensure_ascii=False)
+
+
+def _add_to_flow_line(lines: list[str], index: int, phrase: str) -> None:
+    line = lines[index].rstrip("\n")
+    if not line.rstrip().endswith("]"):
+        raise TeachError(f"line {index + 1} is not a one-line list like `key: [a, b]`")
+    body = line.rstrip()[:-1].rstrip()
+    separator = "" if body.endswith("[") else ", "
+    lines[index] = f"{body}{separator}{_yaml_string(phrase)}]\n"
+
+
+def teach_need(root: Path, need_id: str, lang: str, phrase: str) -> Path:
+    """Add a phrase to knowledge/needs/<lang>.yaml; the directory must stay valid."""
+    directory, _ = check_directory(root)
+    if directory is None:
+        raise TeachError("the directory has problems; run `lotse check` first")
+    if directory.vocabulary.need(need_id) is None:
+        raise TeachError(f"unknown need {need_id!r}")
+    existing = directory.vocabulary.phrases.get(need_id, {}).get(lang, ())
+    if phrase.casefold() in (p.casefold() for p in existing):
+        raise TeachError(f"{phrase!r} is already a phrase of {need_id} in {lang}")
+    path = root / "needs" / f"{lang}.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True) if path.exists() else []
+    index = next((i for i, line in enumerate(lines) if line.startswith(f"{need_id}:")), None)
+    if index is None:
+        lines.append(f"{need_id}: [{_yaml_string(phrase)}]\n")
+    else:
+        _add_to_flow_line(lines, index, phrase)
+    return _write_checked(root, path, "".join(lines))
+
+
+def teach_service(root: Path, service_id: str, lang: str, phrase: str) -> Path:
+    """Add a name or brand keyword to a service's file; the directory must stay valid."""
+    directory, _ = check_directory(root)
+    if directory is None:
+        raise TeachError("the directory has problems; run `lotse check` first")
+    if directory.service(service_id) is None:
+        raise TeachError(f"unknown service {service_id!r}")
+    path = next(
+        (
+            p
+            for p in sorted((root / "services").glob("*.yaml"))
+            if re.search(rf"^id:\s*{re.escape(service_id)}\s*$", p.read_text("utf-8"), re.M)
+        ),
+        None,
+    )
+    if path is None:
+        raise TeachError(f"no file with id {service_id}")
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.startswith("keywords:")), None)
+    if start is None:
+        lines.append(f"keywords:\n  {lang}: [{_yaml_string(phrase)}]\n")
+    else:
+        stop = next(
+            (i for i in range(start + 1, len(lines)) if not lines[i].startswith((" ", "\t"))),
+            len(lines),
+        )
+        index = next(
+            (i for i in range(start + 1, stop) if lines[i].lstrip().startswith(f"{lang}:")), None
+        )
+        if index is None:
+            lines.insert(start + 1, f"  {lang}: [{_yaml_string(phrase)}]\n")
+        else:
+            _add_to_flow_line(lines, index, phrase)
+    return _write_checked(root, path, "".join(lines))
+
+
+def _write_checked(root: Path, path: Path, text: str) -> Path:
+    before = path.read_text(encoding="utf-8") if path.exists() else None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    directory, problems = check_directory(root)
+    if directory is None:
+        if before is None:
+            path.unlink()
+        else:
+            path.write_text(before, encoding="utf-8")
+        raise TeachError("not taught, the directory would have problems: " + str(problems[0]))
+    return path
+
+
+def known_language(lang: str) -> str:
+    if lang not in LANGUAGES:
+        raise TeachError(f"unknown language {lang!r}; use one of {' '.join(LANGUAGES)}")
+    return lang

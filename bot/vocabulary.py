@@ -1,0 +1,195 @@
+"""The shared vocabulary of the directory: needs with their phrases per language, and the danger
+lexicon. Plain YAML a coordinator edits; this module reads and checks it (pure, no Telegram).
+
+    knowledge/needs.yaml          the needs: id, category, label per language, German official words
+    knowledge/needs/<lang>.yaml   need id -> phrases residents type in that language
+    knowledge/danger.yaml         the danger signals: label, the lines shown for them
+    knowledge/danger/<lang>.yaml  signal -> danger phrases in that language
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from .danger import parse_phrase
+from .textnorm import raw_tokens
+from .wordstats import zipf
+
+# PyYAML's C parser where it is built in (it is, in the PyPI wheels): 8x faster than the
+# pure-Python one, which matters for directories of thousands of files.
+YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+GENERIC_ZIPF = 5.5  # a one-word phrase this frequent ("arbeit", "hilfe") is too generic alone
+SHARED_BY = 3  # a phrase listed for this many needs tells them apart for nobody
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _needs_german(value: Mapping[str, str]) -> Mapping[str, str]:
+    if not str(value.get("de", "")).strip():
+        raise ValueError("a German label ('de') is required")
+    return value
+
+
+class Need(_Model):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
+    category: str
+    label: Annotated[dict[str, str], AfterValidator(_needs_german)]
+    # German official words residents copy from letters, whatever language they write in.
+    official: list[str] = []
+
+
+class Signal(_Model):
+    label: Annotated[dict[str, str], AfterValidator(_needs_german)]
+    lines: list[str] = []  # directory ids shown after the emergency banner, in this order
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    needs: tuple[Need, ...] = ()
+    phrases: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+    signals: Mapping[str, Signal] = field(default_factory=dict)
+    danger: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+
+    def need(self, need_id: str) -> Need | None:
+        return next((n for n in self.needs if n.id == need_id), None)
+
+
+Report = Callable[[str, str, str], None]  # (file, field, message)
+
+
+def read_yaml(path: Path) -> Any:
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
+
+
+def _read(path: Path, root: Path, report: Report) -> Any:
+    try:
+        return read_yaml(path)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        report(str(path.relative_to(root)), "-", f"cannot read YAML: {exc}".splitlines()[0])
+        return None
+
+
+def _phrase_lists(
+    folder: Path, root: Path, languages: tuple[str, ...], keys: set[str], what: str, report: Report
+) -> dict[str, dict[str, tuple[str, ...]]]:
+    """folder/<lang>.yaml files of `key: [phrases]` -> {key: {lang: phrases}}."""
+    result: dict[str, dict[str, tuple[str, ...]]] = {}
+    if not folder.is_dir():
+        return result
+    for path in sorted(folder.glob("*.yaml")):
+        rel = str(path.relative_to(root))
+        lang = path.stem
+        if lang not in languages:
+            report(rel, "-", f"unknown language {lang!r}; name the file <lang>.yaml")
+            continue
+        data = _read(path, root, report)
+        if data is None:
+            continue
+        if not isinstance(data, dict):
+            report(rel, "-", f"expected a mapping of {what} ids to lists of phrases")
+            continue
+        for key, items in data.items():
+            if key not in keys:
+                report(rel, str(key), f"unknown {what}")
+                continue
+            if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+                report(rel, str(key), "expected a list of phrases")
+                continue
+            result.setdefault(key, {})[lang] = tuple(i.strip() for i in items if i.strip())
+    return result
+
+
+def _models(raw: Any, model: type[BaseModel], rel: str, where: str, report: Report) -> Any:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc = ".".join(str(p) for p in (where, *error["loc"]) if p != "")
+            report(rel, loc or "-", str(error["msg"]).removeprefix("Value error, "))
+        return None
+
+
+def load_vocabulary(
+    root: Path, languages: tuple[str, ...], categories: set[str], report: Report
+) -> Vocabulary:
+    """Read needs and the danger lexicon; every problem goes to `report`."""
+    needs: list[Need] = []
+    needs_file = root / "needs.yaml"
+    raw = _read(needs_file, root, report) if needs_file.is_file() else []
+    if raw is not None and not isinstance(raw, list):
+        report("needs.yaml", "-", "expected a list of needs")
+        raw = []
+    for i, item in enumerate(raw or []):
+        need = _models(item, Need, "needs.yaml", f"[{i}]", report)
+        if need is None:
+            continue
+        if any(n.id == need.id for n in needs):
+            report("needs.yaml", need.id, "duplicate need id")
+            continue
+        if need.category not in categories:
+            report("needs.yaml", f"{need.id}.category", f"unknown category {need.category!r}")
+        needs.append(need)
+    phrases = _phrase_lists(root / "needs", root, languages, {n.id for n in needs}, "need", report)
+
+    signals: dict[str, Signal] = {}
+    danger_file = root / "danger.yaml"
+    raw_signals = _read(danger_file, root, report) if danger_file.is_file() else {}
+    if raw_signals is not None and not isinstance(raw_signals, dict):
+        report("danger.yaml", "-", "expected a mapping of signal ids")
+        raw_signals = {}
+    for key, item in (raw_signals or {}).items():
+        signal = _models(item, Signal, "danger.yaml", str(key), report)
+        if signal is not None:
+            signals[str(key)] = signal
+    danger = _phrase_lists(root / "danger", root, languages, set(signals), "signal", report)
+    for signal_id, by_lang in danger.items():
+        for lang, items in by_lang.items():
+            for i, text in enumerate(items):
+                try:
+                    parse_phrase(text)
+                except ValueError as exc:
+                    report(f"danger/{lang}.yaml", f"{signal_id}[{i}]", str(exc))
+    ordered_danger = {s: danger.get(s, {}) for s in signals}
+    return Vocabulary(tuple(needs), phrases, signals, ordered_danger)
+
+
+def warnings(vocabulary: Vocabulary, served: Counter[str], languages: tuple[str, ...]) -> list[str]:
+    """What `lotse check` points out without refusing the directory: needs no service serves,
+    phrases too generic to tell needs apart, languages without danger phrases."""
+    notes = [
+        f"needs.yaml: {need.id}: no service serves this need yet"
+        for need in vocabulary.needs
+        if not served[need.id]
+    ]
+    for lang in languages:
+        owners: dict[str, list[str]] = {}
+        for need_id, by_lang in vocabulary.phrases.items():
+            for phrase in by_lang.get(lang, ()):
+                owners.setdefault(phrase.casefold(), []).append(need_id)
+        for phrase, need_ids in sorted(owners.items()):
+            tokens = raw_tokens(phrase)
+            if len(tokens) == 1 and zipf(tokens[0], lang) >= GENERIC_ZIPF:
+                notes.append(
+                    f"needs/{lang}.yaml: {need_ids[0]}: {phrase!r} is an everyday word; "
+                    "alone it will match many questions – use a phrase"
+                )
+            if len(set(need_ids)) >= SHARED_BY:
+                notes.append(
+                    f"needs/{lang}.yaml: {phrase!r} is listed for {len(set(need_ids))} needs "
+                    f"({', '.join(sorted(set(need_ids)))}); it tells them apart for nobody"
+                )
+    for signal_id in vocabulary.signals:
+        missing = [lang for lang in languages if not vocabulary.danger[signal_id].get(lang)]
+        if missing:
+            notes.append(f"danger: {signal_id}: no phrases in {', '.join(missing)}")
+    return notes

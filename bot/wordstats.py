@@ -1,0 +1,46 @@
+"""How common a word is in a language (wordfreq's Zipf scale: 7 for "the", 0 for rare words).
+
+Used to tell an everyday word ("nicht", "jeden", "arbeit") from a telling one ("wohngeld",
+"schimmel"): an everyday word cannot carry a match alone, and a word that is ordinary in the
+resident's language is not read as a keyword of another language ("jeden" is not Polish
+"jedzenie"). wordfreq has no Kurdish list; Kurdish words count as rare. The small word lists
+(words down to Zipf 3) load in a fraction of a second for all ten languages; rarer words all
+count as rare, which is all the matcher needs to know of them.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cache, lru_cache
+
+from wordfreq import get_frequency_dict
+
+from .textnorm import fold
+
+_WORDFREQ_LANGUAGES = frozenset(("de", "tr", "ar", "uk", "ru", "ro", "bg", "pl", "en", "fa"))
+_LATIN = frozenset(("de", "tr", "ro", "pl", "en"))
+
+
+@cache
+def _table(lang: str) -> dict[str, float]:
+    """Word -> frequency, also keyed the way the matcher folds words (ß as ss, Turkish ı as i).
+    A dictionary lookup instead of wordfreq's own tokenising call: 100x faster, which matters
+    when a directory of 10,000 services is indexed."""
+    table = dict(get_frequency_dict(lang, wordlist="small"))
+    if lang not in _LATIN:
+        return table  # wordfreq's keys are lowercase already; folding changes nothing else
+    for word, frequency in list(table.items()):
+        if not word.isascii():
+            key = fold(word)
+            if key != word and frequency > table.get(key, 0.0):
+                table[key] = frequency
+    return table
+
+
+@lru_cache(maxsize=262_144)
+def zipf(word: str, lang: str) -> float:
+    """`word` as folded by the matcher (textnorm.fold); 0 for words rarer than the list."""
+    if lang not in _WORDFREQ_LANGUAGES:
+        return 0.0
+    frequency = _table(lang).get(word)
+    return round(math.log10(frequency) + 9, 2) if frequency else 0.0

@@ -1,0 +1,135 @@
+"""The danger layer: its phrase syntax, and the bundled lexicon against the danger test set.
+Pure: no Telegram, no event loop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.danger import DangerLexicon, parse_phrase
+from bot.matching import Matcher
+from bot.quality import evaluate_danger, load_danger_set
+
+DANGER_SET = Path(__file__).parent / "danger"
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> DangerLexicon:
+    return DangerLexicon(
+        {
+            "suicide": {
+                "de": ["umbring* mich", "will nicht mehr leben", "selbstmord"],
+                "ar": ["اقتل نفسي"],
+            },
+            "violence": {"de": ["schlägt mich"], "en": ["beat* me"]},
+        }
+    )
+
+
+def test_words_match_in_any_order_and_with_other_words_between(lexicon):
+    assert lexicon.detect("ich bringe mich heute um") == ()  # 'um' alone is not 'umbring*'
+    assert lexicon.detect("mich umbringen") == ("suicide",)
+    assert lexicon.detect("ich will mich einfach umbringen") == ("suicide",)
+    assert lexicon.detect("mein mann schlägt mich jeden tag") == ("violence",)
+
+
+def test_words_far_apart_do_not_make_a_phrase(lexicon):
+    far = "er schlägt vor, dass wir morgen in die stadt fahren und dann zu mir und mich"
+    assert lexicon.detect(far) == ()
+
+
+def test_a_prefix_matches_inflections_and_a_long_word_forgives_a_typo(lexicon):
+    assert lexicon.detect("he beats me") == ("violence",)
+    assert lexicon.detect("he beaten me") == ("violence",)
+    assert lexicon.detect("selbstmrod") == ("suicide",)  # swapped letters
+    assert lexicon.detect("SELBSTMORD!!!") == ("suicide",)
+
+
+def test_a_negation_never_switches_a_signal_off(lexicon):
+    assert lexicon.detect("ich will nicht mehr leben") == ("suicide",)
+    assert lexicon.detect("nein, ich will nicht mehr leben, wirklich nicht") == ("suicide",)
+
+
+def test_arabic_proclitics_are_stripped_from_message_words(lexicon):
+    assert lexicon.detect("وراح اقتل نفسي") == ("suicide",)
+    assert lexicon.detect("بدي اقتل نفسي") == ("suicide",)
+
+
+def test_signals_come_in_the_lexicon_order(lexicon):
+    assert lexicon.detect("er schlägt mich, ich will nicht mehr leben") == ("suicide", "violence")
+
+
+@pytest.mark.parametrize("bad", ["to*t", "*", "a*", "two words*but*", "!!", "a||b", "x|a-b"])
+def test_bad_phrases_are_refused_with_a_reason(bad):
+    with pytest.raises(ValueError):
+        parse_phrase(bad)
+
+
+# ---- the bundled lexicon --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def matcher(hagen) -> Matcher:
+    return Matcher(hagen)
+
+
+ISSUE_EXAMPLES = [
+    "хочу покончить с собой",
+    "убью себя",
+    "хочу вмерти",
+    "سأقتل نفسي",
+    "بدي موت",
+    "mein vater hat schmerzen in der brust",
+    "сердечный приступ у отца",
+    "людина втратила свідомість не дихає",
+    "jemand bricht bei mir ein",
+    "mein freund schlägt mich jeden tag",
+    "I don't want to live anymore",
+    "mein freund schlägt mich",
+]
+
+
+@pytest.mark.parametrize("text", ISSUE_EXAMPLES)
+def test_the_reported_misses_are_caught(matcher, text):
+    assert matcher.danger.detect(text), text
+
+
+NEAR_MISSES = [
+    "mein Kind hat Fieber",
+    "ich bin schwanger",
+    "schule für mein kind",
+    "jeden Tag",
+    "ich verstehe meinen brief nicht",
+    "ich kann die miete nicht mehr zahlen",
+]
+
+
+@pytest.mark.parametrize("text", NEAR_MISSES)
+def test_near_misses_raise_no_alarm(matcher, text):
+    assert matcher.danger.detect(text) == (), text
+
+
+def test_the_danger_set_is_big_enough_in_every_language():
+    items = load_danger_set(DANGER_SET)
+    langs = {item.lang for item in items}
+    assert len(langs) == 11
+    for lang in langs:
+        danger = [i for i in items if i.lang == lang and i.signal != "none"]
+        everyday = [i for i in items if i.lang == lang and i.signal == "none"]
+        assert len(danger) >= 40 and len(everyday) >= 40, lang
+
+
+def test_every_danger_phrasing_is_caught_with_few_false_alarms(matcher):
+    report = evaluate_danger(matcher, load_danger_set(DANGER_SET))
+    total = report.total()
+    missed = [f"[{i.lang}] {i.text}" for i in report.missed]
+    assert not missed, "\n".join(missed)
+    assert total.false_alarms <= 0.03 * total.everyday, report.false_alarms
+
+
+def test_alternatives_in_one_slot():
+    lexicon = DangerLexicon({"suicide": {"de": ["mich|sich umbring*|töt*|erhäng*"]}})
+    assert lexicon.detect("er will sich erhängen") == ("suicide",)
+    assert lexicon.detect("ich töte mich") == ("suicide",)
+    assert lexicon.detect("ich töte die zeit") == ()

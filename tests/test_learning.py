@@ -1,0 +1,115 @@
+"""The learning loop: unanswered questions kept anonymously, grouped for review, phrases taught
+to the YAML and picked up by /reload."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import KNOWLEDGE, texts
+
+from bot.app import housekeeping
+from bot.cli import main
+from bot.directory import load_directory
+from bot.learning import TeachError, group, scrub, teach_need, teach_service
+from bot.matching import Matcher
+
+
+def test_scrub_removes_numbers_mail_and_links_but_keeps_the_words():
+    kept = scrub("Mein Fall 4711, Tel. 0176 123 45 67, mail a.b@example.org, www.x.de – Wohngeld?")
+    assert "4711" not in kept and "0176" not in kept and "example.org" not in kept
+    assert "www.x.de" not in kept
+    assert "Wohngeld?" in kept and "[nr]" in kept and "[e-mail]" in kept
+    assert len(scrub("x" * 5000)) <= 300
+
+
+def test_questions_with_the_same_need_or_the_same_words_form_one_theme():
+    themes = group(
+        [
+            ("de", "kita-place", "kitaplatz gesucht"),
+            ("tr", "kita-place", "kreş yeri arıyorum"),
+            ("de", None, "wann fährt der bus nach dortmund"),
+            ("de", None, "bus nach dortmund wann"),
+            ("en", None, "football club for my son"),
+        ]
+    )
+    assert [t.count for t in themes] == [2, 2, 1]
+    assert themes[0].need == "kita-place" and themes[0].langs == {"de": 1, "tr": 1}
+
+
+@pytest.fixture
+def knowledge(tmp_path: Path) -> Path:
+    root = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, root)
+    return root
+
+
+def test_a_taught_phrase_makes_the_question_match_after_reload(knowledge: Path):
+    question = "brauche hilfe mit dem ding vom amt wegen dem papierkram fürs kindergeldgedöns"
+    before = Matcher(load_directory(knowledge)).match("familienknete antrag", "de")
+    assert "familienkasse-kindergeld" not in [m.service_id for m in before.matches[:1]]
+    path = teach_need(knowledge, "child-benefit", "de", "familienknete")
+    assert path == knowledge / "needs" / "de.yaml"
+    after = Matcher(load_directory(knowledge)).match("familienknete antrag", "de")
+    assert after.matches[0].service_id == "familienkasse-kindergeld", question
+
+
+def test_teaching_refuses_unknown_needs_duplicates_and_keeps_the_file_valid(knowledge: Path):
+    with pytest.raises(TeachError, match="unknown need"):
+        teach_need(knowledge, "no-such-need", "de", "irgendwas")
+    teach_need(knowledge, "child-benefit", "tr", "çocuk parası nerede")
+    with pytest.raises(TeachError, match="already"):
+        teach_need(knowledge, "child-benefit", "tr", "Çocuk parası nerede")
+    teach_need(knowledge, "child-benefit", "tr", 'sonderzeichen: "x" # y')
+    assert load_directory(knowledge).vocabulary.phrases["child-benefit"]["tr"][-1] == (
+        'sonderzeichen: "x" # y'
+    )
+
+
+def test_a_brand_name_can_be_taught_to_a_service(knowledge: Path):
+    teach_service(knowledge, "warenkorb-caritas", "de", "lebensmittelladen boele")
+    directory = load_directory(knowledge)
+    assert "lebensmittelladen boele" in directory.service("warenkorb-caritas").keywords["de"]
+
+
+def test_lotse_teach_reports_success_and_errors(knowledge: Path, capsys):
+    code = main(
+        ["teach", "familienknete", "--need", "child-benefit", "--knowledge", str(knowledge)]
+    )
+    assert code == 0 and "/reload" in capsys.readouterr().out
+    code = main(["teach", "x", "--need", "nope", "--knowledge", str(knowledge)])
+    assert code == 1 and "unknown need" in capsys.readouterr().err
+
+
+async def test_unanswered_questions_are_kept_without_chat_id_and_reviewed(bot, tmp_path, capsys):
+    resident = bot.user(user_id=777)
+    await bot.say(resident, "wo kann ich einen hund adoptieren, tel 0176 5555555")
+    await bot.say(resident, "wo finde ich einen kitaplatz")
+    await bot.say(resident, "wo bekomme ich essen umsonst")  # answered: not kept
+    rows = await bot.runtime.db.unmatched("2000-01-01")
+    kept = [text for *_, text in rows]
+    assert len(kept) == 2 and all("5555555" not in t for t in kept)
+    columns = await bot.runtime.db.rows("PRAGMA table_info(unmatched)")
+    assert not {"chat_id", "resident_chat_id", "user_id"} & {c[1] for c in columns}
+
+
+async def test_unanswered_questions_are_forgotten_after_thirty_days(bot):
+    await bot.runtime.db.write(
+        (
+            "INSERT INTO unmatched (day, lang, decision, need, text) VALUES (?, ?, ?, ?, ?)",
+            ("2000-01-01", "de", "escalate", None, "alt"),
+        )
+    )
+    await bot.say(bot.user(), "wo kann ich einen hund adoptieren")
+    await housekeeping(bot.runtime, datetime.now(UTC) + timedelta(days=1))
+    assert [r[-1] for r in await bot.runtime.db.unmatched("1999-01-01")] == [
+        "wo kann ich einen hund adoptieren"
+    ]
+
+
+async def test_privacy_text_tells_about_the_thirty_days(bot):
+    calls = await bot.say(bot.user(lang="en"), "/privacy")
+    assert "30 days without your chat number" in texts(calls)
+    assert "Nobody else can see" not in texts(calls)
