@@ -15,6 +15,7 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz.distance import OSA
 
@@ -52,19 +53,20 @@ class Phrase:
     slots: tuple[Slot, ...]
 
 
-def _word(raw: str, text: str) -> list[Word]:
+@lru_cache(maxsize=65_536)
+def _word(raw: str) -> tuple[Word, ...]:
+    """One space-separated item of a phrase (the same alternatives recur in many phrases)."""
     prefix = raw.endswith("*")
     body = raw.rstrip("*")
     if "*" in body:
-        raise ValueError(f"'*' only at the end of a word: {text!r}")
-    # "don't" and "ub'yu" are two words in a message, so they are two words here too.
+        raise ValueError("'*' only at the end of a word")
     forms = [f for f in (surface(token) for token in _TOKEN.findall(fold(body))) if f]
     if not forms:
-        raise ValueError(f"{raw!r} has no letters: {text!r}")
+        raise ValueError(f"{raw!r} has no letters")
     if prefix and len(forms[-1]) < MIN_PREFIX:
         raise ValueError(f"{raw!r}: keep at least {MIN_PREFIX} letters before '*'")
     kind = script(body)
-    return [Word(form, False, kind) for form in forms[:-1]] + [Word(forms[-1], prefix, kind)]
+    return (*(Word(form, False, kind) for form in forms[:-1]), Word(forms[-1], prefix, kind))
 
 
 def parse_phrase(text: str) -> tuple[Slot, ...]:
@@ -75,7 +77,10 @@ def parse_phrase(text: str) -> tuple[Slot, ...]:
         alternatives = [a for a in raw.split("|")]
         if any(not a for a in alternatives):
             raise ValueError(f"empty alternative in {raw!r}: {text!r}")
-        parsed = [_word(a, text) for a in alternatives]
+        try:
+            parsed = [_word(a) for a in alternatives]
+        except ValueError as exc:
+            raise ValueError(f"{exc}: {text!r}") from None
         if len(parsed) == 1:
             slots += [(word,) for word in parsed[0]]
         elif any(len(words) != 1 for words in parsed):

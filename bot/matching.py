@@ -45,6 +45,7 @@ ANSWER_MIN = 85  # best score from which the bot answers with cards
 SUGGEST_MIN = 62  # best score from which it shows candidates and offers the coordinator
 LIST_MIN = 50  # matches below this are not worth showing
 MAX_MATCHES = 5
+MAX_RANKED = 40  # services ranked in full; the rest of a 10,000-service directory is not
 MAX_QUESTION_CHARS = 2000  # a 10,000-character story is matched on its first part
 MAX_TOKENS = 200
 MAX_TOKEN_CHARS = 40  # longer "words" are cut before any work is done on them
@@ -62,6 +63,8 @@ COMMON_ZIPF = 6.0  # such words ("nicht", "mein") cannot carry a term alone
 GENERIC_ZIPF = 5.5  # a one-word term this frequent scores at most GENERIC_CAP
 GENERIC_CAP = 75
 GENERIC_WEIGHT = 7.5 - GENERIC_ZIPF
+NAME_WORD_SERVICES = 20  # a word in more services' names than this (and than NAME_WORD_SHARE
+NAME_WORD_SHARE = 0.02  # of them) is left out of the names: it tells no service apart
 COMBINED = 80  # a need whose words explain the whole question from several of its phrases:
 # enough to suggest, not to answer (bag-of-words evidence can mislead)
 MIN_COMBINED_WORDS = 2
@@ -170,13 +173,21 @@ class Matcher:
             signal: tuple(line for line in s.lines if line in self._ids)
             for signal, s in vocab.signals.items()
         }
-        # need -> [(service, how far down the service lists it)]
-        self._need_services: list[list[tuple[int, int]]] = [[] for _ in self.needs]
-        for index, service in enumerate(self.services):
-            for rank, need_id in enumerate(service.needs):
-                if need_id in need_index:
-                    self._need_services[need_index[need_id]].append((index, rank))
-        self._specificity = [len(s.needs) for s in self.services]
+        # need -> the services serving it and how far down each lists it, as offsets into
+        # two arrays (a need of a 10,000-service directory has hundreds of services).
+        pairs = sorted(
+            (need_index[need_id], index, min(rank, MAX_RANK))
+            for index, service in enumerate(self.services)
+            for rank, need_id in enumerate(service.needs)
+            if need_id in need_index
+        )
+        need_of = np.array([p[0] for p in pairs], dtype=np.int64)
+        self._ns_service = np.array([p[1] for p in pairs], dtype=np.int64)
+        self._ns_rank = np.array([p[2] for p in pairs], dtype=np.float32)
+        self._ns_start = np.concatenate(
+            ([0], np.cumsum(np.bincount(need_of, minlength=len(self.needs))))
+        ).astype(np.int64)
+        self._specificity = np.array([len(s.needs) for s in self.services], dtype=np.int64)
 
         # Question words and articles, per language: dropped from terms and from questions of
         # that language alike, so that "gdzie" or "أين" carries no weight in either.
@@ -265,10 +276,27 @@ class Matcher:
         self._stems = {key: tuple(ids) for key, ids in stems.items()}
         words = np.array(slot_word, dtype=np.int32)
         slot_form = np.array(word_form, dtype=np.int32)[words]
-        self._slot_term = np.array(slot_term, dtype=np.int32)
+        slot_term_array = np.array(slot_term, dtype=np.int32)
+        # A word in the names of many services ("Hagen", "Beratung") tells none of them apart:
+        # it is left out of the names (not out of needs or keywords). Besides, each such word
+        # would make every question that contains it touch thousands of names.
+        in_name = ~np.array(slot_typos, dtype=bool)
+        owner = np.array([t.owner for t in self._terms], dtype=np.int64)[slot_term_array]
+        pairs = np.unique(
+            slot_form[in_name].astype(np.int64) * (len(self.services) + 1) + owner[in_name]
+        )
+        services_per_form = np.bincount(pairs // (len(self.services) + 1), minlength=len(forms))
+        crowded = services_per_form > max(NAME_WORD_SERVICES, NAME_WORD_SHARE * len(self.services))
+        keep = ~(in_name & crowded[slot_form])
+        # A name made only of such words keeps them.
+        kept_terms = np.bincount(slot_term_array[keep], minlength=len(self._terms)) > 0
+        keep |= ~kept_terms[slot_term_array]
+        words, slot_form, slot_term_array = words[keep], slot_form[keep], slot_term_array[keep]
+        self._slot_term = slot_term_array
         self._slot_weight = np.array(word_weight, dtype=np.float32)[words]
-        self._slot_lang = np.array(slot_lang, dtype=np.int8)
+        self._slot_lang = np.array(slot_lang, dtype=np.int8)[keep]
         self._slot_common = np.array(word_common, dtype=bool)[words]
+        slot_typos = np.array(slot_typos, dtype=bool)[keep]
         # Postings, form -> its slots, as one sorted array and offsets.
         self._posting_slots = np.argsort(slot_form, kind="stable").astype(np.int32)
         self._posting_start = np.concatenate(
@@ -276,7 +304,7 @@ class Matcher:
         ).astype(np.int64)
         self._form_scripts = np.zeros(len(forms), dtype=np.int8)
         np.bitwise_or.at(self._form_scripts, slot_form, np.array(word_bit, dtype=np.int8)[words])
-        typo_forms = set(np.unique(slot_form[np.array(slot_typos, dtype=bool)]).tolist())
+        typo_forms = set(np.unique(slot_form[slot_typos]).tolist())
         self._typos = DeletionIndex(self._forms, min(TYPO_MIN.values()), typo_forms)
         self._term_weight = np.bincount(
             self._slot_term, weights=self._slot_weight, minlength=len(self._terms)
@@ -476,8 +504,8 @@ class Matcher:
             combined[need] = max(combined[need], COMBINED)
         return _Evidence(terms, scores.astype(np.float32), combined)
 
-    def _scores(self, evidence: _Evidence) -> tuple[dict[int, float], dict[int, float]]:
-        """Scores of the needs and of the services (only those above zero)."""
+    def _scores(self, evidence: _Evidence) -> tuple[dict[int, float], np.ndarray]:
+        """Scores of the needs met (a few), and of every service (an array, 0 for most)."""
         need_terms: dict[int, list[float]] = defaultdict(list)
         service_terms: dict[int, list[float]] = defaultdict(list)
         for term_id, score in zip(evidence.terms, evidence.scores, strict=True):
@@ -487,11 +515,18 @@ class Matcher:
         needs = {n: _with_bonus(values) for n, values in need_terms.items()}
         for need in np.flatnonzero(evidence.combined > 0):
             needs[int(need)] = max(needs.get(int(need), 0.0), float(evidence.combined[need]))
-        services = {s: _with_bonus(values) for s, values in service_terms.items()}
-        for need, score in needs.items():
-            for service, rank in self._need_services[need]:
-                value = score - RANK_STEP * min(rank, MAX_RANK)
-                services[service] = max(services.get(service, 0.0), value)
+        services = np.zeros(len(self.services), dtype=np.float32)
+        for service, values in service_terms.items():
+            services[service] = _with_bonus(values)
+        if needs:
+            ids = np.fromiter(needs, dtype=np.int64, count=len(needs))
+            scores = np.fromiter(needs.values(), dtype=np.float32, count=len(needs))
+            starts, stops = self._ns_start[ids], self._ns_start[ids + 1]
+            counts = stops - starts
+            rows = np.concatenate([np.arange(a, b) for a, b in zip(starts, stops, strict=True)])
+            if len(rows):
+                values = np.repeat(scores, counts) - RANK_STEP * self._ns_rank[rows]
+                np.maximum.at(services, self._ns_service[rows], values)
         return needs, services
 
     def explain(self, text: str, service_id: str, lang: str | None = None) -> list[str]:
@@ -536,7 +571,10 @@ class Matcher:
         danger = self.danger.detect(text)
         reported, own = self._own_languages(text, lang)
         evidence = self._term_scores(text, own)
-        need_scores, service_scores = self._scores(evidence) if evidence else ({}, {})
+        if evidence is not None:
+            need_scores, service_scores = self._scores(evidence)
+        else:
+            need_scores, service_scores = {}, np.zeros(len(self.services), dtype=np.float32)
         needs = sorted(need_scores.items(), key=lambda item: -item[1])
         ranked = self._ranked(service_scores, needs)
         needs_out = tuple(
@@ -562,29 +600,33 @@ class Matcher:
             decision = "escalate"
         return Result(text, reported, decision, matches, needs=needs_out)
 
-    def _ranked(
-        self, service_scores: dict[int, float], needs: list[tuple[int, float]]
-    ) -> list[Match]:
+    def _ranked(self, services: np.ndarray, needs: list[tuple[int, float]]) -> list[Match]:
         """Services best first; when a question names two needs, the second need's best service
         comes right after the first's, even if a second service of the first need scores more."""
+        listed = np.flatnonzero(services >= LIST_MIN)
+        if len(listed) > MAX_RANKED:
+            listed = listed[np.argpartition(-services[listed], MAX_RANKED - 1)[:MAX_RANKED]]
         # Ties go to the more specialised service (fewer needs): the clothes shop before the
         # family centre that also sells clothes.
-        order = sorted(service_scores, key=lambda s: (-service_scores[s], self._specificity[s], s))
-        order = [s for s in order if service_scores[s] >= LIST_MIN]
+        order = [int(i) for i in self._best_first(listed, services)]
         first: list[int] = []
         for need, score in needs[:3]:
             if score < ANSWER_MIN:
                 break
-            serving = {s for s, _ in self._need_services[need]}
-            served = [s for s in order if s in serving]
-            if served and served[0] not in first:
-                first.append(served[0])
+            serving = self._ns_service[self._ns_start[need] : self._ns_start[need + 1]]
+            serving = serving[services[serving] >= LIST_MIN]
+            best = self._best_first(serving, services)[:1]
+            if len(best) and int(best[0]) not in first:
+                first.append(int(best[0]))
         if len(first) > 1:
             order = first + [s for s in order if s not in first]
         return [
-            Match(self.services[s].id, min(100, round(service_scores[s])), self.services[s].urgent)
+            Match(self.services[s].id, min(100, round(float(services[s]))), self.services[s].urgent)
             for s in order
         ]
+
+    def _best_first(self, ids: np.ndarray, services: np.ndarray) -> np.ndarray:
+        return ids[np.lexsort((ids, self._specificity[ids], -services[ids]))]
 
 
 @dataclass(frozen=True)
