@@ -1,6 +1,9 @@
 """Danger layer benchmark: every danger phrasing caught? how many false alarms on everyday text?
 
-python benchmarks/danger.py [--set tests/danger] [--knowledge knowledge] [--list]
+python benchmarks/danger.py [--set NAME=PATH ...] [--knowledge knowledge] [--list NAME]
+
+Default sets: dev (tests/danger, tuned on), dev2 (tests/danger_dev2: written as a held-out set,
+scored once, then tuned on) and heldout (tests/danger_heldout: never tuned on).
 """
 
 from __future__ import annotations
@@ -32,31 +35,40 @@ def row(name: str, s: DangerScore) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--set", default=str(ROOT / "tests" / "danger"))
+    parser.add_argument("--set", action="append", metavar="NAME=PATH")
     parser.add_argument("--knowledge", default=str(ROOT / "knowledge"))
-    parser.add_argument("--list", action="store_true", help="list misses and false alarms")
+    parser.add_argument("--list", metavar="NAME", help="list misses and false alarms of a set")
     args = parser.parse_args()
 
     matcher = Matcher(load_directory(Path(args.knowledge)))
-    items = load_danger_set(Path(args.set))
-    report = evaluate_danger(matcher, items)
-    phrases = len(matcher.danger.phrases)
-    print(f"$ python benchmarks/danger.py\n{phrases} danger phrases, {len(items)} sentences\n")
-    print("lang  danger  caught  signal  everyday  false alarms")
-    for lang in sorted(report.by_lang):
-        print(row(lang, report.by_lang[lang]))
-    print(row("all", report.total()))
+    named = args.set or [
+        f"dev={ROOT / 'tests' / 'danger'}",
+        f"dev2={ROOT / 'tests' / 'danger_dev2'}",
+        f"heldout={ROOT / 'tests' / 'danger_heldout'}",
+    ]
+    sets = {name: load_danger_set(Path(path)) for name, path in (s.split("=", 1) for s in named)}
+    print(f"$ python benchmarks/danger.py\n{len(matcher.danger.phrases)} danger phrases\n")
+    reports = {}
+    for name, items in sets.items():
+        report = reports[name] = evaluate_danger(matcher, items)
+        print(f"{name} ({len(items)} sentences)")
+        print("lang  danger  caught  signal  everyday  false alarms")
+        for lang in sorted(report.by_lang):
+            print(row(lang, report.by_lang[lang]))
+        print(row("all", report.total()) + "\n")
     timings = []
-    for item in items:
-        t0 = time.perf_counter()
-        matcher.danger.detect(item.text)
-        timings.append((time.perf_counter() - t0) * 1000)
+    for items in sets.values():
+        for item in items:
+            t0 = time.perf_counter()
+            matcher.danger.detect(item.text)
+            timings.append((time.perf_counter() - t0) * 1000)
     timings.sort()
     print(
-        f"\ndanger check per message: mean {statistics.fmean(timings):.2f} ms, "
+        f"danger check per message ({len(timings)}): mean {statistics.fmean(timings):.2f} ms, "
         f"p99 {timings[int(0.99 * len(timings))]:.2f} ms"
     )
     if args.list:
+        report = reports[args.list]
         print("\nmissed:")
         for item in report.missed:
             print(f"  [{item.lang}] {item.signal}: {item.text}")

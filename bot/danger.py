@@ -21,6 +21,7 @@ from rapidfuzz.distance import OSA
 
 from .fuzzyindex import DeletionIndex
 from .textnorm import arabic_variants, fold, script, surface
+from .wordstats import known_anywhere
 
 MAX_TEXT = 20_000  # Telegram sends at most 4096; `lotse ask` may get more, and all is read
 MAX_TOKEN = 40  # longer "words" are cut: no danger word is that long
@@ -92,9 +93,9 @@ def parse_phrase(text: str) -> tuple[Slot, ...]:
     return tuple(slots)
 
 
-def message_forms(text: str) -> list[tuple[str, frozenset[str]]]:
-    """Per word of the message, its script and the forms it may take (Arabic with its
-    proclitics stripped)."""
+def message_forms(text: str) -> list[tuple[str, frozenset[str], bool]]:
+    """Per word of the message: its script, the forms it may take (Arabic with its proclitics
+    stripped), and whether it is a known word (which is never read as a typo of another)."""
     result = []
     for token in _TOKEN.findall(fold(text[:MAX_TEXT])):
         form = surface(token[:MAX_TOKEN])
@@ -103,16 +104,22 @@ def message_forms(text: str) -> list[tuple[str, frozenset[str]]]:
         # 'وسأقتل' is also read as 'سأقتل' and 'أقتل'.
         kind = script(token)
         forms = arabic_variants(form) if kind == "arabic" else {form}
-        result.append((kind, frozenset(forms)))
+        result.append((kind, frozenset(forms), known_anywhere(token[:MAX_TOKEN], kind)))
     return result
 
 
 class DangerLexicon:
     """The compiled lexicon; build once per directory (it is part of the index)."""
 
-    def __init__(self, phrases: Mapping[str, Mapping[str, Sequence[str]]]) -> None:
+    def __init__(
+        self,
+        phrases: Mapping[str, Mapping[str, Sequence[str]]],
+        known_forms: frozenset[str] = frozenset(),
+    ) -> None:
         """`phrases[signal][lang]` is the list of phrase texts; bad phrases are skipped here
-        (the validator reports them)."""
+        (the validator reports them). `known_forms`: words known to be spelled as meant besides
+        wordfreq's (the directory's own vocabulary: Kurdish has no word list)."""
+        self._known_forms = known_forms
         self.signals: tuple[str, ...] = tuple(phrases)
         self.phrases: list[Phrase] = []
         for signal, by_lang in phrases.items():
@@ -144,9 +151,10 @@ class DangerLexicon:
     def matches(self, text: str) -> list[Phrase]:
         """Every phrase the message matches."""
         positions: dict[Word, list[int]] = defaultdict(list)
-        for index, (kind, forms) in enumerate(message_forms(text)):
+        for index, (kind, forms, known) in enumerate(message_forms(text)):
+            known = known or not forms.isdisjoint(self._known_forms)
             words = self._scripts.get(kind)
-            for word in words.words_at(forms) if words else ():
+            for word in words.words_at(forms, typos=not known) if words else ():
                 if len(positions[word]) < MAX_POSITIONS:
                     positions[word].append(index)
         candidates = set().union(*(self._anchored.get(word, ()) for word in positions))
@@ -181,13 +189,13 @@ class _ScriptIndex:
         self._whole_typos = DeletionIndex(whole, self._typo_length)
         self._whole_list = whole
 
-    def words_at(self, forms: frozenset[str]) -> set[Word]:
+    def words_at(self, forms: frozenset[str], typos: bool = True) -> set[Word]:
         """Lexicon words that one message word matches."""
         hits: set[Word] = set()
         for form in forms:
             if form in self._whole:
                 hits.add(Word(form, False, self.script))
-            if len(form) >= self._typo_length:
+            if typos and len(form) >= self._typo_length:
                 for i in self._whole_typos.near(form):
                     word = self._whole_list[i]
                     if (

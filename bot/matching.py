@@ -45,6 +45,7 @@ ANSWER_MIN = 85  # best score from which the bot answers with cards
 SUGGEST_MIN = 62  # best score from which it shows candidates and offers the coordinator
 LIST_MIN = 50  # matches below this are not worth showing
 MAX_MATCHES = 5
+TORN_MARGIN = 8  # two needs this close, served by different services: suggest, don't answer
 MAX_RANKED = 40  # services ranked in full; the rest of a 10,000-service directory is not
 MAX_QUESTION_CHARS = 2000  # a 10,000-character story is matched on its first part
 MAX_TOKENS = 200
@@ -166,9 +167,6 @@ class Matcher:
         vocab = directory.vocabulary
         self.needs = vocab.needs
         need_index = {n.id: i for i, n in enumerate(self.needs)}
-        self.danger = DangerLexicon(
-            {signal: vocab.danger.get(signal, {}) for signal in vocab.signals}
-        )
         self._lines = {
             signal: tuple(line for line in s.lines if line in self._ids)
             for signal, s in vocab.signals.items()
@@ -237,7 +235,10 @@ class Matcher:
             tokens = list(dict.fromkeys(raw_tokens(term.text)))
             if len(tokens) > 1:
                 stop = self._stopwords.get(term.lang, frozenset())
-                tokens = [t for t in tokens if t not in stop] or tokens
+                content = [t for t in tokens if t not in stop]
+                # "zu viel bekommen" must not shrink to "bekommen": a phrase that would keep
+                # a single word keeps its stopwords.
+                tokens = content if len(content) > 1 else tokens
             words = [w for w in (word_id(t, term.lang) for t in tokens) if w >= 0]
             if not words:
                 return
@@ -314,6 +315,12 @@ class Matcher:
             [t.owner if t.is_need else -1 for t in self._terms], dtype=np.int32
         )
         self._max_form = max((len(f) for f in self._forms), default=0)
+        # Kurdish has no wordfreq list; its words in the needs vocabulary stand in for one.
+        kurdish = np.unique(slot_form[self._slot_lang == _CODES["ku"]])
+        self.danger = DangerLexicon(
+            {signal: vocab.danger.get(signal, {}) for signal in vocab.signals},
+            known_forms=frozenset(self._forms[i] for i in kurdish.tolist()),
+        )
         self._generic_mask = np.zeros(len(self._terms), dtype=bool)
         self._generic_mask[list(self._generic)] = True
 
@@ -504,8 +511,9 @@ class Matcher:
             combined[need] = max(combined[need], COMBINED)
         return _Evidence(terms, scores.astype(np.float32), combined)
 
-    def _scores(self, evidence: _Evidence) -> tuple[dict[int, float], np.ndarray]:
-        """Scores of the needs met (a few), and of every service (an array, 0 for most)."""
+    def _scores(self, evidence: _Evidence) -> tuple[dict[int, float], np.ndarray, set[str]]:
+        """Scores of the needs met (a few), of every service (an array, 0 for most), and the
+        services named outright by their own name or brand."""
         need_terms: dict[int, list[float]] = defaultdict(list)
         service_terms: dict[int, list[float]] = defaultdict(list)
         for term_id, score in zip(evidence.terms, evidence.scores, strict=True):
@@ -516,8 +524,11 @@ class Matcher:
         for need in np.flatnonzero(evidence.combined > 0):
             needs[int(need)] = max(needs.get(int(need), 0.0), float(evidence.combined[need]))
         services = np.zeros(len(self.services), dtype=np.float32)
+        named = set()
         for service, values in service_terms.items():
             services[service] = _with_bonus(values)
+            if services[service] >= ANSWER_MIN:
+                named.add(self.services[service].id)
         if needs:
             ids = np.fromiter(needs, dtype=np.int64, count=len(needs))
             scores = np.fromiter(needs.values(), dtype=np.float32, count=len(needs))
@@ -527,7 +538,7 @@ class Matcher:
             if len(rows):
                 values = np.repeat(scores, counts) - RANK_STEP * self._ns_rank[rows]
                 np.maximum.at(services, self._ns_service[rows], values)
-        return needs, services
+        return needs, services, named
 
     def explain(self, text: str, service_id: str, lang: str | None = None) -> list[str]:
         """The terms behind a service's score (for tuning the vocabulary)."""
@@ -572,9 +583,10 @@ class Matcher:
         reported, own = self._own_languages(text, lang)
         evidence = self._term_scores(text, own)
         if evidence is not None:
-            need_scores, service_scores = self._scores(evidence)
+            need_scores, service_scores, named = self._scores(evidence)
         else:
-            need_scores, service_scores = {}, np.zeros(len(self.services), dtype=np.float32)
+            need_scores, named = {}, set()
+            service_scores = np.zeros(len(self.services), dtype=np.float32)
         needs = sorted(need_scores.items(), key=lambda item: -item[1])
         ranked = self._ranked(service_scores, needs)
         needs_out = tuple(
@@ -592,13 +604,25 @@ class Matcher:
         best = matches[0].score if matches else 0
         if best < ANSWER_MIN and self.is_smalltalk(text):
             return Result(text, reported, "greeting", (), needs=needs_out)
-        if best >= ANSWER_MIN:
+        if best >= ANSWER_MIN and not self._torn(needs, ranked, named):
             decision: Decision = "answer"
         elif best >= SUGGEST_MIN:
             decision = "suggest"
         else:
             decision = "escalate"
         return Result(text, reported, decision, matches, needs=needs_out)
+
+    def _torn(self, needs: list[tuple[int, float]], ranked: list[Match], named: set[str]) -> bool:
+        """Two needs nearly tie and send to different places: the resident chooses (buttons),
+        the bot does not guess with cards."""
+        if len(needs) < 2 or len(ranked) < 2:
+            return False
+        (first, a), (second, b) = needs[0], needs[1]
+        if a - b >= TORN_MARGIN or ranked[0].service_id in named:
+            return False  # clearly one need, or a service named outright ("wo ist das jobcenter")
+        serving_first = set(self._ns_service[self._ns_start[first] : self._ns_start[first + 1]])
+        serving_second = set(self._ns_service[self._ns_start[second] : self._ns_start[second + 1]])
+        return bool(serving_second) and not serving_first & serving_second
 
     def _ranked(self, services: np.ndarray, needs: list[tuple[int, float]]) -> list[Match]:
         """Services best first; when a question names two needs, the second need's best service

@@ -44,3 +44,17 @@ def zipf(word: str, lang: str) -> float:
         return 0.0
     frequency = _table(lang).get(word)
     return round(math.log10(frequency) + 9, 2) if frequency else 0.0
+
+
+_SCRIPT_LANGUAGES = {
+    "latin": ("de", "en", "tr", "ro", "pl"),
+    "cyrillic": ("ru", "uk", "bg"),
+    "arabic": ("ar", "fa"),
+}
+
+
+@lru_cache(maxsize=262_144)
+def known_anywhere(word: str, script: str) -> bool:
+    """Is this (folded) word an ordinary word of one of our languages written in `script`?
+    Such a word is spelled as meant: 'letter' is not a typo of 'better'."""
+    return any(zipf(word, lang) >= 3.0 for lang in _SCRIPT_LANGUAGES.get(script, ()))

@@ -3,6 +3,7 @@ to the YAML and picked up by /reload."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -87,7 +88,7 @@ async def test_unanswered_questions_are_kept_without_chat_id_and_reviewed(bot, t
     resident = bot.user(user_id=777)
     await bot.say(resident, "wo kann ich einen hund adoptieren, tel 0176 5555555")
     await bot.say(resident, "wo finde ich einen kitaplatz")
-    await bot.say(resident, "wo bekomme ich essen umsonst")  # answered: not kept
+    await bot.say(resident, "wo ist das jobcenter")  # answered: not kept
     rows = await bot.runtime.db.unmatched("2000-01-01")
     kept = [text for *_, text in rows]
     assert len(kept) == 2 and all("5555555" not in t for t in kept)
@@ -113,3 +114,23 @@ async def test_privacy_text_tells_about_the_thirty_days(bot):
     calls = await bot.say(bot.user(lang="en"), "/privacy")
     assert "30 days without your chat number" in texts(calls)
     assert "Nobody else can see" not in texts(calls)
+
+
+async def test_lotse_review_groups_the_unanswered_questions(tmp_path, capsys):
+    from bot.store import Store
+
+    db = tmp_path / "review.sqlite3"
+    store = await Store.open(db)
+    for lang, text, need in [
+        ("de", "kitaplatz gesucht in altenhagen", "kita-place"),
+        ("tr", "kreş yeri arıyorum", "kita-place"),
+        ("de", "wo kann ich angeln gehen", None),
+    ]:
+        await store.log_unmatched(lang, text, "escalate", need)
+    await store.close()
+    code = await asyncio.to_thread(main, ["review", "--db", str(db)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "3 questions without a sure answer" in out
+    assert "2×  kita-place" in out and "[de:1 tr:1]" in out
+    assert "«wo kann ich angeln gehen»" in out
