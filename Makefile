@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: chat run test lint bench reliability check i18n clean
+.PHONY: chat run test lint bench scale reliability check i18n clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/matching.py
+	$(BIN)/python benchmarks/danger.py
+
+scale: $(STAMP)
+	$(BIN)/python benchmarks/scale.py
 
 reliability: $(STAMP)
 	$(BIN)/python benchmarks/reliability.py

@@ -2,8 +2,8 @@
 
 python benchmarks/danger.py [--set NAME=PATH ...] [--knowledge knowledge] [--list NAME]
 
-Default sets: dev (tests/danger, tuned on), dev2 (tests/danger_dev2: written as a held-out set,
-scored once, then tuned on) and heldout (tests/danger_heldout: never tuned on).
+Default sets: dev (tests/danger), dev2 and dev3 (tests/danger_dev2, tests/danger_dev3): each
+written independently as a held-out set, scored once, then tuned on.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def main() -> int:
     named = args.set or [
         f"dev={ROOT / 'tests' / 'danger'}",
         f"dev2={ROOT / 'tests' / 'danger_dev2'}",
-        f"heldout={ROOT / 'tests' / 'danger_heldout'}",
+        f"dev3={ROOT / 'tests' / 'danger_dev3'}",
     ]
     sets = {name: load_danger_set(Path(path)) for name, path in (s.split("=", 1) for s in named)}
     print(f"$ python benchmarks/danger.py\n{len(matcher.danger.phrases)} danger phrases\n")

@@ -9,33 +9,41 @@ per lookup grows with the word's length, not with the vocabulary, which keeps ma
 
 from __future__ import annotations
 
-from collections import defaultdict
-
-
-def _deletions(word: str) -> set[str]:
-    return {word[:i] + word[i + 1 :] for i in range(len(word))}
-
 
 class DeletionIndex:
     def __init__(self, words: list[str], min_length: int = 5, only: set[int] | None = None) -> None:
         """`words[i]` gets id i; words shorter than `min_length` are only found exactly; with
         `only`, just those ids are indexed."""
         self.min_length = min_length
-        self._keys: dict[str, list[int]] = defaultdict(list)
-        keys = self._keys
+        # Most keys belong to one word: an int saves building a list per key, which is most of
+        # the cost of indexing 10,000 services; keys shared by several words hold a tuple.
+        keys: dict[str, int | tuple[int, ...]] = {}
         for index, word in enumerate(words):
             if only is not None and index not in only:
                 continue
-            keys[word].append(index)
+            forms = [word]
             if len(word) >= min_length:
-                for i in range(len(word)):
-                    keys[word[:i] + word[i + 1 :]].append(index)
+                forms += [word[:i] + word[i + 1 :] for i in range(len(word))]
+            for form in forms:
+                found = keys.setdefault(form, index)
+                if found != index:
+                    if isinstance(found, int):
+                        keys[form] = (found, index)
+                    elif index not in found:
+                        keys[form] = (*found, index)
+        self._keys = keys
+
+    def _ids(self, key: str) -> tuple[int, ...]:
+        found = self._keys.get(key)
+        if found is None:
+            return ()
+        return (found,) if isinstance(found, int) else found
 
     def near(self, word: str) -> set[int]:
         """Ids of the words equal to `word` or (both long enough) one typo away. Candidates only:
         a deletion of each may meet by chance ('abcd'/'abxcd'), so callers score them."""
-        found = set(self._keys.get(word, ()))
+        found = set(self._ids(word))
         if len(word) >= self.min_length:
-            for form in _deletions(word):
-                found.update(self._keys.get(form, ()))
+            for i in range(len(word)):
+                found.update(self._ids(word[:i] + word[i + 1 :]))
         return found
