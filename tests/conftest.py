@@ -144,7 +144,7 @@ async def bot(harness_for, hagen: Directory) -> AsyncIterator[Harness]:
     yield await harness_for(hagen)
 
 
-async def until(condition, seconds: float = 5.0) -> bool:
+async def until(condition, seconds: float = 30.0) -> bool:
     """Wait for something another task does (polling, jobs); not a timing assertion."""
     for _ in range(int(seconds / 0.02)):
         if condition():
