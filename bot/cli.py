@@ -251,12 +251,15 @@ async def chat(
 ) -> None:
     api = LocalBotApi()
     app = build_application(settings, load_directory(settings.knowledge), request=api)
-    factory = UpdateFactory()
-    user = factory.user(LOCAL_USER_ID, name, lang)
     print(HELP, file=out)
     screen = _Screen(api, out)
     async with app:
         await runtime_of(app).open()
+        # Update ids go on from the last session's: the bot skips ids it has handled before
+        # (Telegram may deliver an update twice), so a second `lotse chat` starting again at 1
+        # would be ignored.
+        factory = UpdateFactory(await runtime_of(app).db.last_update_id() + 1)
+        user = factory.user(LOCAL_USER_ID, name, lang)
         schedule_jobs(app)
         await app.start()
         watcher = asyncio.create_task(screen.watch())

@@ -120,6 +120,9 @@ class Store(Database):
             )
         )
 
+    async def last_update_id(self) -> int:
+        return int(await self.value("SELECT MAX(update_id) FROM processed_updates") or 0)
+
     async def prune_processed(self, cutoff: str) -> None:
         await self.write(("DELETE FROM processed_updates WHERE seen_at < ?", (cutoff,)))
 

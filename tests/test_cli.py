@@ -106,6 +106,14 @@ async def test_lotse_chat_talks_to_the_real_handlers_in_a_terminal(tmp_path):
     assert "<b>" not in screen
 
 
+async def test_a_second_lotse_chat_on_the_same_database_is_answered_too(tmp_path):
+    settings = Settings(database=tmp_path / "chat.sqlite3")
+    await chat(settings, "de", io.StringIO("deutschkurs\n!quit\n"), io.StringIO())
+    out = io.StringIO()
+    await chat(settings, "de", io.StringIO("wo ist die tafel\n!quit\n"), out)
+    assert "Warenkorb der Caritas" in out.getvalue()
+
+
 async def _case_in(database: Path) -> None:
     from bot.inbox import Inbox
     from bot.store import Store
