@@ -1,0 +1,464 @@
+"""The term index: every word a question may meet, and how much of each term, need and
+question it explains. Pure code; `matching.py` turns its evidence into needs, services and a
+decision.
+
+Terms are the phrases of every need, the needs' labels, the German official words and each
+service's names and brand keywords. A question word meets a term word exactly, by stem (same
+language, stems of four letters or more), inside a long compound, or one typo away (only words
+the resident's language does not know).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from rapidfuzz import fuzz
+
+from .directory import LANGUAGES, Directory
+from .fuzzyindex import DeletionIndex
+from .textnorm import (
+    arabic_variants,
+    canonical_arabic,
+    has_stemmer,
+    raw_tokens,
+    script,
+    stem,
+    surface,
+)
+from .wordstats import zipf
+
+MAX_QUESTION_CHARS = 2000  # a 10,000-character story is matched on its first part
+MAX_TOKENS = 200
+MAX_TOKEN_CHARS = 40  # longer "words" are cut before any work is done on them
+MIN_STEM = 4  # shorter stems merge distinct words
+TYPO_MIN = {"latin": 5, "cyrillic": 5, "arabic": 6}  # shorter words must match exactly
+TYPO_SCORE = 80  # rapidfuzz ratio a one-typo pair needs
+STEM_SCORE = 95
+PART_SCORE = 90  # a keyword inside a long compound ('Kindergeldantrag' ⊃ 'kindergeld')
+LONG_FORM = 8
+MIN_PART = 5
+CROSS_MIN = 95  # a word of another language must match this closely to count
+KNOWN_ZIPF = 3.0  # a word in the resident's language's word list is spelled as meant
+ORDINARY_ZIPF = 3.5  # a word this frequent in the resident's language is that language's word
+COMMON_ZIPF = 6.0  # such words ("nicht", "mein") cannot carry a term alone
+GENERIC_ZIPF = 5.5  # a one-word term this frequent scores at most GENERIC_CAP
+GENERIC_CAP = 75
+GENERIC_WEIGHT = 7.5 - GENERIC_ZIPF
+NAME_WORD_SERVICES = 20  # a word in more services' names than this (and than NAME_WORD_SHARE
+NAME_WORD_SHARE = 0.02  # of them) is left out of the names: it tells no service apart
+COMBINED = 80  # a need whose words explain the whole question from several of its phrases:
+# enough to suggest, not to answer (bag-of-words evidence can mislead)
+MIN_COMBINED_WORDS = 2
+PAIR_CANDIDATES = 3  # needs per telling word tried in pairs for a question that names two
+PAIR_MIN = 0.85  # share of the question two needs must explain together
+PAIR_GAIN = 0.25  # ... and this much more than either alone
+PAIR_WORD_NEEDS = 5  # an everyday word this many needs know is generic
+EVERYDAY_WEIGHT = 2.5  # word weight 7.5 - Zipf: Zipf 5 and up ("hilfe", "brauche")
+LABEL_WEIGHT = 0.9  # a need's label is a little weaker than its phrases
+ANY_LANGUAGE = "*"  # German official words: own words for every resident
+
+_CODES = {lang: i for i, lang in enumerate((*LANGUAGES, ANY_LANGUAGE))}
+_SCRIPT_BIT = {"latin": 1, "cyrillic": 2, "arabic": 4}
+
+
+@dataclass(frozen=True)
+class _Term:
+    owner: int  # a need index, or a service index
+    is_need: bool
+    lang: str
+    text: str
+    factor: float
+
+
+@lru_cache(maxsize=262_144)
+def _word_info(token: str, lang: str) -> tuple[str, str | None, int, float, bool] | None:
+    """What the index keeps of a term word: its form, stem key, script bit, weight (how
+    telling it is) and whether it is too common to carry a term; None if too short."""
+    form, stem_key = _index_forms(token, lang)
+    if len(form) < 2:
+        return None
+    frequency = zipf(token, "de" if lang == ANY_LANGUAGE else lang)
+    weight = min(5.0, max(0.5, 7.5 - frequency))
+    return form, stem_key, _SCRIPT_BIT[script(token)], weight, frequency >= COMMON_ZIPF
+
+
+def _index_forms(token: str, lang: str) -> tuple[str, str | None]:
+    """(surface form, stem key or None) of a term word written in `lang`."""
+    form = surface(token)
+    if script(token) == "arabic":
+        form = canonical_arabic(form)
+    if lang == ANY_LANGUAGE or lang == "ar" or not has_stemmer(lang):
+        return form, None
+    if zipf(token, lang) < KNOWN_ZIPF:
+        # Not a word of that language: a loanword or name ('rente' in the English list is
+        # German), which that language's stemmer would cut into one of its own ('rent').
+        return form, None
+    stemmed = surface(stem(token, lang))
+    return form, (f"{lang}:{stemmed}" if len(stemmed) >= MIN_STEM else None)
+
+
+class TermIndex:
+    """Built once per directory (at start and on reload, off the event loop)."""
+
+    def __init__(self, directory: Directory) -> None:
+        self.needs = directory.vocabulary.needs
+        self.services = directory.services
+        vocab = directory.vocabulary
+        # Question words and articles, per language: dropped from terms and from questions of
+        # that language alike, so that "gdzie" or "أين" carries no weight in either.
+        self._stopwords: dict[str, frozenset[str]] = {
+            lang: frozenset(token for phrase in items for token in raw_tokens(phrase))
+            for lang, items in directory.phrases.stopwords.items()
+        }
+        self.all_stopwords = frozenset().union(*self._stopwords.values())
+
+        # Every term word once per language ("word"), every distinct form once; then per
+        # occurrence in a term ("slot") only integers, turned into arrays at the end.
+        self.terms: list[_Term] = []
+        forms: dict[str, int] = {}
+        stems: dict[str, set[int]] = defaultdict(set)
+        word_ids: dict[tuple[str, str], int] = {}
+        word_form: list[int] = []
+        word_bit: list[int] = []
+        word_weight: list[float] = []
+        word_common: list[bool] = []
+        slot_word: list[int] = []
+        slot_term: list[int] = []
+        slot_lang: list[int] = []
+        slot_typos: list[bool] = []
+        self._generic: set[int] = set()
+
+        def word_id(token: str, lang: str) -> int:
+            key = (token, lang)
+            found = word_ids.get(key)
+            if found is not None:
+                return found
+            info = _word_info(token, lang)
+            if info is None:
+                word_ids[key] = -1
+                return -1
+            form, stem_key, bit, weight, common = info
+            form_id = forms.setdefault(form, len(forms))
+            if stem_key:
+                stems[stem_key].add(form_id)
+            word_ids[key] = len(word_form)
+            word_form.append(form_id)
+            word_bit.append(bit)
+            word_weight.append(weight)
+            word_common.append(common)
+            return word_ids[key]
+
+        def add_term(term: _Term, typos: bool = True) -> None:
+            tokens = list(dict.fromkeys(raw_tokens(term.text)))
+            if len(tokens) > 1:
+                stop = self._stopwords.get(term.lang, frozenset())
+                content = [t for t in tokens if t not in stop]
+                # "zu viel bekommen" must not shrink to "bekommen": a phrase that would keep
+                # a single word keeps its stopwords.
+                tokens = content if len(content) > 1 else tokens
+            words = [w for w in (word_id(t, term.lang) for t in tokens) if w >= 0]
+            if not words:
+                return
+            term_id = len(self.terms)
+            self.terms.append(term)
+            count = len(words)
+            slot_word.extend(words)
+            slot_term.extend([term_id] * count)
+            slot_lang.extend([_CODES[term.lang]] * count)
+            slot_typos.extend([typos] * count)
+            if count == 1 and word_weight[words[0]] <= GENERIC_WEIGHT:
+                self._generic.add(term_id)
+
+        for index, need in enumerate(self.needs):
+            for lang, phrases in vocab.phrases.get(need.id, {}).items():
+                for phrase in phrases:
+                    add_term(_Term(index, True, lang, phrase, 1.0))
+            for lang, label in need.label.items():
+                add_term(_Term(index, True, lang, label, LABEL_WEIGHT))
+            for word in need.official:
+                add_term(_Term(index, True, ANY_LANGUAGE, word, 1.0))
+        for index, service in enumerate(self.services):
+            # A service's full name is matched exactly, by stem or inside a compound; the
+            # names residents misspell are its keywords. This keeps the typo index small for
+            # directories of thousands of services.
+            for lang, name in service.name.items():
+                add_term(_Term(index, False, lang, name, 1.0), typos=False)
+            for lang, keywords in service.keywords.items():
+                for keyword in keywords:
+                    add_term(_Term(index, False, lang, keyword, 1.0))
+            if service.organisation:
+                add_term(_Term(index, False, "de", service.organisation, 1.0))
+
+        self._forms = list(forms)
+        self._form_index = forms
+        self._stems = {key: tuple(ids) for key, ids in stems.items()}
+        words = np.array(slot_word, dtype=np.int32)
+        slot_form = np.array(word_form, dtype=np.int32)[words]
+        slot_term_array = np.array(slot_term, dtype=np.int32)
+        # A word in the names of many services ("Hagen", "Beratung") tells none of them apart:
+        # it is left out of the names (not out of needs or keywords). Besides, each such word
+        # would make every question that contains it touch thousands of names.
+        in_name = ~np.array(slot_typos, dtype=bool)
+        owner = np.array([t.owner for t in self.terms], dtype=np.int64)[slot_term_array]
+        pairs = np.unique(
+            slot_form[in_name].astype(np.int64) * (len(self.services) + 1) + owner[in_name]
+        )
+        services_per_form = np.bincount(pairs // (len(self.services) + 1), minlength=len(forms))
+        crowded = services_per_form > max(NAME_WORD_SERVICES, NAME_WORD_SHARE * len(self.services))
+        keep = ~(in_name & crowded[slot_form])
+        # A name made only of such words keeps them.
+        kept_terms = np.bincount(slot_term_array[keep], minlength=len(self.terms)) > 0
+        keep |= ~kept_terms[slot_term_array]
+        words, slot_form, slot_term_array = words[keep], slot_form[keep], slot_term_array[keep]
+        self._slot_term = slot_term_array
+        self._slot_weight = np.array(word_weight, dtype=np.float32)[words]
+        self._slot_lang = np.array(slot_lang, dtype=np.int8)[keep]
+        self._slot_common = np.array(word_common, dtype=bool)[words]
+        slot_typos = np.array(slot_typos, dtype=bool)[keep]
+        # Postings, form -> its slots, as one sorted array and offsets.
+        self._posting_slots = np.argsort(slot_form, kind="stable").astype(np.int32)
+        self._posting_start = np.concatenate(
+            ([0], np.cumsum(np.bincount(slot_form, minlength=len(forms))))
+        ).astype(np.int64)
+        self._form_scripts = np.zeros(len(forms), dtype=np.int8)
+        np.bitwise_or.at(self._form_scripts, slot_form, np.array(word_bit, dtype=np.int8)[words])
+        typo_forms = set(np.unique(slot_form[slot_typos]).tolist())
+        self._typos = DeletionIndex(self._forms, min(TYPO_MIN.values()), typo_forms)
+        self._term_weight = np.bincount(
+            self._slot_term, weights=self._slot_weight, minlength=len(self.terms)
+        ).astype(np.float32)
+        self._term_factor = np.array([t.factor for t in self.terms], dtype=np.float32)
+        self._term_need = np.array(
+            [t.owner if t.is_need else -1 for t in self.terms], dtype=np.int32
+        )
+        self._max_form = max((len(f) for f in self._forms), default=0)
+        self._generic_mask = np.zeros(len(self.terms), dtype=bool)
+        self._generic_mask[list(self._generic)] = True
+        # Kurdish has no wordfreq list; its words in the needs vocabulary stand in for one.
+        kurdish = np.unique(slot_form[self._slot_lang == _CODES["ku"]])
+        self.kurdish_forms = frozenset(self._forms[i] for i in kurdish.tolist())
+
+    def _slots_of(self, form_id: int) -> np.ndarray:
+        start, stop = self._posting_start[form_id], self._posting_start[form_id + 1]
+        return self._posting_slots[start:stop]
+
+    def content_tokens(self, text: str, langs: set[str] | None = None) -> list[str]:
+        """The question's words without the stopwords of its languages (of all, if unknown):
+        only its own, because Romanian 'care' (which) is English 'care'."""
+        stop = (
+            frozenset().union(*(self._stopwords.get(lang, frozenset()) for lang in langs))
+            if langs
+            else self.all_stopwords
+        )
+        tokens = dict.fromkeys(t[:MAX_TOKEN_CHARS] for t in raw_tokens(text[:MAX_QUESTION_CHARS]))
+        return [t for t in tokens if t not in stop][:MAX_TOKENS]
+
+    def _word_matches(
+        self, token: str, stemmers: tuple[str, ...], known: bool = False
+    ) -> dict[int, tuple[float, str | None]]:
+        """Vocabulary forms a question word meets: how well (0..100), and the stemmer's
+        language when only a stem met (then only terms of that language count)."""
+        found: dict[int, tuple[float, str | None]] = {}
+
+        def hit(form_id: int, score: float, via: str | None = None) -> None:
+            if score > found.get(form_id, (0.0, None))[0]:
+                found[form_id] = (score, via)
+
+        token_script = script(token)
+        form = surface(token)
+        variants = arabic_variants(form) if token_script == "arabic" else {form}
+        for variant in variants:
+            if (form_id := self._form_index.get(variant)) is not None:
+                hit(form_id, 100)
+        for lang in stemmers:
+            stemmed = surface(stem(token, lang))
+            if len(stemmed) >= MIN_STEM:
+                for form_id in self._stems.get(f"{lang}:{stemmed}", ()):
+                    hit(form_id, STEM_SCORE, lang)
+        # A word the resident's language knows is not a typo: 'schule' is not 'schuhe', and
+        # 'suche' is not 'sucht'. Only unknown words ('schuldnerberatug') are corrected.
+        typo_min = TYPO_MIN[token_script]
+        if len(form) >= typo_min and not known:
+            for variant in variants:
+                for form_id in self._typos.near(variant):
+                    other = self._forms[form_id]
+                    if len(other) >= typo_min and form_id not in found:
+                        score = fuzz.ratio(variant, other)
+                        if score >= TYPO_SCORE:
+                            hit(form_id, min(score, STEM_SCORE - 1))
+        if len(form) >= LONG_FORM and token_script != "arabic":
+            bit = _SCRIPT_BIT[token_script]
+            longest = min(len(form) - 3, self._max_form)
+            for start in range(len(form) - MIN_PART + 1):
+                for stop in range(start + MIN_PART, min(len(form), start + longest) + 1):
+                    form_id = self._form_index.get(form[start:stop])
+                    if form_id is not None and self._form_scripts[form_id] & bit:
+                        hit(form_id, PART_SCORE)
+        return found
+
+    def languages_used(self, text: str) -> Counter[str]:
+        used: Counter[str] = Counter()
+        for token in self.content_tokens(text):
+            form_id = self._form_index.get(surface(token))
+            if form_id is not None:
+                codes = set(self._slot_lang[self._slots_of(form_id)].tolist())
+                used.update(lang for lang in LANGUAGES if _CODES[lang] in codes)
+        return used
+
+    # ---- scores --------------------------------------------------------------------------------
+
+    def evidence(self, text: str, own: set[str]) -> Evidence | None:
+        """The terms the question meets with their scores (0..100), and each need's score from
+        its whole vocabulary. Sparse: the work grows with what matched, not with the directory."""
+        tokens = self.content_tokens(text, own)
+        if not tokens or not self.terms:
+            return None
+        stemmers = tuple(
+            dict.fromkeys(
+                lang for lang in (*sorted(own), "de") if lang != "ar" and has_stemmer(lang)
+            )
+        )
+        own_codes = np.array([_CODES[code] for code in (*own, ANY_LANGUAGE)], dtype=np.int8)
+        hit_slots: list[np.ndarray] = []
+        hit_values: list[np.ndarray] = []
+        hit_tokens: list[np.ndarray] = []
+        weights = np.zeros(len(tokens), dtype=np.float32)
+        telling = np.zeros(len(tokens), dtype=bool)
+        for index, token in enumerate(tokens):
+            frequency = max(zipf(token, lang) for lang in own)
+            ordinary = frequency >= ORDINARY_ZIPF
+            weights[index] = min(5.0, max(0.5, 7.5 - frequency))
+            telling[index] = frequency < COMMON_ZIPF
+            known = frequency >= KNOWN_ZIPF
+            for form_id, (score, via) in self._word_matches(token, stemmers, known).items():
+                slots = self._slots_of(form_id)
+                langs = self._slot_lang[slots]
+                if via is not None:
+                    # A stem meets only terms of its stemmer's language: 'anmelden' is not the
+                    # official noun 'Anmeldung', and a Turkish stem says nothing about Polish.
+                    values = np.where(langs == _CODES[via], score, 0.0)
+                    if via not in own:
+                        values = np.where(ordinary, 0.0, values)
+                else:
+                    cross = 0.0 if ordinary or score < CROSS_MIN else score
+                    values = np.where(np.isin(langs, own_codes), score, cross)
+                keep = values > 0
+                hit_slots.append(slots[keep])
+                hit_values.append(values[keep].astype(np.float32))
+                hit_tokens.append(np.full(int(keep.sum()), index, dtype=np.int32))
+        if not hit_slots or not sum(len(h) for h in hit_slots):
+            return None
+        slots = np.concatenate(hit_slots)
+        values = np.concatenate(hit_values)
+        token_of = np.concatenate(hit_tokens)
+        question_weight = float(weights.sum())
+
+        # Each term word's best match over the question's words.
+        unique_slots, slot_best = _group_max(slots, values)
+        terms, term_index = np.unique(self._slot_term[unique_slots], return_inverse=True)
+        covered = np.bincount(term_index, weights=slot_best * self._slot_weight[unique_slots])
+        carried = np.bincount(term_index, weights=~self._slot_common[unique_slots])
+        term_part = covered / self._term_weight[terms]
+        # How much of the question each term explains: per question word its best match.
+        slot_terms = self._slot_term[slots]
+        pairs, pair_best = _group_max(
+            token_of.astype(np.int64) * len(self.terms) + slot_terms, values
+        )
+        pair_terms = pairs % len(self.terms)
+        pair_weight = weights[pairs // len(self.terms)]
+        explained = np.bincount(
+            np.searchsorted(terms, pair_terms),
+            weights=pair_weight * pair_best,
+            minlength=len(terms),
+        )
+        # A short question ("arzt") that a longer term fully contains ("arzt am wochenende") is
+        # half-way there: enough to suggest, never enough alone to answer.
+        question_part = explained / question_weight
+        scores = np.maximum(term_part, (term_part + question_part) / 2) * self._term_factor[terms]
+        scores[carried == 0] = 0
+        generic = self._generic_mask[terms]
+        scores[generic] = np.minimum(scores[generic], GENERIC_CAP)
+
+        # Per question word and need: how well and how centrally the need explains the word.
+        owners = self._term_need[slot_terms]
+        of_need = owners >= 0
+        n_needs = max(len(self.needs), 1)
+        keys = token_of[of_need].astype(np.int64) * n_needs + owners[of_need]
+        share = (values * self._slot_weight[slots] / self._term_weight[slot_terms])[of_need]
+        need_keys, need_best = _group_max(keys, values[of_need])
+        _, need_central = _group_max(keys, share)
+        explained_by = np.zeros((len(tokens), n_needs), dtype=np.float32)
+        explained_by[need_keys // n_needs, need_keys % n_needs] = need_best
+        central = np.zeros((len(tokens), n_needs), dtype=np.float32)
+        central[need_keys // n_needs, need_keys % n_needs] = need_central
+        need_explained = weights @ explained_by
+        need_words = (explained_by[telling] > 0).sum(axis=0)
+        # "darmowe jedzenie": 'darmowe' from one phrase of the need, 'jedzenie' from another.
+        combined = np.where(
+            need_words >= MIN_COMBINED_WORDS, COMBINED / 100 * need_explained / question_weight, 0
+        ).astype(np.float32)
+        rows = explained_by[telling] * weights[telling, None]
+        for need in _two_needs(
+            list(rows), list(central[telling]), list(weights[telling]), question_weight
+        ):
+            combined[need] = max(combined[need], COMBINED)
+        return Evidence(terms, scores.astype(np.float32), combined)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    terms: np.ndarray  # ids of the terms the question met
+    scores: np.ndarray  # their scores, 0..100
+    combined: np.ndarray  # per need: from all its words together (0 where too little)
+
+
+def _group_max(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct keys, sorted, and the largest value for each."""
+    order = np.lexsort((-values, keys))
+    keys, values = keys[order], values[order]
+    first = np.ones(len(keys), dtype=bool)
+    first[1:] = keys[1:] != keys[:-1]
+    return keys[first], values[first]
+
+
+def _two_needs(
+    per_token: list[np.ndarray],
+    centrality: list[np.ndarray],
+    weights: list[float],
+    question_weight: float,
+) -> tuple[int, ...]:
+    """'hilfe mit miete und essen': two needs that together explain the question, each with
+    words the other does not explain, where neither does alone."""
+    if len(per_token) < 2 or question_weight <= 0:
+        return ()
+    explained = np.stack(per_token) / 100  # telling words x needs, weighted
+    # An everyday word that many needs know ("hilfe", "help") tells none of them apart: it
+    # counts neither for a pair nor against it.
+    everyday = np.array(weights) <= EVERYDAY_WEIGHT
+    generic = everyday & ((explained > 0).sum(axis=1) >= PAIR_WORD_NEEDS)
+    question_weight -= float(np.array(weights)[generic].sum())
+    explained = explained[~generic]
+    central = np.stack(centrality)[~generic]
+    if len(explained) < 2 or question_weight <= 0:
+        return ()
+    alone = explained.sum(axis=0) / question_weight
+    # Per word, the needs it is most central to.
+    candidates = sorted(
+        {int(n) for row in central for n in np.argsort(-row)[:PAIR_CANDIDATES] if row[n] > 0}
+    )
+    best: tuple[float, float, tuple[int, ...]] = (0.0, 0.0, ())
+    for i, a in enumerate(candidates):
+        for b in candidates[i + 1 :]:
+            own_a = (explained[:, a] > 0) & (explained[:, b] == 0)
+            own_b = (explained[:, b] > 0) & (explained[:, a] == 0)
+            if not own_a.any() or not own_b.any():
+                continue
+            together = np.maximum(explained[:, a], explained[:, b]).sum() / question_weight
+            if together >= PAIR_MIN and together > max(alone[a], alone[b]) + PAIR_GAIN:
+                # Equal coverage: the pair whose needs the words are most central to.
+                focus = float(np.maximum(central[:, a], central[:, b]).sum())
+                best = max(best, (round(together, 3), focus, (a, b)))
+    return best[2]
