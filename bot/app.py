@@ -121,6 +121,13 @@ async def poll_updates(app: Application, stop: asyncio.Event) -> None:
         for update in updates:
             await app.process_update(update)
             offset = update.update_id + 1
+    if offset is not None:
+        # A clean stop confirms what was handled, so the next start does not fetch it again
+        # (it would be recognised and skipped, but need not be sent at all).
+        try:
+            await app.bot.get_updates(offset=offset, timeout=0, limit=1)
+        except TelegramError as exc:
+            log.info("could not confirm the last updates on stop (%s); they will be skipped", exc)
 
 
 async def serve(app: Application) -> None:
