@@ -14,7 +14,7 @@ import itertools
 import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from rapidfuzz.distance import OSA
@@ -41,6 +41,12 @@ class Word:
     form: str
     prefix: bool
     script: str = "latin"  # words meet only words of their own script
+    exact: bool = False  # never read a typo as this word
+
+
+# Kurdish has no word list to tell a misspelling from another word, and its verb forms differ
+# by a letter (bigirim 'I take' / bimirim 'I die'): its phrases forgive no typo.
+NO_TYPOS = frozenset({"ku"})
 
 
 Slot = tuple[Word, ...]  # one position of a phrase: any of these words
@@ -126,9 +132,14 @@ class DangerLexicon:
             for lang, texts in by_lang.items():
                 for text in texts:
                     try:
-                        self.phrases.append(Phrase(signal, lang, text, parse_phrase(text)))
+                        slots = parse_phrase(text)
                     except ValueError:
                         continue
+                    if lang in NO_TYPOS:
+                        slots = tuple(
+                            tuple(replace(word, exact=True) for word in slot) for slot in slots
+                        )
+                    self.phrases.append(Phrase(signal, lang, text, slots))
         # Each distinct word once: word -> the phrases that use it. A phrase is looked at only
         # when a word of its anchor, its most specific slot, occurs: "mich" alone, which is in
         # hundreds of phrases, never makes them candidates.
@@ -180,24 +191,35 @@ class _ScriptIndex:
 
     def __init__(self, words: list[Word]) -> None:
         self.script = words[0].script if words else "latin"
-        whole = [word.form for word in words if not word.prefix]
-        prefixes = [word.form for word in words if word.prefix]
-        self._whole = set(whole)
-        self._prefixes = set(prefixes)
-        self._prefix_lengths = sorted({len(p) for p in prefixes})
+        self._words = set(words)
+        self._whole = {word.form for word in words if not word.prefix}
+        self._prefixes = {word.form for word in words if word.prefix}
+        self._prefix_lengths = sorted({len(p) for p in self._prefixes})
         self._typo_length = TYPO_LENGTH[self.script]
-        self._whole_typos = DeletionIndex(whole, self._typo_length)
-        self._whole_list = whole
+        loose = sorted({word.form for word in words if not word.prefix and not word.exact})
+        self._whole_typos = DeletionIndex(loose, self._typo_length)
+        self._loose = loose
+
+    def _known(self, form: str, prefix: bool, exact: bool) -> Word | None:
+        word = Word(form, prefix, self.script, exact)
+        return word if word in self._words else None
 
     def words_at(self, forms: frozenset[str], typos: bool = True) -> set[Word]:
         """Lexicon words that one message word matches."""
         hits: set[Word] = set()
+
+        def add(form: str, prefix: bool, exact_only: bool = False) -> None:
+            for exact in (True,) if exact_only else (False, True):
+                word = self._known(form, prefix, exact)
+                if word is not None:
+                    hits.add(word)
+
         for form in forms:
             if form in self._whole:
-                hits.add(Word(form, False, self.script))
+                add(form, False)
             if typos and len(form) >= self._typo_length:
                 for i in self._whole_typos.near(form):
-                    word = self._whole_list[i]
+                    word = self._loose[i]
                     if (
                         len(word) >= self._typo_length
                         and OSA.distance(form, word, score_cutoff=1) <= 1
@@ -208,7 +230,7 @@ class _ScriptIndex:
                     break
                 head = form[:length]
                 if head in self._prefixes:
-                    hits.add(Word(head, True, self.script))
+                    add(head, True)
         return hits
 
 

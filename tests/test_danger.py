@@ -133,3 +133,16 @@ def test_alternatives_in_one_slot():
     assert lexicon.detect("er will sich erhängen") == ("suicide",)
     assert lexicon.detect("ich töte mich") == ("suicide",)
     assert lexicon.detect("ich töte die zeit") == ()
+
+
+def test_kurdish_phrases_forgive_no_typo_but_others_do():
+    # Without a Kurdish word list, 'bigirim' (I take) is not a typo of 'bimirim' (I die).
+    lexicon = DangerLexicon({"suicide": {"ku": ["ez bimirim"], "de": ["selbstmord"]}})
+    assert lexicon.detect("ez ê wê ji ku bigirim") == ()
+    assert lexicon.detect("ez dixwazim bimirim") == ("suicide",)
+    assert lexicon.detect("selbstmrod") == ("suicide",)
+
+
+def test_an_alternative_never_matches_a_one_letter_word_by_accident(matcher):
+    # a phrase once read "…|stalbishte v|dim": the space made 'v' a slot of its own
+    assert matcher.danger.detect("kum koi lekar da otida v subota, mnogo me boli gurloto") == ()
