@@ -11,7 +11,6 @@ raise the alarm, so no word can switch a signal off.
 from __future__ import annotations
 
 import itertools
-import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -20,7 +19,7 @@ from functools import lru_cache
 from rapidfuzz.distance import OSA
 
 from .fuzzyindex import DeletionIndex
-from .textnorm import arabic_variants, fold, script, surface
+from .textnorm import arabic_variants, raw_tokens, script, surface
 from .wordstats import known_anywhere
 
 MAX_TEXT = 20_000  # Telegram sends at most 4096; `lotse ask` may get more, and all is read
@@ -32,8 +31,6 @@ MIN_PREFIX = 3  # `tot*` would match "total"; the validator asks for more in Lat
 TYPO_LENGTH = {"latin": 6, "cyrillic": 6, "arabic": 7}
 EXTRA_WINDOW = 3  # a phrase of n words matches within n + 3 consecutive words
 MAX_POSITIONS = 12  # per word; a message repeating a word 100 times needs no more
-
-_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 @dataclass(frozen=True)
@@ -67,7 +64,7 @@ def _word(raw: str) -> tuple[Word, ...]:
     body = raw.rstrip("*")
     if "*" in body:
         raise ValueError("'*' only at the end of a word")
-    forms = [f for f in (surface(token) for token in _TOKEN.findall(fold(body))) if f]
+    forms = [f for f in (surface(token) for token in raw_tokens(body)) if f]
     if not forms:
         raise ValueError(f"{raw!r} has no letters")
     if prefix and len(forms[-1]) < MIN_PREFIX:
@@ -81,7 +78,7 @@ def parse_phrase(text: str) -> tuple[Slot, ...]:
     ("mich|sich umbring*|töt*"). Raises ValueError with a reason a coordinator can act on."""
     slots: list[Slot] = []
     for raw in text.split():
-        alternatives = [a for a in raw.split("|")]
+        alternatives = raw.split("|")
         if any(not a for a in alternatives):
             raise ValueError(f"empty alternative in {raw!r}: {text!r}")
         try:
@@ -103,7 +100,7 @@ def message_forms(text: str) -> list[tuple[str, frozenset[str], bool]]:
     """Per word of the message: its script, the forms it may take (Arabic with its proclitics
     stripped), and whether it is a known word (which is never read as a typo of another)."""
     result = []
-    for token in _TOKEN.findall(fold(text[:MAX_TEXT])):
+    for token in raw_tokens(text[:MAX_TEXT]):
         form = surface(token[:MAX_TOKEN])
         if not form:
             continue
@@ -140,23 +137,19 @@ class DangerLexicon:
                             tuple(replace(word, exact=True) for word in slot) for slot in slots
                         )
                     self.phrases.append(Phrase(signal, lang, text, slots))
-        # Each distinct word once: word -> the phrases that use it. A phrase is looked at only
-        # when a word of its anchor, its most specific slot, occurs: "mich" alone, which is in
-        # hundreds of phrases, never makes them candidates.
-        self._uses: dict[Word, set[int]] = defaultdict(set)
+        # A phrase is looked at only when a word of its anchor, its most specific slot, occurs:
+        # "mich" alone, which is in hundreds of phrases, never makes them candidates.
         self._anchored: dict[Word, set[int]] = defaultdict(set)
         for p, phrase in enumerate(self.phrases):
-            for slot in phrase.slots:
-                for word in slot:
-                    self._uses[word].add(p)
             anchor = max(phrase.slots, key=lambda slot: min(len(w.form) for w in slot))
             for word in anchor:
                 self._anchored[word].add(p)
+        words = {word for phrase in self.phrases for slot in phrase.slots for word in slot}
         # Compared in ASCII, Cyrillic 'насили*' would meet Turkish 'nasıl': each script has its
         # own index, and Latin-typed Russian or Arabic is listed in the lexicon in Latin letters.
         self._scripts = {
-            kind: _ScriptIndex([word for word in self._uses if word.script == kind])
-            for kind in {word.script for word in self._uses}
+            kind: _ScriptIndex([word for word in words if word.script == kind])
+            for kind in {word.script for word in words}
         }
 
     def matches(self, text: str) -> list[Phrase]:
@@ -200,18 +193,15 @@ class _ScriptIndex:
         self._whole_typos = DeletionIndex(loose, self._typo_length)
         self._loose = loose
 
-    def _known(self, form: str, prefix: bool, exact: bool) -> Word | None:
-        word = Word(form, prefix, self.script, exact)
-        return word if word in self._words else None
-
     def words_at(self, forms: frozenset[str], typos: bool = True) -> set[Word]:
         """Lexicon words that one message word matches."""
         hits: set[Word] = set()
 
-        def add(form: str, prefix: bool, exact_only: bool = False) -> None:
-            for exact in (True,) if exact_only else (False, True):
-                word = self._known(form, prefix, exact)
-                if word is not None:
+        def add(form: str, prefix: bool) -> None:
+            # The same form may be a word of a typo-forgiving phrase and of a Kurdish one.
+            for exact in (False, True):
+                word = Word(form, prefix, self.script, exact)
+                if word in self._words:
                     hits.add(word)
 
         for form in forms:
