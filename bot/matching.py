@@ -245,9 +245,8 @@ class Matcher:
         (first, a), (second, b) = needs[0], needs[1]
         if a - b >= TORN_MARGIN or ranked[0].service_id in named:
             return False  # clearly one need, or a service named outright ("wo ist das jobcenter")
-        serving_first = set(self._ns_service[self._ns_start[first] : self._ns_start[first + 1]])
-        serving_second = set(self._ns_service[self._ns_start[second] : self._ns_start[second + 1]])
-        return bool(serving_second) and not serving_first & serving_second
+        serving_second = set(self._serving(second).tolist())
+        return bool(serving_second) and serving_second.isdisjoint(self._serving(first).tolist())
 
     def _ranked(self, services: np.ndarray, needs: list[tuple[int, float]]) -> list[Match]:
         """Services best first; when a question names two needs, the second need's best service
@@ -262,7 +261,7 @@ class Matcher:
         for need, score in needs[:3]:
             if score < ANSWER_MIN:
                 break
-            serving = self._ns_service[self._ns_start[need] : self._ns_start[need + 1]]
+            serving = self._serving(need)
             serving = serving[services[serving] >= LIST_MIN]
             best = self._best_first(serving, services)[:1]
             if len(best) and int(best[0]) not in first:
@@ -273,6 +272,10 @@ class Matcher:
             Match(self.services[s].id, min(100, round(float(services[s]))), self.services[s].urgent)
             for s in order
         ]
+
+    def _serving(self, need: int) -> np.ndarray:
+        """The services that serve a need."""
+        return self._ns_service[self._ns_start[need] : self._ns_start[need + 1]]
 
     def _best_first(self, ids: np.ndarray, services: np.ndarray) -> np.ndarray:
         return ids[np.lexsort((ids, self._specificity[ids], -services[ids]))]

@@ -28,7 +28,7 @@ from .textnorm import (
     stem,
     surface,
 )
-from .wordstats import zipf
+from .wordstats import KNOWN_ZIPF, weight, zipf
 
 MAX_QUESTION_CHARS = 2000  # a 10,000-character story is matched on its first part
 MAX_TOKENS = 200
@@ -41,12 +41,11 @@ PART_SCORE = 90  # a keyword inside a long compound ('Kindergeldantrag' ⊃ 'kin
 LONG_FORM = 8
 MIN_PART = 5
 CROSS_MIN = 95  # a word of another language must match this closely to count
-KNOWN_ZIPF = 3.0  # a word in the resident's language's word list is spelled as meant
 ORDINARY_ZIPF = 3.5  # a word this frequent in the resident's language is that language's word
 COMMON_ZIPF = 6.0  # such words ("nicht", "mein") cannot carry a term alone
 GENERIC_ZIPF = 5.5  # a one-word term this frequent scores at most GENERIC_CAP
 GENERIC_CAP = 75
-GENERIC_WEIGHT = 7.5 - GENERIC_ZIPF
+GENERIC_WEIGHT = weight(GENERIC_ZIPF)
 NAME_WORD_SERVICES = 20  # a word in more services' names than this (and than NAME_WORD_SHARE
 NAME_WORD_SHARE = 0.02  # of them) is left out of the names: it tells no service apart
 COMBINED = 80  # a need whose words explain the whole question from several of its phrases:
@@ -56,7 +55,7 @@ PAIR_CANDIDATES = 3  # needs per telling word tried in pairs for a question that
 PAIR_MIN = 0.85  # share of the question two needs must explain together
 PAIR_GAIN = 0.25  # ... and this much more than either alone
 PAIR_WORD_NEEDS = 5  # an everyday word this many needs know is generic
-EVERYDAY_WEIGHT = 2.5  # word weight 7.5 - Zipf: Zipf 5 and up ("hilfe", "brauche")
+EVERYDAY_WEIGHT = weight(5.0)  # words of Zipf 5 and up ("hilfe", "brauche")
 LABEL_WEIGHT = 0.9  # a need's label is a little weaker than its phrases
 ANY_LANGUAGE = "*"  # German official words: own words for every resident
 
@@ -81,8 +80,7 @@ def _word_info(token: str, lang: str) -> tuple[str, str | None, int, float, bool
     if len(form) < 2:
         return None
     frequency = zipf(token, "de" if lang == ANY_LANGUAGE else lang)
-    weight = min(5.0, max(0.5, 7.5 - frequency))
-    return form, stem_key, _SCRIPT_BIT[script(token)], weight, frequency >= COMMON_ZIPF
+    return form, stem_key, _SCRIPT_BIT[script(token)], weight(frequency), frequency >= COMMON_ZIPF
 
 
 def _index_forms(token: str, lang: str) -> tuple[str, str | None]:
@@ -325,12 +323,12 @@ class TermIndex:
         hit_slots: list[np.ndarray] = []
         hit_values: list[np.ndarray] = []
         hit_tokens: list[np.ndarray] = []
-        weights = np.zeros(len(tokens), dtype=np.float32)
+        weights = np.zeros(len(tokens), dtype=np.float32)  # how telling each question word is
         telling = np.zeros(len(tokens), dtype=bool)
         for index, token in enumerate(tokens):
             frequency = max(zipf(token, lang) for lang in own)
             ordinary = frequency >= ORDINARY_ZIPF
-            weights[index] = min(5.0, max(0.5, 7.5 - frequency))
+            weights[index] = weight(frequency)
             telling[index] = frequency < COMMON_ZIPF
             known = frequency >= KNOWN_ZIPF
             for form_id, (score, via) in self._word_matches(token, stemmers, known).items():
@@ -401,9 +399,7 @@ class TermIndex:
             need_words >= MIN_COMBINED_WORDS, COMBINED / 100 * need_explained / question_weight, 0
         ).astype(np.float32)
         rows = explained_by[telling] * weights[telling, None]
-        for need in _two_needs(
-            list(rows), list(central[telling]), list(weights[telling]), question_weight
-        ):
+        for need in _two_needs(rows, central[telling], weights[telling], question_weight):
             combined[need] = max(combined[need], COMBINED)
         return Evidence(terms, scores.astype(np.float32), combined)
 
@@ -425,23 +421,20 @@ def _group_max(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 def _two_needs(
-    per_token: list[np.ndarray],
-    centrality: list[np.ndarray],
-    weights: list[float],
-    question_weight: float,
+    per_token: np.ndarray, centrality: np.ndarray, weights: np.ndarray, question_weight: float
 ) -> tuple[int, ...]:
     """'hilfe mit miete und essen': two needs that together explain the question, each with
-    words the other does not explain, where neither does alone."""
+    words the other does not explain, where neither does alone. Rows are the telling words."""
     if len(per_token) < 2 or question_weight <= 0:
         return ()
-    explained = np.stack(per_token) / 100  # telling words x needs, weighted
+    explained = per_token / 100  # telling words x needs, weighted
     # An everyday word that many needs know ("hilfe", "help") tells none of them apart: it
     # counts neither for a pair nor against it.
-    everyday = np.array(weights) <= EVERYDAY_WEIGHT
+    everyday = weights <= EVERYDAY_WEIGHT
     generic = everyday & ((explained > 0).sum(axis=1) >= PAIR_WORD_NEEDS)
-    question_weight -= float(np.array(weights)[generic].sum())
+    question_weight -= float(weights[generic].sum())
     explained = explained[~generic]
-    central = np.stack(centrality)[~generic]
+    central = centrality[~generic]
     if len(explained) < 2 or question_weight <= 0:
         return ()
     alone = explained.sum(axis=0) / question_weight

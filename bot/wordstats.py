@@ -17,6 +17,8 @@ from wordfreq import get_frequency_dict
 
 from .textnorm import fold
 
+KNOWN_ZIPF = 3.0  # a word in a language's word list is that language's word, spelled as meant
+
 _WORDFREQ_LANGUAGES = frozenset(("de", "tr", "ar", "uk", "ru", "ro", "bg", "pl", "en", "fa"))
 _LATIN = frozenset(("de", "tr", "ro", "pl", "en"))
 
@@ -57,4 +59,9 @@ _SCRIPT_LANGUAGES = {
 def known_anywhere(word: str, script: str) -> bool:
     """Is this (folded) word an ordinary word of one of our languages written in `script`?
     Such a word is spelled as meant: 'letter' is not a typo of 'better'."""
-    return any(zipf(word, lang) >= 3.0 for lang in _SCRIPT_LANGUAGES.get(script, ()))
+    return any(zipf(word, lang) >= KNOWN_ZIPF for lang in _SCRIPT_LANGUAGES.get(script, ()))
+
+
+def weight(frequency: float) -> float:
+    """How telling a word is, from its Zipf frequency: 0.5 for "nicht", 5 for a rare word."""
+    return min(5.0, max(0.5, 7.5 - frequency))
