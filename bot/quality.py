@@ -4,8 +4,10 @@ danger layer (danger phrasings and everyday sentences). Used by the benchmarks a
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
 
@@ -23,6 +25,17 @@ class Labelled:
     @property
     def in_scope(self) -> bool:
         return bool(self.expect)
+
+
+Score = TypeVar("Score", "LanguageScore", "DangerScore")
+
+
+def _summed(total: Score, scores: Iterable[Score]) -> Score:
+    """`total` (a fresh counter dataclass) with every field the sum over `scores`."""
+    for score in scores:
+        for f in fields(total):
+            setattr(total, f.name, getattr(total, f.name) + getattr(score, f.name))
+    return total
 
 
 def _files(path: Path) -> list[Path]:
@@ -66,11 +79,7 @@ class Report:
     misses: list[tuple[Labelled, Result]] = field(default_factory=list)
 
     def total(self) -> LanguageScore:
-        total = LanguageScore()
-        for score in self.by_lang.values():
-            for f in fields(total):
-                setattr(total, f.name, getattr(total, f.name) + getattr(score, f.name))
-        return total
+        return _summed(LanguageScore(), self.by_lang.values())
 
     @staticmethod
     def rate(part: int, whole: int) -> float:
@@ -145,11 +154,7 @@ class DangerReport:
     false_alarms: list[tuple[DangerItem, tuple[str, ...]]] = field(default_factory=list)
 
     def total(self) -> DangerScore:
-        total = DangerScore()
-        for score in self.by_lang.values():
-            for f in fields(total):
-                setattr(total, f.name, getattr(total, f.name) + getattr(score, f.name))
-        return total
+        return _summed(DangerScore(), self.by_lang.values())
 
 
 def evaluate_danger(matcher: Matcher, items: list[DangerItem]) -> DangerReport:
