@@ -25,11 +25,7 @@ import numpy as np
 from .danger import DangerLexicon
 from .directory import LANGUAGES, Directory, Service
 from .termindex import Evidence, TermIndex
-from .textnorm import (
-    raw_tokens,
-    script,
-    surface,
-)
+from .textnorm import language_script, raw_tokens, script, surface
 
 Decision = Literal["answer", "suggest", "escalate", "greeting"]
 
@@ -44,13 +40,6 @@ MAX_EXTRA_TERMS = 3
 RANK_STEP = 2  # a service lists its needs main one first; each later one counts this much less
 MAX_RANK = 3
 STRONG_TERM = 80
-_LANG_SCRIPT = {
-    "ar": "arabic",
-    "fa": "arabic",
-    "uk": "cyrillic",
-    "ru": "cyrillic",
-    "bg": "cyrillic",
-}
 
 
 @dataclass(frozen=True)
@@ -131,7 +120,7 @@ class Matcher:
             guessed = guess_language(text, self.index.languages_used(text))
             return guessed, {guessed}
         written = _dominant_script(text)
-        if written is not None and written != _LANG_SCRIPT.get(lang, "latin"):
+        if written is not None and written != language_script(lang):
             # Telegram says English, the question is in Arabic script: read it as what it is.
             return lang, {lang, guess_language(text, self.index.languages_used(text))}
         return lang, {lang}
@@ -334,12 +323,8 @@ def guess_language(text: str, used: Counter[str] | None = None, default: str = "
         votes[lang] += 2 * sum(lowered.count(ch) for ch in letters)
     has_arabic = any("\u0600" <= ch <= "\u06ff" for ch in text)
     has_cyrillic = any("\u0400" <= ch <= "\u04ff" for ch in text)
-    if has_arabic:
-        candidates: tuple[str, ...] = ("ar", "fa")
-    elif has_cyrillic:
-        candidates = ("uk", "ru", "bg")
-    else:
-        candidates = tuple(c for c in LANGUAGES if c not in ("ar", "fa", "uk", "ru", "bg"))
+    written = "arabic" if has_arabic else "cyrillic" if has_cyrillic else "latin"
+    candidates = tuple(c for c in LANGUAGES if language_script(c) == written)
     ranked = sorted(candidates, key=lambda c: (-votes[c], candidates.index(c)))
     if votes[ranked[0]] > 0:
         return ranked[0]

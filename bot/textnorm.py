@@ -83,6 +83,14 @@ def raw_tokens(text: str) -> list[str]:
     return _TOKEN.findall(fold(text))
 
 
+# The script each residents' language is written in; the others (Kurmanji too) use Latin.
+_NON_LATIN = {"ar": "arabic", "fa": "arabic", "uk": "cyrillic", "ru": "cyrillic", "bg": "cyrillic"}
+
+
+def language_script(lang: str) -> str:
+    return _NON_LATIN.get(lang, "latin")
+
+
 @lru_cache(maxsize=262_144)
 def script(token: str) -> str:
     for char in token:

@@ -15,12 +15,12 @@ from functools import cache, lru_cache
 
 from wordfreq import get_frequency_dict
 
-from .textnorm import fold
+from .textnorm import fold, language_script
 
 KNOWN_ZIPF = 3.0  # a word in a language's word list is that language's word, spelled as meant
 
 _WORDFREQ_LANGUAGES = frozenset(("de", "tr", "ar", "uk", "ru", "ro", "bg", "pl", "en", "fa"))
-_LATIN = frozenset(("de", "tr", "ro", "pl", "en"))
+_LATIN = frozenset(lang for lang in _WORDFREQ_LANGUAGES if language_script(lang) == "latin")
 
 
 @cache
@@ -49,9 +49,8 @@ def zipf(word: str, lang: str) -> float:
 
 
 _SCRIPT_LANGUAGES = {
-    "latin": ("de", "en", "tr", "ro", "pl"),
-    "cyrillic": ("ru", "uk", "bg"),
-    "arabic": ("ar", "fa"),
+    kind: tuple(lang for lang in sorted(_WORDFREQ_LANGUAGES) if language_script(lang) == kind)
+    for kind in ("latin", "cyrillic", "arabic")
 }
 
 
