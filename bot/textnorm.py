@@ -31,11 +31,6 @@ _STEMMER_NAMES = {
     "fa": "persian",
 }
 # A question's language is unknown, so each token is stemmed by every stemmer of its script.
-_SCRIPT_STEMMERS = {
-    "latin": ("de", "en", "tr", "ro", "pl"),
-    "cyrillic": ("ru",),
-    "arabic": ("ar", "fa"),
-}
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 _ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
@@ -123,22 +118,6 @@ def surface(token: str) -> str:
 def stem(token: str, lang: str) -> str:
     stemmer = _stemmer(lang)
     return stemmer.stemWord(token) if stemmer else token
-
-
-def index_form(token: str, lang: str) -> str:
-    """How a keyword token written in `lang` is stored in the index."""
-    return surface(stem(token, lang))
-
-
-@lru_cache(maxsize=65536)
-def question_forms(token: str) -> frozenset[str]:
-    """Every form a question token may take: itself, and its stem under each stemmer of its
-    script, all in ASCII. One of them meets the keyword's stored form."""
-    forms = {surface(token)}
-    for lang in _SCRIPT_STEMMERS[script(token)]:
-        forms.add(surface(stem(token, lang)))
-    forms.discard("")
-    return frozenset(forms)
 
 
 # Arabic proclitics typed before a word (and, so, with, for, like, will) and the article:
