@@ -189,11 +189,8 @@ async def understand(update: Update, context: Context, text: str) -> None:
 async def media(update: Update, context: Context) -> None:
     """Voice notes, photos, stickers, files: a kind word, but a caption is read for danger."""
     caption = update.effective_message.caption if update.effective_message else None
-    if caption:
-        rt = runtime(context)
-        t = await translator(update, context)
-        if rt.matcher.danger.detect(caption):
-            await understand(update, context, caption)
+    if caption and runtime(context).matcher.danger.detect(caption):
+        await understand(update, context, caption)
     t = await translator(update, context)
     await send(context, update.effective_chat.id, replies.media_not_understood(t))
 

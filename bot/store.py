@@ -157,12 +157,8 @@ class Store(Database):
         )
         return [(str(d), str(la), str(de), n, str(t)) for d, la, de, n, t in rows]
 
-    async def prune_unmatched(self, before_day: str) -> int:
-        count = int(
-            await self.value("SELECT COUNT(*) FROM unmatched WHERE day < ?", (before_day,)) or 0
-        )
+    async def prune_unmatched(self, before_day: str) -> None:
         await self.write(("DELETE FROM unmatched WHERE day < ?", (before_day,)))
-        return count
 
     async def log_feedback(self, service_id: str, helpful: bool) -> None:
         await self.write(
