@@ -19,11 +19,13 @@ sys.path.insert(0, str(ROOT))
 
 from bot.directory import load_directory  # noqa: E402
 from bot.matching import Matcher  # noqa: E402
-from bot.quality import DangerScore, evaluate_danger, load_danger_set  # noqa: E402
-
-
-def percent(part: int, whole: int) -> str:
-    return f"{100 * part / whole:5.1f} %" if whole else "    –  "
+from bot.quality import (  # noqa: E402
+    DangerScore,
+    evaluate_danger,
+    load_danger_set,
+    named_paths,
+    percent,
+)
 
 
 def row(name: str, s: DangerScore) -> str:
@@ -41,12 +43,15 @@ def main() -> int:
     args = parser.parse_args()
 
     matcher = Matcher(load_directory(Path(args.knowledge)))
-    named = args.set or [
-        f"dev={ROOT / 'tests' / 'danger'}",
-        f"dev2={ROOT / 'tests' / 'danger_dev2'}",
-        f"dev3={ROOT / 'tests' / 'danger_dev3'}",
-    ]
-    sets = {name: load_danger_set(Path(path)) for name, path in (s.split("=", 1) for s in named)}
+    paths = named_paths(
+        args.set,
+        {
+            "dev": ROOT / "tests" / "danger",
+            "dev2": ROOT / "tests" / "danger_dev2",
+            "dev3": ROOT / "tests" / "danger_dev3",
+        },
+    )
+    sets = {name: load_danger_set(path) for name, path in paths.items()}
     print(f"$ python benchmarks/danger.py\n{len(matcher.danger.phrases)} danger phrases\n")
     reports = {}
     for name, items in sets.items():

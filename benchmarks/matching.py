@@ -20,11 +20,14 @@ sys.path.insert(0, str(ROOT))
 
 from bot.directory import load_directory  # noqa: E402
 from bot.matching import Matcher  # noqa: E402
-from bot.quality import LanguageScore, Report, evaluate, load_questions  # noqa: E402
-
-
-def percent(part: int, whole: int) -> str:
-    return f"{100 * Report.rate(part, whole):5.1f} %" if whole else "    –  "
+from bot.quality import (  # noqa: E402
+    LanguageScore,
+    Report,
+    evaluate,
+    load_questions,
+    named_paths,
+    percent,
+)
 
 
 def row(name: str, s: LanguageScore) -> str:
@@ -55,14 +58,15 @@ def main() -> int:
     directory = load_directory(Path(args.knowledge))
     matcher = Matcher(directory)
     build_ms = (time.perf_counter() - started) * 1000
-    named = args.set or [
-        f"dev={ROOT / 'tests' / 'questions.yaml'}",
-        f"dev2={ROOT / 'tests' / 'dev2'}",
-        f"heldout={ROOT / 'tests' / 'heldout'}",
-    ]
-    sets = {
-        name: load_questions(Path(path)) for name, path in (item.split("=", 1) for item in named)
-    }
+    paths = named_paths(
+        args.set,
+        {
+            "dev": ROOT / "tests" / "questions.yaml",
+            "dev2": ROOT / "tests" / "dev2",
+            "heldout": ROOT / "tests" / "heldout",
+        },
+    )
+    sets = {name: load_questions(path) for name, path in paths.items()}
     reports = {name: evaluate(matcher, questions) for name, questions in sets.items()}
 
     print(f"$ python benchmarks/matching.py --repeat {args.repeat}")

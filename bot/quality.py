@@ -38,6 +38,18 @@ def _summed(total: Score, scores: Iterable[Score]) -> Score:
     return total
 
 
+def percent(part: int, whole: int) -> str:
+    """A rate as the benchmarks print it."""
+    return f"{100 * part / whole:5.1f} %" if whole else "    –  "
+
+
+def named_paths(items: list[str] | None, defaults: dict[str, Path]) -> dict[str, Path]:
+    """`NAME=PATH` arguments of a benchmark (`--set`), or its default sets."""
+    if not items:
+        return defaults
+    return {name: Path(path) for name, path in (item.split("=", 1) for item in items)}
+
+
 def _files(path: Path) -> list[Path]:
     return sorted(path.glob("*.yaml")) if path.is_dir() else [path]
 
