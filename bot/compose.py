@@ -1,8 +1,8 @@
 """What the bot says to a question, as a list of replies: decided here, sent by the handler.
 
 With a danger signal the emergency banner always comes first, then that signal's lines, and only
-then the rest of the answer; inside an open case the same banner and lines come before the note
-that the message joined the case.
+then the rest of the answer; inside an open case the handler sends `emergency_replies` before it
+stores the message and says that it joined the case.
 """
 
 from __future__ import annotations
@@ -53,10 +53,3 @@ def answer(result: Result, directory: Directory, t: Translator, now: datetime) -
     if result.decision == "suggest":
         return [replies.suggestions(result.matches, directory, t)]
     return [replies.not_found(t)]
-
-
-def joined_case(
-    result: Result, directory: Directory, t: Translator, now: datetime, case_id: int
-) -> list[Reply]:
-    """The replies to a message that joins the resident's open case."""
-    return [*emergency_replies(result, directory, t, now), replies.added_to_case(t, case_id)]

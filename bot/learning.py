@@ -14,7 +14,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
-from .directory import LANGUAGES, check_directory
+from .directory import LANGUAGES, Directory, check_directory
 from .textnorm import raw_tokens
 
 KEEP_DAYS = 30
@@ -93,9 +93,7 @@ def _add_to_flow_line(lines: list[str], index: int, phrase: str) -> None:
 
 def teach_need(root: Path, need_id: str, lang: str, phrase: str) -> Path:
     """Add a phrase to knowledge/needs/<lang>.yaml; the directory must stay valid."""
-    directory, _ = check_directory(root)
-    if directory is None:
-        raise TeachError("the directory has problems; run `lotse check` first")
+    directory = _valid_directory(root)
     if directory.vocabulary.need(need_id) is None:
         raise TeachError(f"unknown need {need_id!r}")
     existing = directory.vocabulary.phrases.get(need_id, {}).get(lang, ())
@@ -113,9 +111,7 @@ def teach_need(root: Path, need_id: str, lang: str, phrase: str) -> Path:
 
 def teach_service(root: Path, service_id: str, lang: str, phrase: str) -> Path:
     """Add a name or brand keyword to a service's file; the directory must stay valid."""
-    directory, _ = check_directory(root)
-    if directory is None:
-        raise TeachError("the directory has problems; run `lotse check` first")
+    directory = _valid_directory(root)
     if directory.service(service_id) is None:
         raise TeachError(f"unknown service {service_id!r}")
     path = next(
@@ -145,6 +141,13 @@ def teach_service(root: Path, service_id: str, lang: str, phrase: str) -> Path:
         else:
             _add_to_flow_line(lines, index, phrase)
     return _write_checked(root, path, "".join(lines))
+
+
+def _valid_directory(root: Path) -> Directory:
+    directory, _ = check_directory(root)
+    if directory is None:
+        raise TeachError("the directory has problems; run `lotse check` first")
+    return directory
 
 
 def _write_checked(root: Path, path: Path, text: str) -> Path:
