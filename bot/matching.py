@@ -99,6 +99,7 @@ class Matcher:
             ([0], np.cumsum(np.bincount(need_of, minlength=len(self.needs))))
         ).astype(np.int64)
         self._specificity = np.array([len(s.needs) for s in self.services], dtype=np.int64)
+        self._urgent = np.array([s.urgent for s in self.services], dtype=np.int64)
 
         self.index = TermIndex(directory)
         self.danger = DangerLexicon(
@@ -209,6 +210,9 @@ class Matcher:
 
         if danger:
             lines = list(dict.fromkeys(line for s in danger for line in self._lines.get(s, ())))
+            # The banner already says 112/110; among the signal's lines, the one the question
+            # is about comes first (stalking: the Hilfetelefon before 110).
+            lines.sort(key=lambda line: -float(service_scores[self._ids[line]]))
             emergencies = tuple(Match(line, 100, True) for line in lines)
             rest = [m for m in ranked if m.service_id not in lines]
             matches = (*emergencies, *rest)[: max(MAX_MATCHES, len(emergencies))]
@@ -243,8 +247,10 @@ class Matcher:
         listed = np.flatnonzero(services >= LIST_MIN)
         if len(listed) > MAX_RANKED:
             listed = listed[np.argpartition(-services[listed], MAX_RANKED - 1)[:MAX_RANKED]]
-        # Ties go to the more specialised service (fewer needs): the clothes shop before the
-        # family centre that also sells clothes.
+        # Ties go to an ordinary service before an emergency line (the danger layer alone decides
+        # when 112/110 lead: "Pflegegrad nach dem Schlaganfall" is not an emergency), then to the
+        # more specialised service (fewer needs): the clothes shop before the family centre that
+        # also sells clothes.
         order = [int(i) for i in self._best_first(listed, services)]
         first: list[int] = []
         for need, score in needs[:3]:
@@ -256,6 +262,7 @@ class Matcher:
             if len(best) and int(best[0]) not in first:
                 first.append(int(best[0]))
         if len(first) > 1:
+            first = [int(i) for i in self._best_first(np.array(first), services)]
             order = first + [s for s in order if s not in first]
         return [
             Match(self.services[s].id, min(100, round(float(services[s]))), self.services[s].urgent)
@@ -267,7 +274,7 @@ class Matcher:
         return self._ns_service[self._ns_start[need] : self._ns_start[need + 1]]
 
     def _best_first(self, ids: np.ndarray, services: np.ndarray) -> np.ndarray:
-        return ids[np.lexsort((ids, self._specificity[ids], -services[ids]))]
+        return ids[np.lexsort((ids, self._specificity[ids], self._urgent[ids], -services[ids]))]
 
 
 _BUILT: dict[int, tuple[Directory, Matcher]] = {}
