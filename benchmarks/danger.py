@@ -3,7 +3,8 @@
 python benchmarks/danger.py [--set NAME=PATH ...] [--knowledge knowledge] [--list NAME]
 
 Default sets: dev (tests/danger), dev2 and dev3 (tests/danger_dev2, tests/danger_dev3): each
-written independently as a held-out set, scored once, then tuned on.
+written independently as a held-out set, scored once, then tuned on; heldout
+(tests/danger_heldout: never tuned on).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ def main() -> int:
             "dev": ROOT / "tests" / "danger",
             "dev2": ROOT / "tests" / "danger_dev2",
             "dev3": ROOT / "tests" / "danger_dev3",
+            "heldout": ROOT / "tests" / "danger_heldout",
         },
     )
     sets = {name: load_danger_set(path) for name, path in paths.items()}

@@ -3,8 +3,8 @@
 python benchmarks/matching.py [--set NAME=PATH ...] [--knowledge knowledge] [--repeat 20]
                               [--misses NAME]
 
-Default sets: dev (tests/questions.yaml, tuned on), dev2 (tests/dev2: written as a held-out set,
-scored once, then tuned on) and heldout (tests/heldout: never tuned on).
+Default sets: dev (tests/questions.yaml, tuned on); dev2 and dev3 (tests/dev2, tests/dev3: each
+written as a held-out set, scored once, then tuned on); heldout (tests/heldout: never tuned on).
 """
 
 from __future__ import annotations
@@ -63,6 +63,7 @@ def main() -> int:
         {
             "dev": ROOT / "tests" / "questions.yaml",
             "dev2": ROOT / "tests" / "dev2",
+            "dev3": ROOT / "tests" / "dev3",
             "heldout": ROOT / "tests" / "heldout",
         },
     )

@@ -85,7 +85,7 @@ def main() -> int:
     args = parser.parse_args()
 
     questions = load_questions(ROOT / "tests" / "questions.yaml") + load_questions(
-        ROOT / "tests" / "heldout"
+        ROOT / "tests" / "dev3"
     )
     sizes = " ".join(str(n) for n in args.services)
     print(f"$ python benchmarks/scale.py --services {sizes} --repeat {args.repeat}")

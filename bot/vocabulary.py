@@ -183,6 +183,12 @@ def warnings(vocabulary: Vocabulary, served: Counter[str], languages: tuple[str,
                     f"needs/{lang}.yaml: {need_ids[0]}: {phrase!r} is an everyday word; "
                     "alone it will match many questions – use a phrase"
                 )
+            if tokens and all(t.isdigit() for t in tokens) and len("".join(tokens)) < 3:
+                # 112 or 116117 is a phone number people ask about; "§ 24" reads as "24"
+                notes.append(
+                    f"needs/{lang}.yaml: {need_ids[0]}: {phrase!r} is only a short number once "
+                    "signs are dropped; it matches any '24 months' – add a word"
+                )
             if len(set(need_ids)) >= SHARED_BY:
                 notes.append(
                     f"needs/{lang}.yaml: {phrase!r} is listed for {len(set(need_ids))} needs "

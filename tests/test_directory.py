@@ -199,7 +199,7 @@ def test_check_warns_about_generic_phrases_and_needs_nobody_serves(tmp_path):
     root = _with_vocabulary(
         write_directory(tmp_path / "k", services),
         NEEDS,
-        {"de": "food-bank: [arbeit, essen umsonst]\nkita-place: [kitaplatz]\n"},
+        {"de": "food-bank: [arbeit, essen umsonst, § 24, '112']\nkita-place: [kitaplatz]\n"},
         {"de": "medical: [bewusstlos]\n"},
     )
     out = io.StringIO()
@@ -207,3 +207,5 @@ def test_check_warns_about_generic_phrases_and_needs_nobody_serves(tmp_path):
     text = out.getvalue()
     assert "kita-place: no service serves this need yet" in text
     assert "'arbeit' is an everyday word" in text
+    assert "'§ 24' is only a short number" in text
+    assert "'112' is only" not in text  # a phone number people ask about
