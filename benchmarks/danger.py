@@ -2,9 +2,9 @@
 
 python benchmarks/danger.py [--set NAME=PATH ...] [--knowledge knowledge] [--list NAME]
 
-Default sets: dev (tests/danger), dev2 and dev3 (tests/danger_dev2, tests/danger_dev3): each
+Default sets: dev (tests/danger), dev2 to dev4 (tests/danger_dev2 … tests/danger_dev4): each
 written independently as a held-out set, scored once, then tuned on; heldout
-(tests/danger_heldout: never tuned on).
+(tests/danger_heldout2: never tuned on).
 """
 
 from __future__ import annotations
@@ -50,7 +50,8 @@ def main() -> int:
             "dev": ROOT / "tests" / "danger",
             "dev2": ROOT / "tests" / "danger_dev2",
             "dev3": ROOT / "tests" / "danger_dev3",
-            "heldout": ROOT / "tests" / "danger_heldout",
+            "dev4": ROOT / "tests" / "danger_dev4",
+            "heldout": ROOT / "tests" / "danger_heldout2",
         },
     )
     sets = {name: load_danger_set(path) for name, path in paths.items()}
