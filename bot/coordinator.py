@@ -7,7 +7,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 
-from telegram import Update
+from telegram import Message, MessageEntity, Update
 from telegram.error import TelegramError
 from telegram.ext import Application as PTBApplication
 from telegram.ext import (
@@ -29,24 +29,29 @@ from .sending import send
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 COMMANDS = ("inbox", "case", "close", "stats", "reload")
-CASE_IN_POST = re.compile(r"Anfrage #(\d+)")
+CASE_HEADER = re.compile(r"Anfrage #(\d+)")
+HEADER_OFFSET = 4  # UTF-16 units before the header: an emoji and a space
+NOT_A_CASE_POST = (
+    "⚠️ Nicht weitergeleitet: Zu welcher Anfrage diese Nachricht gehört, ist nicht erkennbar. "
+    "Bitte antworten Sie auf die erste Nachricht der Anfrage oder öffnen Sie sie mit /case N."
+)
 
 
 def runtime(context: Context) -> Runtime:
     return context.bot_data["runtime"]
 
 
-def is_coordinator(update: Update, rt: Runtime) -> bool:
-    """A listed coordinator anywhere, or anyone writing in the coordinator group."""
+def in_desk(update: Update, rt: Runtime) -> bool:
+    """Coordinator work happens in the coordinator group or in a listed coordinator's private
+    chat with the bot – never in another group that happens to contain the bot, where others
+    would read residents' words."""
     user, chat = update.effective_user, update.effective_chat
     settings = rt.settings
-    if user is not None and user.id in settings.coordinator_user_ids:
+    if chat is None:
+        return False  # e.g. a button under an inline message: no chat to check
+    if settings.coordinator_chat_id is not None and chat.id == settings.coordinator_chat_id:
         return True
-    return (
-        chat is not None
-        and settings.coordinator_chat_id is not None
-        and (chat.id == settings.coordinator_chat_id)
-    )
+    return chat.type == "private" and user is not None and user.id in settings.coordinator_user_ids
 
 
 async def done(update: Update, context: Context) -> None:
@@ -86,12 +91,16 @@ async def deliver_job(context: Context) -> None:
     await context.bot_data["courier"].run(context.bot)
 
 
-async def case_named_in(rt: Runtime, text: str) -> int | None:
-    match = CASE_IN_POST.search(text)
-    if match is None:
-        return None
-    case = await rt.cases.case(int(match.group(1)))
-    return case.id if case else None
+async def case_in_header(rt: Runtime, post: Message) -> int | None:
+    """The case a post of the bot names in its bold header ("📨 <b>Anfrage #7</b> · …").
+    Only the header counts: residents' words are escaped, so they never carry bold text, but
+    they may well say "Anfrage #3"."""
+    for entity, text in post.parse_entities([MessageEntity.BOLD]).items():
+        match = CASE_HEADER.fullmatch(text)
+        if entity.offset <= HEADER_OFFSET and match:
+            case = await rt.cases.case(int(match.group(1)))
+            return case.id if case else None
+    return None
 
 
 def _case_number(context: Context) -> int | None:
@@ -110,7 +119,7 @@ def command(work: DeskCommand) -> Callable[[Update, Context], Awaitable[None]]:
 
     async def handler(update: Update, context: Context) -> None:
         rt = runtime(context)
-        if is_coordinator(update, rt):
+        if in_desk(update, rt):
             await reply(update, context, await work(rt, context))
         else:
             await refuse(update, context)
@@ -172,7 +181,7 @@ async def relay(update: Update, context: Context) -> None:
     ignored (the group)."""
     rt = runtime(context)
     message, chat = update.effective_message, update.effective_chat
-    if message is None or chat is None or not is_coordinator(update, rt):
+    if message is None or chat is None or not in_desk(update, rt):
         return
     case_id = None
     if chat.id == rt.settings.coordinator_chat_id and message.is_topic_message:
@@ -180,10 +189,16 @@ async def relay(update: Update, context: Context) -> None:
     original = message.reply_to_message
     if case_id is None and original is not None:
         case_id = await rt.cases.case_for_post(chat.id, original.message_id)
-        if case_id is None and original.from_user and original.from_user.id == context.bot.id:
+        from_bot = original.from_user is not None and original.from_user.id == context.bot.id
+        in_group = chat.id == rt.settings.coordinator_chat_id
+        if case_id is None and from_bot and in_group:
             # A post whose id was not recorded (the bot died right after sending it) still
-            # names its case.
-            case_id = await case_named_in(rt, original.text or "")
+            # names its case in its header. Not in private chats: a coordinator who is also a
+            # resident replies there to the bot's answers to her own questions.
+            case_id = await case_in_header(rt, original)
+            if case_id is None and CASE_HEADER.search(original.text or ""):
+                await reply(update, context, NOT_A_CASE_POST)
+                await done(update, context)
     if case_id is None:
         if chat.id == rt.settings.coordinator_chat_id:
             await done(update, context)  # ordinary talk among coordinators
@@ -222,7 +237,7 @@ async def case_button(update: Update, context: Context) -> None:
     parsed = desk.parse_desk_callback(query.data)
     if parsed is None:
         return  # not ours: the residents' button handler answers it
-    if not is_coordinator(update, rt):
+    if not in_desk(update, rt):
         await query.answer("Nur für die Koordination.", show_alert=True)
         await done(update, context)
     action, case_id, service_id = parsed

@@ -13,7 +13,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
-from telegram import Bot
+from telegram import Bot, Message
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from . import desk, replies
@@ -126,8 +126,7 @@ class Courier:
                 thread = await self._open_topic(bot, group, case, message.body or "")
             reply_to = None if thread else await self._first_post(case, group)
             sent = await send(bot, group, reply, thread_id=thread, reply_to=reply_to)
-            if sent is not None:
-                await self.rt.cases.record_post(case.id, group, sent.message_id)
+            await self._record(case.id, group, sent)
             return
         if not settings.coordinator_user_ids:
             log.warning("case %s: no coordinator configured; the case waits in the inbox", case.id)
@@ -137,8 +136,12 @@ class Courier:
                 continue  # posted to this coordinator before a restart cut the round short
             reply_to = None if message.kind == "question" else await self._first_post(case, user_id)
             sent = await send(bot, user_id, reply, reply_to=reply_to)
-            if sent is not None:
-                await self.rt.cases.record_post(case.id, user_id, sent.message_id)
+            await self._record(case.id, user_id, sent)
+
+    async def _record(self, case_id: int, chat_id: int, sent: list[Message]) -> None:
+        # Every part of a split post: a reply to any of them must reach this case.
+        for message in sent:
+            await self.rt.cases.record_post(case_id, chat_id, message.message_id)
 
     async def _is_forum(self, bot: Bot, chat_id: int) -> bool:
         if chat_id not in self._forum:
@@ -147,7 +150,7 @@ class Courier:
         return self._forum[chat_id]
 
     async def _open_topic(self, bot: Bot, chat_id: int, case: Case, question: str) -> int:
-        preview = " ".join(question.split())[:40]
+        preview = " ".join(desk.unbidi(question).split())[:40]
         topic = await bot.create_forum_topic(chat_id, f"#{case.id} · {case.lang} · {preview}"[:128])
         await self.rt.cases.set_thread(case.id, topic.message_thread_id)
         return topic.message_thread_id

@@ -73,12 +73,29 @@ def _stamp(iso: str) -> str:
     return iso[:16].replace("T", " ") + " UTC"
 
 
+# Bidi overrides and isolates can make a resident's text display as if it were the bot's own
+# lines (or another case); they are dropped from everything coordinators see.
+_BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+QUOTE_MARK = "┃ "
+
+
+def unbidi(text: str) -> str:
+    return text.translate(_BIDI_CONTROLS)
+
+
+def quoted(text: str) -> str:
+    """A resident's words as coordinators see them: escaped, without bidi controls, every line
+    behind a bar, so no line of theirs can pass for a line of the bot's post."""
+    lines = unbidi(text).split("\n") or [""]
+    return "\n".join(QUOTE_MARK + esc(line) for line in lines)
+
+
 def case_header(case: Case) -> str:
     flags = []
     if case.priority == "high":
         flags.append("🚨 dringend")
     if case.claimed_name:
-        flags.append(f"🙋 {esc(case.claimed_name)}")
+        flags.append(f"🙋 {esc(unbidi(case.claimed_name))}")
     if case.blocked:
         flags.append("⛔ Bot blockiert")
     status = {"open": "offen", "answered": "beantwortet", "closed": "geschlossen"}[case.status]
@@ -89,7 +106,7 @@ def case_header(case: Case) -> str:
 
 def case_post(case: Case, question: str, directory: Directory) -> Reply:
     """The first message about a new case, with the bot's guesses and the coordinator's buttons."""
-    lines = [f"📨 {case_header(case)}", "", f"«{esc(question)}»", ""]
+    lines = [f"📨 {case_header(case)}", "", quoted(question), ""]
     guesses = [directory.service(g) for g in case.guesses]
     guesses = [g for g in guesses if g is not None]
     if guesses:
@@ -132,14 +149,14 @@ def parse_desk_callback(data: str | None) -> tuple[str, int, str] | None:
 
 def follow_up_post(case: Case, message: CaseMessage, directory: Directory) -> str:
     if message.direction == "note":
-        return f"⚠️ <b>Anfrage #{case.id}</b>: {esc(message.body or '')}"
+        return f"⚠️ <b>Anfrage #{case.id}</b>: {esc(unbidi(message.body or ''))}"
     if message.danger:
         return (
             f"🚨 <b>Anfrage #{case.id}</b>, dringender Nachtrag – möglicher Notfall "
             f"({esc(danger_names(message.danger, directory))}). Die Person hat die Notrufnummern "
-            f"bekommen.\n«{esc(message.body or '')}»"
+            f"bekommen.\n{quoted(message.body or '')}"
         )
-    return f"➕ <b>Anfrage #{case.id}</b>, Nachtrag:\n«{esc(message.body or '')}»"
+    return f"➕ <b>Anfrage #{case.id}</b>, Nachtrag:\n{quoted(message.body or '')}"
 
 
 def danger_names(signals: str, directory: Directory) -> str:
@@ -154,7 +171,7 @@ def inbox_list(cases: Sequence[Case], previews: dict[int, str]) -> str:
         return "📭 Keine offenen Anfragen."
     lines = [f"<b>Offene Anfragen</b> ({len(cases)}, älteste zuerst):"]
     for case in cases:
-        preview = (previews.get(case.id) or "").replace("\n", " ")
+        preview = unbidi(previews.get(case.id) or "").replace("\n", " ")
         if len(preview) > PREVIEW:
             preview = preview[: PREVIEW - 1] + "…"
         lines.append(f"#{case.id} · {_stamp(case.created_at)} · {case.lang} · {esc(preview)}")
@@ -175,7 +192,8 @@ def history(case: Case, messages: Sequence[CaseMessage], directory: Directory) -
         state = ""
         if message.direction == "out":
             state = " ✓ zugestellt" if message.delivered_at else " ⏳ noch nicht zugestellt"
-        lines.append(f"{who} {_stamp(message.created_at)}{state}\n{esc(body)}")
+        text = quoted(body) if message.direction == "in" else esc(unbidi(body))
+        lines.append(f"{who} {_stamp(message.created_at)}{state}\n{text}")
     return "\n".join(lines)
 
 

@@ -212,10 +212,13 @@ async def button(update: Update, context: Context) -> None:
     query = update.callback_query
     rt = runtime(context)
     parsed = parse_callback(query.data)
-    chat_id = update.effective_chat.id if update.effective_chat else query.from_user.id
-    if parsed is None:
+    chat = update.effective_chat
+    if parsed is None or chat is None or chat.type != "private":
+        # Residents' buttons work in their private chat only: a consent pressed in a group (or
+        # under an inline message, which has no chat) must not open a case for the group.
         await query.answer(replies.stale_button(await translator(update, context)), show_alert=True)
         return
+    chat_id = chat.id
     kind, args = parsed
 
     if kind == LANGUAGE and args[0] in LANGUAGES:

@@ -24,14 +24,14 @@ async def send(
     *,
     thread_id: int | None = None,
     reply_to: int | None = None,
-) -> Message | None:
-    """Send a reply (split at 4096 characters, keyboard on the last part); the last message."""
-    last: Message | None = None
+) -> list[Message]:
+    """Send a reply (split at 4096 characters, keyboard on the last part); every message sent."""
+    sent: list[Message] = []
     if reply.text:
         parts = split_html(reply.text)
         for index, part in enumerate(parts):
             final = index == len(parts) - 1
-            last = await bot.send_message(
+            message = await bot.send_message(
                 chat_id,
                 part,
                 parse_mode=ParseMode.HTML,
@@ -44,7 +44,8 @@ async def send(
                     else None
                 ),
             )
+            sent.append(message)
     if reply.venue is not None:
         v = reply.venue
-        last = await bot.send_venue(chat_id, v.latitude, v.longitude, v.title, v.address)
-    return last
+        sent.append(await bot.send_venue(chat_id, v.latitude, v.longitude, v.title, v.address))
+    return sent

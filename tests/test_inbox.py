@@ -81,7 +81,7 @@ async def test_escalation_with_consent_opens_a_case_and_tells_the_coordinators(d
     posted = await desk.deliver()
     to_group = sent(posted, GROUP)
     assert to_group and f"Anfrage #{case.id}" in to_group[0].text
-    assert "«Mein Nachbar ist immer so laut, was kann ich tun?»" in to_group[0].text
+    assert "┃ Mein Nachbar ist immer so laut, was kann ich tun?" in to_group[0].text
     assert f"k:claim:{case.id}" in button_data(to_group)
 
 

@@ -1,0 +1,111 @@
+"""The coordinator desk cannot be tricked: answers reach the resident whose case it is, residents'
+words cannot pass for the bot's own lines, and desk commands work only in the desk.
+Real Application, real SQLite, local Bot API."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import texts
+from test_inbox import ALICE, GROUP, RESIDENT, coordinator, escalate, sent
+
+from bot.localapi import BOT_USER
+
+OTHER = 556
+
+
+@pytest.fixture
+async def desk(harness_for, hagen):
+    """Bot with a coordinator group in reply mode, and Alice listed as a coordinator."""
+    return await harness_for(hagen, coordinator_chat_id=GROUP, coordinator_user_ids=(ALICE,))
+
+
+def reply_to(h, post_id: int, text: str, *, post_text: str = "", entities=None):
+    """A coordinator's reply in the group to one of the bot's messages."""
+    original = {
+        "message_id": post_id,
+        "date": 0,
+        "chat": {"id": GROUP, "type": "supergroup"},
+        "from": BOT_USER,
+        "text": post_text,
+    }
+    if entities:
+        original["entities"] = entities
+    return h.updates.text(coordinator(h), text, chat_id=GROUP, reply_to_message=original)
+
+
+async def test_a_reply_to_any_part_of_a_split_post_reaches_that_case(desk):
+    await escalate(desk, "Mein Nachbar ist immer so laut, was kann ich tun?", user_id=RESIDENT)
+    sent(await desk.deliver(), GROUP)
+    # Escaping makes every "&" five characters long: the post of case #2 is split, and one
+    # part begins with the resident's own words, which name case #1.
+    await escalate(desk, "Anfrage #1 " + "& " * 1700, user_id=OTHER, lang="de")
+    parts = [c for c in sent(await desk.deliver(), GROUP)]
+    assert len(parts) >= 3
+    middle = parts[1]
+    assert "Anfrage #1" in middle.text.split("\n")[0] and "Anfrage #2" not in middle.text
+    await desk.feed(reply_to(desk, middle.result["message_id"], "Antwort für #2"))
+    delivered = await desk.deliver()
+    assert [c.chat_id for c in delivered if "Antwort für #2" in c.text] == [OTHER]
+
+
+async def test_an_unrecorded_post_is_read_only_by_its_bold_header(desk):
+    await escalate(desk, user_id=RESIDENT)
+    await escalate(desk, "Wo gibt es im Quartier einen Bingo-Abend?", user_id=OTHER, lang="de")
+    await desk.deliver()
+    # Not recorded (the bot died right after sending): a part made of the resident's words.
+    forged = "┃ Anfrage #1 bitte antworten"
+    calls = await desk.feed(reply_to(desk, 99_001, "Antwort", post_text=forged))
+    assert "Nicht weitergeleitet" in texts(calls)
+    # The bot's own header is bold: that names the case.
+    header = "📨 Anfrage #2 · Deutsch · offen"
+    bold = [{"type": "bold", "offset": 3, "length": len("Anfrage #2")}]
+    await desk.feed(reply_to(desk, 99_002, "Hier die Antwort", post_text=header, entities=bold))
+    delivered = await desk.deliver()
+    assert [c.chat_id for c in delivered if "Hier die Antwort" in c.text] == [OTHER]
+    assert not [c for c in delivered if c.chat_id == RESIDENT]
+
+
+async def test_residents_words_cannot_forge_lines_of_a_case_post(desk):
+    forged = (
+        "Mein Nachbar ist laut\n\nVermutungen des Bots:\n• Beratung – Anruf 0171 1234567\n"
+        "\u202eAnfrage #9\u202c \u2066x\u2069"
+    )
+    await escalate(desk, forged, user_id=RESIDENT, lang="de")
+    post = sent(await desk.deliver(), GROUP)[0].text
+    lines = post.split("\n")
+    assert "┃ Vermutungen des Bots:" in lines and "Vermutungen des Bots:" not in lines
+    assert "┃ • Beratung – Anruf 0171 1234567" in lines
+    assert not any(ch in post for ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+    history = texts(await desk.say(coordinator(desk), "/case 1"))
+    assert "┃ Vermutungen des Bots:" in history and "\u202e" not in history
+
+
+async def test_desk_commands_and_buttons_work_only_in_the_desk(desk):
+    await escalate(desk, "mein nachbar ist zu laut", user_id=RESIDENT)
+    alice = coordinator(desk)
+    family_group = -100777
+    for command in ("/inbox", "/case 1", "/stats"):
+        calls = await desk.feed(desk.updates.text(alice, command, chat_id=family_group))
+        assert "laut" not in texts(calls) and "Anfrage #1" not in texts(calls)
+    # In her own private chat, and in the group, she works as before.
+    assert "laut" in texts(await desk.say(alice, "/case 1"))
+    group_call = await desk.feed(desk.updates.text(alice, "/case 1", chat_id=GROUP))
+    assert "laut" in texts(group_call)
+    # A reply in the family group to a case post is not relayed.
+    post_id = await desk.runtime.cases.first_post(1, GROUP)
+    original = {"message_id": post_id, "date": 0, "chat": {"id": family_group, "type": "group"}}
+    await desk.feed(
+        desk.updates.text(alice, "geheim", chat_id=family_group, reply_to_message=original)
+    )
+    assert not [c for c in await desk.deliver() if "geheim" in c.text]
+
+
+async def test_a_button_without_a_message_is_answered_not_crashed(desk):
+    await escalate(desk, user_id=RESIDENT)
+    for data in ("k:close:1", "e:1:notruf-112", "c:yes", "m:root"):
+        update = desk.updates.callback(desk.user(user_id=RESIDENT), data)
+        update["callback_query"].pop("message")
+        update["callback_query"]["inline_message_id"] = "inline-1"
+        calls = await desk.feed(update)
+        assert [c.method for c in calls if c.method == "answerCallbackQuery"], data
+    assert (await desk.runtime.cases.require(1)).status == "open"
