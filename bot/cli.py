@@ -176,6 +176,16 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             file=err,
         )
         return 2
+    if settings.coordinator_chat_id is None and not settings.coordinator_user_ids:
+        # Residents are offered a person and told their question was passed on; with nobody
+        # to pass it to, that would be a false promise.
+        print(
+            "lotse run: no coordinator is set, so nobody would read the questions residents "
+            "pass on.\nSet COORDINATOR_CHAT_ID (the coordinators' group) or "
+            "COORDINATOR_USER_IDS in the environment or in .env (see .env.example).",
+            file=err,
+        )
+        return 2
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

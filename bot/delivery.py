@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 BACKOFF_CAP_SECONDS = 300.0
 
 
+class NoDesk(Exception):
+    """No coordinator group or coordinator is configured to post a case to."""
+
+
 def backoff(attempts: int) -> float:
     """Seconds to wait after `attempts` failed tries: 1, 2, 4, … capped at five minutes."""
     return min(BACKOFF_CAP_SECONDS, 2.0 ** max(0, attempts))
@@ -76,6 +80,12 @@ class Courier:
                     "case %s: the bot may not write to the coordinators: %s", item.case.id, exc
                 )
                 await inbox.retry_later(item, _later(backoff(item.attempts + 4)), str(exc))
+            return False
+        except NoDesk:
+            # `lotse chat` (the desk is `lotse inbox`); kept, so a later `lotse run` with a
+            # coordinator posts it. Never marked done without being delivered.
+            await inbox.retry_later(item, _later(BACKOFF_CAP_SECONDS), "no coordinator set")
+            log.info("case %s: no coordinator set; the post waits in the outbox", item.case.id)
             return False
         except RetryAfter as exc:
             wait = exc.retry_after
@@ -129,8 +139,7 @@ class Courier:
             await self._record(case.id, group, sent)
             return
         if not settings.coordinator_user_ids:
-            log.warning("case %s: no coordinator configured; the case waits in the inbox", case.id)
-            return
+            raise NoDesk(case.id)
         for user_id in settings.coordinator_user_ids:
             if message.kind == "question" and await self._first_post(case, user_id):
                 continue  # posted to this coordinator before a restart cut the round short

@@ -80,6 +80,16 @@ def test_run_without_a_token_explains_and_names_lotse_chat(monkeypatch, tmp_path
     assert "TELEGRAM_BOT_TOKEN" in err and "lotse chat" in err
 
 
+def test_run_without_a_coordinator_refuses_to_promise_a_person(monkeypatch, tmp_path):
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
+    monkeypatch.delenv("COORDINATOR_CHAT_ID", raising=False)
+    monkeypatch.delenv("COORDINATOR_USER_IDS", raising=False)
+    monkeypatch.chdir(tmp_path)  # no .env here
+    code, _, err = run("run")
+    assert code == 2
+    assert "COORDINATOR_CHAT_ID" in err and "nobody would read" in err
+
+
 def test_settings_read_env_and_dotenv(tmp_path):
     env_file = tmp_path / ".env"
     env_file.write_text("TELEGRAM_BASE_URL=http://localhost:8081/bot\nCOORDINATOR_USER_IDS=1, 2\n")

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from conftest import button_data, texts
 
-from bot.app import housekeeping
+from bot.app import courier_of, housekeeping
 from bot.cards import ESCALATE, callback
 from bot.delivery import backoff
 from bot.localapi import Fault, LocalBotApi, UpdateFactory
@@ -431,3 +431,20 @@ async def test_a_photo_caption_is_read_for_danger(desk):
     assert "nur Text" in said[-1] or "Text" in said[-1]
     calls = await desk.feed(desk.updates.photo(resident, caption="mein Brief vom Amt"))
     assert "112" not in texts(calls)
+
+
+async def test_without_a_coordinator_a_case_post_waits_and_is_posted_once_one_is_set(
+    harness_for, hagen, tmp_path
+):
+    h = await harness_for(hagen)  # `lotse chat`: the desk is `lotse inbox`
+    await escalate(h)
+    assert not [c for c in await h.deliver() if c.method == "sendMessage"]
+    waiting = await h.runtime.cases.due("9999")
+    assert [(i.target, i.case.id) for i in waiting] == [("coordinators", 1)]
+    # The same database under a bot with a coordinator group: the case is posted after all.
+    await h.runtime.close()
+    await h.app.shutdown()
+    later = await harness_for(hagen, coordinator_chat_id=GROUP)
+    for item in await later.runtime.cases.due("9999"):
+        await courier_of(later.app)._deliver(later.app.bot, item)
+    assert any("Anfrage #1" in c.text for c in sent(later.api.calls, GROUP))
