@@ -16,6 +16,7 @@ from . import coordinator, learning, resident
 from .config import Settings
 from .delivery import Courier
 from .directory import Directory
+from .dispatch import Dispatcher, Journal
 from .runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -91,16 +92,38 @@ async def housekeeping(rt: Runtime, now: datetime | None = None) -> int:
 
 
 POLL_TIMEOUT = 5  # seconds a getUpdates call may wait for news (long polling)
+STOP_GRACE_SECONDS = 10  # a clean stop waits this long for updates being handled
 
 
 async def poll_updates(app: Application, stop: asyncio.Event) -> None:
-    """Long polling that confirms an update only after it was handled.
+    """Long polling: every fetched update is journalled before Telegram hears it arrived (the
+    next getUpdates), then handled by the dispatcher – chats concurrently, each chat in order.
 
-    python-telegram-bot's Updater confirms a fetched batch (by the offset of its next call)
-    before the application has handled it, so a crash in between drops those updates. Here the
-    offset moves past an update only once `process_update` has finished with it: a crash can
-    only cause a replay, and replays are recognised (processed update ids, keyed inbox writes).
+    python-telegram-bot's Updater confirms a fetched batch before the application has handled
+    it, so a crash in between drops those updates. Here a crash can only cause a replay from the
+    journal, and replays are recognised (processed update ids, keyed inbox writes).
     """
+    dispatcher = Dispatcher(app, Journal(runtime_of(app).db))
+    recovered = await dispatcher.recover()
+    if recovered:
+        log.info("handling %d update(s) left from before the last stop", recovered)
+    try:
+        offset = await _poll(app, stop, dispatcher)
+    except asyncio.CancelledError:
+        dispatcher.cancel()
+        raise
+    await dispatcher.drain(timeout=STOP_GRACE_SECONDS)
+    if offset is not None:
+        # A clean stop confirms what was fetched (it is journalled), so the next start does not
+        # fetch it again.
+        try:
+            await app.bot.get_updates(offset=offset, timeout=0, limit=1)
+        except TelegramError as exc:
+            log.info("could not confirm the last updates on stop (%s); they will be skipped", exc)
+
+
+async def _poll(app: Application, stop: asyncio.Event, dispatcher: Dispatcher) -> int | None:
+    """Fetch and hand over updates until `stop`; the offset to confirm at the end."""
     offset: int | None = None
     delay = 1.0
     while not stop.is_set():
@@ -118,16 +141,10 @@ async def poll_updates(app: Application, stop: asyncio.Event) -> None:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 30.0)
             continue
-        for update in updates:
-            await app.process_update(update)
-            offset = update.update_id + 1
-    if offset is not None:
-        # A clean stop confirms what was handled, so the next start does not fetch it again
-        # (it would be recognised and skipped, but need not be sent at all).
-        try:
-            await app.bot.get_updates(offset=offset, timeout=0, limit=1)
-        except TelegramError as exc:
-            log.info("could not confirm the last updates on stop (%s); they will be skipped", exc)
+        if updates:
+            await dispatcher.take(updates)
+            offset = updates[-1].update_id + 1
+    return offset
 
 
 async def serve(app: Application) -> None:

@@ -110,6 +110,15 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX unmatched_by_day ON unmatched (day);
     """,
+    # 4: updates fetched from Telegram and not yet handled (see dispatch.py); a row lives for
+    # the seconds between fetching and handling, longer only if the bot died meanwhile.
+    """
+    CREATE TABLE inbound (
+        update_id   INTEGER PRIMARY KEY,
+        body        TEXT NOT NULL,
+        attempts    INTEGER NOT NULL DEFAULT 0
+    );
+    """,
 )
 
 

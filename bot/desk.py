@@ -179,13 +179,28 @@ def inbox_list(cases: Sequence[Case], previews: dict[int, str]) -> str:
     return "\n".join(lines)
 
 
+HISTORY_SHOWN = 10  # messages of a case shown by /case; the rest: lotse inbox show N
+HISTORY_BODY = 600  # characters of one message shown by /case
+
+
 def history(case: Case, messages: Sequence[CaseMessage], directory: Directory) -> str:
+    """A case for /case: short enough for one or two Telegram messages, because the group gets
+    about 20 messages a minute and nobody else's case post should wait behind a long history."""
     lines = [case_header(case), f"erstellt {_stamp(case.created_at)}"]
     if case.anonymised:
         lines.append("(anonymisiert)")
+    if len(messages) > HISTORY_SHOWN:
+        earlier = len(messages) - HISTORY_SHOWN
+        lines.append(
+            f"… {earlier} frühere Nachrichten nicht gezeigt; alle: "
+            f"<code>lotse inbox show {case.id}</code>"
+        )
+        messages = messages[-HISTORY_SHOWN:]
     for message in messages:
         who = {"in": "👤", "out": "💬", "note": "⚠️"}[message.direction]
         body = message.body or "–"
+        if len(body) > HISTORY_BODY:
+            body = body[: HISTORY_BODY - 1] + "…"
         if message.kind == "card":
             service = directory.service(body)
             body = f"📇 {pick(service.name, 'de')}" if service else f"📇 {body}"

@@ -270,26 +270,70 @@ def coordinators_only(t: Translator) -> Reply:
     return Reply(t.line(t("This command is only for the neighbourhood coordinators.")))
 
 
+MYDATA_SHOWN = 12  # entries shown in the chat; all of them go in a file when there are more
+MYDATA_ENTRY = 300  # characters of one entry shown in the chat
+
+
 def my_data(
     t: Translator, lang: str, since: str | None, cases: Sequence[tuple[int, str, list[str]]]
-) -> Reply:
-    """cases: (number, status, the resident's own messages and the answers, oldest first)."""
+) -> tuple[Reply, str | None]:
+    """cases: (number, status, the resident's own messages and the answers, oldest first).
+
+    The reply stays short – a resident may send /mydata as often as they like, and Telegram
+    lets a bot send about one message a second to a chat – so when there is more, the newest
+    entries are shown and everything goes in a text file (the second value)."""
     if since is None and not cases:
-        return Reply(t.line(t("I have no data stored about you.")))
-    lines = ["<b>" + t("What is stored about you") + "</b>"]
+        return Reply(t.line(t("I have no data stored about you."))), None
+    header = ["<b>" + t("What is stored about you") + "</b>"]
     if since is not None:
-        lines.append(
+        header.append(
             t(
                 "Language: {language} (since {date})",
                 language=esc(own_name(lang)),
                 date=esc(since[:10]),
             )
         )
+    total = sum(len(entries) for _, _, entries in cases)
+    complete = total <= MYDATA_SHOWN and all(
+        len(entry) <= MYDATA_ENTRY for _, _, entries in cases for entry in entries
+    )
+    skip = max(0, total - MYDATA_SHOWN)
+    lines = list(header)
     for number, status, entries in cases:
-        lines.append(t("Case #{number} ({status}):", number=number, status=esc(status)))
-        lines += [f"  {esc(entry)}" for entry in entries]
+        shown = entries[skip:] if skip < len(entries) else []
+        skip = max(0, skip - len(entries))
+        if shown:
+            lines.append(t("Case #{number} ({status}):", number=number, status=esc(status)))
+            lines += [f"  {esc(_clip(entry, MYDATA_ENTRY))}" for entry in shown]
+    if not complete:
+        shown_count = min(total, MYDATA_SHOWN)
+        lines.append(
+            t(
+                "The latest {shown} of {total} entries are shown here; all of them are in the "
+                "attached file.",
+                shown=shown_count,
+                total=total,
+            )
+        )
     lines.append(t("To delete all of it, send /delete."))
-    return Reply("\n".join(t.line(line) for line in lines))
+    reply = Reply("\n".join(t.line(line) for line in lines))
+    if complete:
+        return reply, None
+    everything = [_plain_text(line) for line in header]
+    for number, status, entries in cases:
+        everything.append(
+            _plain_text(t("Case #{number} ({status}):", number=number, status=status))
+        )
+        everything += [f"  {entry}" for entry in entries]
+    return reply, "\n".join(everything) + "\n"
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _plain_text(line: str) -> str:
+    return line.replace("<b>", "").replace("</b>", "")
 
 
 def something_went_wrong(t: Translator) -> Reply:

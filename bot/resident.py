@@ -332,10 +332,12 @@ async def my_data(update: Update, context: Context) -> None:
                 body = f"📇 {service_title(service, t.lang, rt.directory)}" if service else body
             entries.append(f"{arrow} {message.created_at[:10]}: {body}")
         cases.append((case.id, status_names.get(case.status, case.status), entries))
-    reply = replies.my_data(
+    reply, everything = replies.my_data(
         t, resident.lang if resident else t.lang, resident.created_at if resident else None, cases
     )
     await send(context, chat_id, reply)
+    if everything is not None:
+        await sending.send_text_file(context.bot, chat_id, "quartierslotse-data.txt", everything)
 
 
 # ---- errors ---------------------------------------------------------------------------------

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    ReplyParameters,
+)
 from telegram.constants import ParseMode
 
 from .cards import Keyboard, Reply, split_html
@@ -49,3 +56,8 @@ async def send(
         v = reply.venue
         sent.append(await bot.send_venue(chat_id, v.latitude, v.longitude, v.title, v.address))
     return sent
+
+
+async def send_text_file(bot: Bot, chat_id: int, filename: str, text: str) -> Message:
+    """A UTF-8 text file: one message however long the text is."""
+    return await bot.send_document(chat_id, InputFile(text.encode("utf-8"), filename=filename))

@@ -109,3 +109,18 @@ async def test_a_button_without_a_message_is_answered_not_crashed(desk):
         calls = await desk.feed(update)
         assert [c.method for c in calls if c.method == "answerCallbackQuery"], data
     assert (await desk.runtime.cases.require(1)).status == "open"
+
+
+async def test_case_and_mydata_stay_short_however_long_the_case(desk):
+    resident, _ = await escalate(desk, user_id=RESIDENT, lang="de")
+    for number in range(30):
+        await desk.say(resident, f"Nachtrag {number}: " + "sehr lange Geschichte " * 150)
+    history = await desk.say(coordinator(desk), "/case 1")
+    assert len([c for c in history if c.method == "sendMessage"]) <= 2
+    assert "21 frühere Nachrichten nicht gezeigt" in texts(history)
+    assert "lotse inbox show 1" in texts(history)
+    mine = await desk.say(resident, "/mydata")
+    messages = [c for c in mine if c.method == "sendMessage"]
+    documents = [c for c in mine if c.method == "sendDocument"]
+    assert len(messages) == 1 and len(documents) == 1
+    assert "Hier stehen die neuesten 12 von 31 Einträgen" in messages[0].text

@@ -23,6 +23,7 @@ async def test_lotse_run_answers_over_http_and_stops_cleanly_on_sigterm(tmp_path
         "TELEGRAM_BASE_URL": f"http://127.0.0.1:{port}/bot",
         "TELEGRAM_BASE_FILE_URL": f"http://127.0.0.1:{port}/file/bot",
         "LOTSE_DATABASE": str(tmp_path / "run.sqlite3"),
+        "COORDINATOR_CHAT_ID": "-100999",
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable,
