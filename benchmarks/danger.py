@@ -2,9 +2,9 @@
 
 python benchmarks/danger.py [--set NAME=PATH ...] [--knowledge knowledge] [--list NAME]
 
-Default sets: dev (tests/danger), dev2 to dev4 (tests/danger_dev2 … tests/danger_dev4): each
+Default sets: dev (tests/danger), dev2 to dev5 (tests/danger_dev2 … tests/danger_dev5): each
 written independently as a held-out set, scored once, then tuned on; heldout
-(tests/danger_heldout2: never tuned on).
+(tests/danger_heldout: never tuned on).
 """
 
 from __future__ import annotations
@@ -51,7 +51,8 @@ def main() -> int:
             "dev2": ROOT / "tests" / "danger_dev2",
             "dev3": ROOT / "tests" / "danger_dev3",
             "dev4": ROOT / "tests" / "danger_dev4",
-            "heldout": ROOT / "tests" / "danger_heldout2",
+            "dev5": ROOT / "tests" / "danger_dev5",
+            "heldout": ROOT / "tests" / "danger_heldout",
         },
     )
     sets = {name: load_danger_set(path) for name, path in paths.items()}
