@@ -336,6 +336,17 @@ def _plain_text(line: str) -> str:
     return line.replace("<b>", "").replace("</b>", "")
 
 
+def please_wait(t: Translator) -> Reply:
+    return Reply(
+        t.line(
+            t(
+                "You are sending a lot of messages. Please wait a minute: until then I only check "
+                "what you send for emergencies. In an emergency call 112, or 110 for the police."
+            )
+        )
+    )
+
+
 def something_went_wrong(t: Translator) -> Reply:
     return Reply(t.line(t("Sorry, something went wrong on my side. Please try again.")))
 

@@ -35,6 +35,7 @@ from .cards import (
 from .coordinator import wake_courier
 from .directory import LANGUAGES
 from .i18n import Translator, choose_language
+from .limits import Verdict
 from .runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -361,6 +362,36 @@ async def on_error(update: object, context: Context) -> None:
             log.warning("could not tell the resident about the error")
 
 
+def limited(
+    handler: Callable[[Update, Context], Awaitable[None]],
+) -> Callable[[Update, Context], Awaitable[None]]:
+    """A resident handler under the per-resident limit. Over the limit a message is still
+    read for danger – an emergency is never rate-limited – and the resident hears "please
+    wait" once; buttons get the same word as an alert."""
+
+    async def guarded(update: Update, context: Context) -> None:
+        rt = runtime(context)
+        chat = update.effective_chat
+        query = update.callback_query
+        limit = rt.buttons_limit if query is not None else rt.messages_limit
+        verdict = limit.check(chat.id) if chat is not None else Verdict.OK
+        if verdict is Verdict.OK:
+            await handler(update, context)
+            return
+        message = update.effective_message
+        said = (message.text or message.caption or "") if message and not query else ""
+        if said and rt.matcher.danger.detect(said):
+            await understand(update, context, said)
+            return
+        t = await translator(update, context)
+        if query is not None:
+            await query.answer(replies.please_wait(t).text, show_alert=True)
+        elif verdict is Verdict.TELL:
+            await send(context, chat.id, replies.please_wait(t))
+
+    return guarded
+
+
 def register(app: PTBApplication) -> None:
     app.add_handler(TypeHandler(Update, skip_duplicates), group=-1)
     app.add_handler(TypeHandler(Update, mark_processed), group=99)
@@ -375,12 +406,13 @@ def register(app: PTBApplication) -> None:
     }
     group = RESIDENT_GROUP
     for name, callback in commands.items():
-        app.add_handler(CommandHandler(name, callback, filters=PRIVATE), group)
+        app.add_handler(CommandHandler(name, limited(callback), filters=PRIVATE), group)
     unknown = reply_with(replies.unknown_command)
-    app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, unknown), group)
-    app.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, question), group)
-    app.add_handler(MessageHandler(PRIVATE & filters.LOCATION, location), group)
+    app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, limited(unknown)), group)
+    text = PRIVATE & filters.TEXT & ~filters.COMMAND
+    app.add_handler(MessageHandler(text, limited(question)), group)
+    app.add_handler(MessageHandler(PRIVATE & filters.LOCATION, limited(location)), group)
     unreadable = PRIVATE & ~filters.TEXT & ~filters.LOCATION & ~filters.StatusUpdate.ALL
-    app.add_handler(MessageHandler(unreadable, media), group)
-    app.add_handler(CallbackQueryHandler(button), group)
+    app.add_handler(MessageHandler(unreadable, limited(media)), group)
+    app.add_handler(CallbackQueryHandler(limited(button)), group)
     app.add_error_handler(on_error)

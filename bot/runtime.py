@@ -15,6 +15,7 @@ from .desk import OfficeHoursError, parse_office_hours
 from .directory import Directory, Problem, check_directory
 from .i18n import Catalogs, Translator
 from .inbox import Inbox
+from .limits import Limiter
 from .matching import Matcher, matcher_for
 from .store import Store
 
@@ -22,6 +23,10 @@ from .store import Store
 def _build(root: Path) -> tuple[Directory | None, Matcher | None, list[Problem]]:
     directory, problems = check_directory(root)
     return directory, Matcher(directory) if directory is not None else None, problems
+
+
+MESSAGES_PER_MINUTE = 10
+BUTTONS_PER_MINUTE = 30
 
 
 @dataclass
@@ -33,6 +38,9 @@ class Runtime:
     store: Store | None = None
     inbox: Inbox | None = None
     office_hours: dict[str, Any] = field(default_factory=dict)
+    # One resident's flood must not slow everyone else down (see limits.py).
+    messages_limit: Limiter = field(default_factory=lambda: Limiter(MESSAGES_PER_MINUTE))
+    buttons_limit: Limiter = field(default_factory=lambda: Limiter(BUTTONS_PER_MINUTE))
 
     @classmethod
     def create(cls, settings: Settings, directory: Directory) -> Runtime:

@@ -8,6 +8,7 @@ import pytest
 from conftest import texts
 from test_inbox import ALICE, GROUP, RESIDENT, coordinator, escalate, sent
 
+from bot.limits import Limiter
 from bot.localapi import BOT_USER
 
 OTHER = 556
@@ -113,6 +114,7 @@ async def test_a_button_without_a_message_is_answered_not_crashed(desk):
 
 async def test_case_and_mydata_stay_short_however_long_the_case(desk):
     resident, _ = await escalate(desk, user_id=RESIDENT, lang="de")
+    desk.runtime.messages_limit = Limiter(1000)  # a long case, written over weeks
     for number in range(30):
         await desk.say(resident, f"Nachtrag {number}: " + "sehr lange Geschichte " * 150)
     history = await desk.say(coordinator(desk), "/case 1")
@@ -124,3 +126,26 @@ async def test_case_and_mydata_stay_short_however_long_the_case(desk):
     documents = [c for c in mine if c.method == "sendDocument"]
     assert len(messages) == 1 and len(documents) == 1
     assert "Hier stehen die neuesten 12 von 31 Einträgen" in messages[0].text
+
+
+async def test_a_flooding_resident_is_told_once_and_emergencies_still_get_through(desk):
+    flooder, other = desk.user(user_id=RESIDENT), desk.user(user_id=OTHER)
+    answered = []
+    for number in range(14):
+        answered.append(texts(await desk.say(flooder, f"deutschkurs {number}")))
+    assert all("Volkshochschule" in a for a in answered[:10])
+    assert "Bitte warten Sie eine Minute" in answered[10]
+    assert answered[11:] == ["", "", ""]  # told once, then quiet
+    # An emergency is never rate-limited.
+    assert "112" in texts(await desk.say(flooder, "ich will mich umbringen"))
+    # Nobody else is affected.
+    assert "Volkshochschule" in texts(await desk.say(other, "deutschkurs"))
+
+
+def test_the_limit_counts_per_resident_and_forgives_after_a_minute():
+    now = [0.0]
+    limit = Limiter(3, window_seconds=60, clock=lambda: now[0])
+    assert [limit.check(1).value for _ in range(5)] == ["ok", "ok", "ok", "tell", "quiet"]
+    assert limit.check(2).value == "ok"
+    now[0] = 61.0
+    assert limit.check(1).value == "ok"
