@@ -12,8 +12,9 @@ Latin spellings the directory lists as keywords.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
-from functools import cache, lru_cache
+from functools import lru_cache
 
 import snowballstemmer
 from anyascii import anyascii
@@ -50,10 +51,21 @@ _ARABIC_LETTERS = str.maketrans(
 )
 
 
-@cache
+# A Snowball stemmer keeps the word it works on in itself: one per thread, since long questions
+# are matched in a worker thread while short ones are matched on the event loop.
+_per_thread = threading.local()
+
+
 def _stemmer(lang: str) -> snowballstemmer.stemmer | None:
-    name = _STEMMER_NAMES.get(lang)
-    return snowballstemmer.stemmer(name) if name else None
+    stemmers: dict[str, snowballstemmer.stemmer | None] | None = getattr(
+        _per_thread, "stemmers", None
+    )
+    if stemmers is None:
+        stemmers = _per_thread.stemmers = {}
+    if lang not in stemmers:
+        name = _STEMMER_NAMES.get(lang)
+        stemmers[lang] = snowballstemmer.stemmer(name) if name else None
+    return stemmers[lang]
 
 
 def has_stemmer(lang: str) -> bool:
