@@ -61,11 +61,12 @@ class Courier:
 
     async def _deliver(self, bot: Bot, item: OutboxItem) -> bool:
         inbox = self.rt.cases
+        along: list[OutboxItem] = []  # follow-ups that went out in the same post
         try:
             if item.target == "resident":
                 await self._to_resident(bot, item)
             else:
-                await self._to_coordinators(bot, item)
+                along = await self._to_coordinators(bot, item)
         except Forbidden as exc:
             if item.target == "resident":
                 await inbox.give_up(item, f"forbidden: {exc.message}")
@@ -103,7 +104,8 @@ class Courier:
             await inbox.retry_later(item, _later(backoff(item.attempts)), str(exc))
             log.info("case %s: delivery failed (%s), will retry", item.case.id, exc)
             return False
-        await inbox.delivered(item)
+        for done in (item, *along):
+            await inbox.delivered(done)
         return True
 
     async def _to_resident(self, bot: Bot, item: OutboxItem) -> None:
@@ -122,13 +124,20 @@ class Courier:
             reply = replies.coordinator_answer(t, case.id, message.body or "")
         await send(bot, case.resident_chat_id, reply)
 
-    async def _to_coordinators(self, bot: Bot, item: OutboxItem) -> None:
+    async def _to_coordinators(self, bot: Bot, item: OutboxItem) -> list[OutboxItem]:
+        """Post a case or a follow-up; returns the later follow-ups that went in the same post."""
         settings = self.rt.settings
         case, message = item.case, item.message
+        along: list[OutboxItem] = []
         if message.kind == "question":
             reply = desk.case_post(case, message.body or "", self.rt.directory)
         else:
-            reply = Reply(desk.follow_up_post(case, message, self.rt.directory))
+            if desk.batchable(message):
+                # Several follow-ups waiting (Telegram allows a group ~20 posts a minute): one
+                # post for all of them, not one each.
+                along = await self.rt.cases.follow_ups_after(item, desk.BATCH_CHARS)
+            messages = [message, *(a.message for a in along)]
+            reply = Reply(desk.follow_up_post(case, messages, self.rt.directory))
         group = settings.coordinator_chat_id
         if group is not None:
             thread = case.thread_id
@@ -137,7 +146,7 @@ class Courier:
             reply_to = None if thread else await self._first_post(case, group)
             sent = await send(bot, group, reply, thread_id=thread, reply_to=reply_to)
             await self._record(case.id, group, sent)
-            return
+            return along
         if not settings.coordinator_user_ids:
             raise NoDesk(case.id)
         for user_id in settings.coordinator_user_ids:
@@ -146,6 +155,7 @@ class Courier:
             reply_to = None if message.kind == "question" else await self._first_post(case, user_id)
             sent = await send(bot, user_id, reply, reply_to=reply_to)
             await self._record(case.id, user_id, sent)
+        return along
 
     async def _record(self, case_id: int, chat_id: int, sent: list[Message]) -> None:
         # Every part of a split post: a reply to any of them must reach this case.

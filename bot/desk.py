@@ -147,7 +147,17 @@ def parse_desk_callback(data: str | None) -> tuple[str, int, str] | None:
     return None
 
 
-def follow_up_post(case: Case, message: CaseMessage, directory: Directory) -> str:
+BATCH_CHARS = 3000  # follow-ups put into one post, at most this much of their text
+
+
+def batchable(message: CaseMessage) -> bool:
+    """An ordinary follow-up from the resident (not a note, not an urgent one)."""
+    return message.direction == "in" and message.kind == "text" and not message.danger
+
+
+def follow_up_post(case: Case, messages: Sequence[CaseMessage], directory: Directory) -> str:
+    """One or several follow-ups of a case (several: ordinary ones that waited together)."""
+    message = messages[0]
     if message.direction == "note":
         return f"⚠️ <b>Anfrage #{case.id}</b>: {esc(unbidi(message.body or ''))}"
     if message.danger:
@@ -156,7 +166,10 @@ def follow_up_post(case: Case, message: CaseMessage, directory: Directory) -> st
             f"({esc(danger_names(message.danger, directory))}). Die Person hat die Notrufnummern "
             f"bekommen.\n{quoted(message.body or '')}"
         )
-    return f"➕ <b>Anfrage #{case.id}</b>, Nachtrag:\n{quoted(message.body or '')}"
+    if len(messages) == 1:
+        return f"➕ <b>Anfrage #{case.id}</b>, Nachtrag:\n{quoted(message.body or '')}"
+    quotes = "\n\n".join(quoted(m.body or "") for m in messages)
+    return f"➕ <b>Anfrage #{case.id}</b>, {len(messages)} Nachträge:\n{quotes}"
 
 
 def danger_names(signals: str, directory: Directory) -> str:

@@ -243,10 +243,15 @@ class Inbox:
     # ---- the outbox ---------------------------------------------------------------------------
 
     async def due(self, now: str, limit: int = 20) -> list[OutboxItem]:
+        """The oldest waiting item of each case and target, if it is due: a case's messages go
+        out in order, and a case with 500 waiting follow-ups holds up only itself – every other
+        case's next item is among the first of the next round."""
         rows = await self.db.rows(
             f"SELECT o.id, o.target, o.attempts, {_OUTBOX_MESSAGE} "
             "FROM outbox o JOIN messages m ON m.id = o.message_id "
-            "WHERE o.done_at IS NULL AND o.failed = 0 AND o.next_attempt_at <= ? "
+            "WHERE o.next_attempt_at <= ? AND o.id IN ("
+            "  SELECT MIN(w.id) FROM outbox w JOIN messages wm ON wm.id = w.message_id "
+            "  WHERE w.done_at IS NULL AND w.failed = 0 GROUP BY wm.case_id, w.target) "
             "ORDER BY o.id LIMIT ?",
             (now, limit),
         )
@@ -256,6 +261,28 @@ class Inbox:
             case = await self.require(case_message.case_id)
             items.append(OutboxItem(outbox_id, target, attempts, case_message, case))
         return items
+
+    async def follow_ups_after(self, item: OutboxItem, max_chars: int) -> list[OutboxItem]:
+        """Ordinary follow-ups of the same case waiting right behind `item` for the coordinators,
+        up to `max_chars` of text in all (an urgent one or a note ends the run)."""
+        rows = await self.db.rows(
+            f"SELECT o.id, o.target, o.attempts, {_OUTBOX_MESSAGE} "
+            "FROM outbox o JOIN messages m ON m.id = o.message_id "
+            "WHERE m.case_id = ? AND o.target = 'coordinators' AND o.id > ? "
+            "AND o.done_at IS NULL AND o.failed = 0 ORDER BY o.id LIMIT 50",
+            (item.case.id, item.id),
+        )
+        found: list[OutboxItem] = []
+        total = len(item.message.body or "")
+        for outbox_id, target, attempts, *message in rows:
+            case_message = CaseMessage(*message)
+            size = len(case_message.body or "")
+            ordinary = case_message.direction == "in" and case_message.kind == "text"
+            if not ordinary or case_message.danger or total + size > max_chars:
+                break
+            total += size
+            found.append(OutboxItem(outbox_id, target, attempts, case_message, item.case))
+        return found
 
     async def delivered(self, item: OutboxItem) -> None:
         now = now_iso()

@@ -149,3 +149,25 @@ def test_the_limit_counts_per_resident_and_forgives_after_a_minute():
     assert limit.check(2).value == "ok"
     now[0] = 61.0
     assert limit.check(1).value == "ok"
+
+
+async def test_follow_ups_waiting_together_go_out_as_one_post(desk):
+    resident, _ = await escalate(desk, user_id=RESIDENT, lang="de")
+    await desk.deliver()  # the case post
+    for number in range(8):
+        await desk.say(resident, f"Nachtrag Nummer {number}")
+    posts = sent(await desk.deliver(), GROUP)
+    assert len(posts) == 1 and "8 Nachträge" in posts[0].text
+    assert all(f"┃ Nachtrag Nummer {n}" in posts[0].text for n in range(8))
+    assert await desk.runtime.cases.due("9999") == []
+
+
+async def test_one_case_with_many_waiting_items_does_not_hold_up_another(desk):
+    resident, _ = await escalate(desk, user_id=RESIDENT, lang="de")
+    desk.runtime.messages_limit = Limiter(1000)
+    for number in range(30):
+        # urgent follow-ups are never merged: thirty posts waiting for case #1
+        await desk.say(resident, f"ich will mich umbringen ({number})")
+    await escalate(desk, "Wo gibt es im Quartier einen Bingo-Abend?", user_id=OTHER, lang="de")
+    first = await desk.runtime.cases.due("9999", limit=2)
+    assert {(i.case.id, i.message.kind) for i in first} == {(1, "question"), (2, "question")}
