@@ -86,6 +86,7 @@ async def housekeeping(rt: Runtime, now: datetime | None = None) -> int:
     old = (now - timedelta(days=KEEP_PROCESSED_DAYS)).isoformat(timespec="milliseconds")
     await rt.db.prune_processed(old)
     await rt.db.prune_unmatched((now - timedelta(days=learning.KEEP_DAYS)).date().isoformat())
+    await rt.db.prune_pauses()
     if count:
         log.info("anonymised %d case(s) older than %d days", count, rt.settings.retention_days)
     return count

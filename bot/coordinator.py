@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from datetime import UTC, timedelta
 
 from telegram import Message, MessageEntity, Update
 from telegram.error import TelegramError
@@ -28,7 +29,8 @@ from .sending import send
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
-COMMANDS = ("inbox", "case", "close", "stats", "reload")
+COMMANDS = ("inbox", "case", "close", "block", "unblock", "stats", "reload")
+PAUSE_DAYS = 30  # how long Spam or /block stops a resident's questions reaching the desk
 CASE_HEADER = re.compile(r"Anfrage #(\d+)")
 HEADER_OFFSET = 4  # UTF-16 units before the header: an emoji and a space
 NOT_A_CASE_POST = (
@@ -157,6 +159,37 @@ async def close_case(rt: Runtime, context: Context) -> str:
     return f"✅ Anfrage #{case.id} ist geschlossen."
 
 
+async def pause_of(rt: Runtime, case: Case) -> str:
+    """Stop passing on the questions of this case's resident for PAUSE_DAYS."""
+    if case.resident_chat_id is None:
+        return f"Anfrage #{case.id} ist anonymisiert."
+    until = (rt.now().astimezone(UTC) + timedelta(days=PAUSE_DAYS)).isoformat(
+        timespec="milliseconds"
+    )
+    await rt.db.pause_resident(case.resident_chat_id, until)
+    return (
+        f"⛔ Fragen der Person aus Anfrage #{case.id} werden {PAUSE_DAYS} Tage lang nicht "
+        f"weitergeleitet (Antworten aus dem Verzeichnis und Notrufnummern bekommt sie weiter). "
+        f"Aufheben: /unblock {case.id}"
+    )
+
+
+async def block(rt: Runtime, context: Context) -> str:
+    case = await _case_from_args(rt, context)
+    if case is None:
+        return "Benutzung: /block N (eine vorhandene Anfragenummer)"
+    return await pause_of(rt, case)
+
+
+async def unblock(rt: Runtime, context: Context) -> str:
+    case = await _case_from_args(rt, context)
+    if case is None:
+        return "Benutzung: /unblock N (eine vorhandene Anfragenummer)"
+    if case.resident_chat_id is None or not await rt.db.resume_resident(case.resident_chat_id):
+        return f"Die Person aus Anfrage #{case.id} ist nicht gesperrt."
+    return f"✅ Fragen der Person aus Anfrage #{case.id} werden wieder weitergeleitet."
+
+
 async def stats(rt: Runtime, context: Context) -> str:
     return desk.stats_text(await rt.db.stats(), rt.directory)
 
@@ -255,6 +288,7 @@ async def case_button(update: Update, context: Context) -> None:
     elif action == "spam":
         await rt.cases.mark_spam(case.id)
         await query.answer(f"Anfrage #{case.id} als Spam markiert.")
+        await reply(update, context, await pause_of(rt, case))
     elif rt.directory.service(service_id) is None:
         await query.answer("Diesen Eintrag gibt es nicht mehr.", show_alert=True)
     elif case.resident_chat_id is None:
@@ -280,6 +314,8 @@ def register(app: PTBApplication) -> None:
         "inbox": inbox,
         "case": show_case,
         "close": close_case,
+        "block": block,
+        "unblock": unblock,
         "stats": stats,
         "reload": reload,
     }

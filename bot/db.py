@@ -119,6 +119,15 @@ MIGRATIONS: tuple[str, ...] = (
         attempts    INTEGER NOT NULL DEFAULT 0
     );
     """,
+    # 5: residents whose questions the coordinators no longer want passed on (spam, abuse);
+    # the pause ends by itself, and /delete ends it too.
+    """
+    CREATE TABLE paused_residents (
+        chat_id     INTEGER PRIMARY KEY,
+        since       TEXT NOT NULL,
+        until       TEXT NOT NULL
+    );
+    """,
 )
 
 

@@ -275,14 +275,18 @@ MYDATA_ENTRY = 300  # characters of one entry shown in the chat
 
 
 def my_data(
-    t: Translator, lang: str, since: str | None, cases: Sequence[tuple[int, str, list[str]]]
+    t: Translator,
+    lang: str,
+    since: str | None,
+    cases: Sequence[tuple[int, str, list[str]]],
+    paused_until: str | None = None,
 ) -> tuple[Reply, str | None]:
     """cases: (number, status, the resident's own messages and the answers, oldest first).
 
     The reply stays short – a resident may send /mydata as often as they like, and Telegram
     lets a bot send about one message a second to a chat – so when there is more, the newest
     entries are shown and everything goes in a text file (the second value)."""
-    if since is None and not cases:
+    if since is None and not cases and paused_until is None:
         return Reply(t.line(t("I have no data stored about you."))), None
     header = ["<b>" + t("What is stored about you") + "</b>"]
     if since is not None:
@@ -291,6 +295,13 @@ def my_data(
                 "Language: {language} (since {date})",
                 language=esc(own_name(lang)),
                 date=esc(since[:10]),
+            )
+        )
+    if paused_until is not None:
+        header.append(
+            t(
+                "Passing your questions on to the coordinators is paused until {date}.",
+                date=esc(paused_until),
             )
         )
     total = sum(len(entries) for _, _, entries in cases)
@@ -334,6 +345,19 @@ def _clip(text: str, limit: int) -> str:
 
 def _plain_text(line: str) -> str:
     return line.replace("<b>", "").replace("</b>", "")
+
+
+def forwarding_paused(t: Translator, until: str) -> Reply:
+    return Reply(
+        t.line(
+            t(
+                "Passing questions on to the coordinators is paused for you until {date}. "
+                "Questions about the directory still work. In an emergency call 112, or 110 "
+                "for the police.",
+                date=esc(until),
+            )
+        )
+    )
 
 
 def please_wait(t: Translator) -> Reply:

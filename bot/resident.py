@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from telegram import Update
 from telegram.error import Forbidden, TelegramError
@@ -35,7 +36,7 @@ from .cards import (
 )
 from .coordinator import wake_courier
 from .directory import LANGUAGES
-from .i18n import Translator, choose_language
+from .i18n import Translator, choose_language, date_text
 from .limits import Verdict
 from .runtime import Runtime
 
@@ -158,6 +159,8 @@ async def understand(update: Update, context: Context, text: str) -> None:
     now = rt.now()
 
     open_case = await rt.cases.open_case_of(chat_id)
+    if open_case is not None and await rt.db.paused_until(chat_id):
+        open_case = None  # the coordinators asked not to get this resident's messages for now
     if open_case is not None:
         # A resident with an open case is talking to a person: the message joins the case, as
         # urgent when it raises a danger signal. Emergency numbers still come first.
@@ -280,6 +283,11 @@ async def escalate(update: Update, context: Context, t: Translator, step: str) -
         memory.pop("question", None)
         await send(context, chat_id, replies.escalation_cancelled(t))
         return
+    paused = await rt.db.paused_until(chat_id)
+    if paused is not None:
+        until = date_text(datetime.fromisoformat(paused).astimezone(rt.now().tzinfo), t.lang)
+        await send(context, chat_id, replies.forwarding_paused(t, until))
+        return
     if step == "ask":
         reply = replies.consent(t, pending, rt.settings.retention_days) if pending else None
         await send(context, chat_id, reply or replies.no_question_to_pass(t))
@@ -340,8 +348,18 @@ async def my_data(update: Update, context: Context) -> None:
                 body = f"📇 {service_title(service, t.lang, rt.directory)}" if service else body
             entries.append(f"{arrow} {message.created_at[:10]}: {body}")
         cases.append((case.id, status_names.get(case.status, case.status), entries))
+    paused = await rt.db.paused_until(chat_id)
+    until = (
+        date_text(datetime.fromisoformat(paused).astimezone(rt.now().tzinfo), t.lang)
+        if paused
+        else None
+    )
     reply, everything = replies.my_data(
-        t, resident.lang if resident else t.lang, resident.created_at if resident else None, cases
+        t,
+        resident.lang if resident else t.lang,
+        resident.created_at if resident else None,
+        cases,
+        paused_until=until,
     )
     await send(context, chat_id, reply)
     if everything is not None:

@@ -94,9 +94,35 @@ class Store(Database):
         sql = "SELECT id FROM cases WHERE resident_chat_id = ?"
         cases = [int(r[0]) for r in await self.rows(sql, (chat_id,))]
         await self.write(
-            *anonymise_statements(cases), ("DELETE FROM residents WHERE chat_id = ?", (chat_id,))
+            *anonymise_statements(cases),
+            ("DELETE FROM residents WHERE chat_id = ?", (chat_id,)),
+            ("DELETE FROM paused_residents WHERE chat_id = ?", (chat_id,)),
         )
         return len(cases)
+
+    # ---- residents whose questions are not passed on for a while ------------------------------
+
+    async def pause_resident(self, chat_id: int, until: str) -> None:
+        await self.write(
+            (
+                "INSERT INTO paused_residents (chat_id, since, until) VALUES (?, ?, ?) "
+                "ON CONFLICT(chat_id) DO UPDATE SET until = excluded.until",
+                (chat_id, now_iso(), until),
+            )
+        )
+
+    async def resume_resident(self, chat_id: int) -> bool:
+        found = await self.paused_until(chat_id) is not None
+        await self.write(("DELETE FROM paused_residents WHERE chat_id = ?", (chat_id,)))
+        return found
+
+    async def paused_until(self, chat_id: int) -> str | None:
+        sql = "SELECT until FROM paused_residents WHERE chat_id = ? AND until > ?"
+        value = await self.value(sql, (chat_id, now_iso()))
+        return str(value) if value else None
+
+    async def prune_pauses(self) -> None:
+        await self.write(("DELETE FROM paused_residents WHERE until <= ?", (now_iso(),)))
 
     async def anonymise_before(self, cutoff: str) -> int:
         """Anonymise cases untouched since `cutoff` (the retention period). Returns how many."""

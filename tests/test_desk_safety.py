@@ -171,3 +171,30 @@ async def test_one_case_with_many_waiting_items_does_not_hold_up_another(desk):
     await escalate(desk, "Wo gibt es im Quartier einen Bingo-Abend?", user_id=OTHER, lang="de")
     first = await desk.runtime.cases.due("9999", limit=2)
     assert {(i.case.id, i.message.kind) for i in first} == {(1, "question"), (2, "question")}
+
+
+async def test_spam_pauses_a_resident_until_a_coordinator_lifts_it(desk):
+    from bot.cards import ESCALATE, callback
+
+    resident, _ = await escalate(desk, user_id=RESIDENT, lang="de")
+    calls = await desk.press(coordinator(desk), "k:spam:1")
+    assert "30 Tage lang nicht weitergeleitet" in texts(calls) and "/unblock 1" in texts(calls)
+    # The resident still gets answers and emergency numbers, but no new case.
+    assert "Volkshochschule" in texts(await desk.say(resident, "deutschkurs"))
+    await desk.say(resident, "Mein Nachbar ist immer so laut, was kann ich tun?")
+    paused = texts(await desk.press(resident, callback(ESCALATE, "yes")))
+    assert "pausiert" in paused and "112" in paused
+    assert len(await desk.runtime.cases.open_cases()) == 0
+    assert "pausiert" in texts(await desk.say(resident, "/mydata"))
+    # Lifted: a new case can be opened again.
+    assert "wieder weitergeleitet" in texts(await desk.say(coordinator(desk), "/unblock 1"))
+    await escalate(desk, user_id=RESIDENT, lang="de")
+    assert len(await desk.runtime.cases.open_cases()) == 1
+
+
+async def test_delete_also_ends_a_pause(desk):
+    resident, _ = await escalate(desk, user_id=RESIDENT, lang="de")
+    await desk.say(coordinator(desk), "/block 1")
+    assert await desk.runtime.db.paused_until(RESIDENT)
+    await desk.say(resident, "/delete")
+    assert await desk.runtime.db.paused_until(RESIDENT) is None
