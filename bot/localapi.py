@@ -66,6 +66,7 @@ class LocalBotApi(BaseRequest):
     calls: list[Call] = field(default_factory=list)
     blocked: set[int] = field(default_factory=set)
     faults: list[Fault] = field(default_factory=list)
+    latency: float = 0.0  # seconds every call but getUpdates takes, like a distant server
 
     def __post_init__(self) -> None:
         self._by_chat: dict[int, list[Call]] = {}
@@ -100,6 +101,8 @@ class LocalBotApi(BaseRequest):
         params = dict(request_data.parameters) if request_data else {}
         if endpoint == "getUpdates":
             return 200, _ok(await self._get_updates(params))
+        if self.latency:
+            await asyncio.sleep(self.latency)
         call = Call(endpoint, params)
         for fault in self.faults:
             if fault.method in (endpoint, "*") and fault.count > 0:
