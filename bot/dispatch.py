@@ -27,14 +27,21 @@ from .db import Database
 log = logging.getLogger(__name__)
 
 MAX_RUNNING = 64  # updates handled at the same time, over all chats
-MAX_ATTEMPTS = 3  # an update that was being handled when the bot died this often is dropped
+MAX_ATTEMPTS = 5  # an update left unhandled by this many stops in a row is dropped (a poison pill)
 
 
 class Journal:
-    """Updates fetched from Telegram and not yet handled."""
+    """Updates fetched from Telegram and not yet handled.
+
+    Finished updates leave in batches (one write for many): after a crash the few not yet
+    removed are handled again and recognised as already processed."""
+
+    FLUSH_SECONDS = 0.05
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._finished: list[int] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     async def add(self, updates: Iterable[Update]) -> None:
         rows = [(u.update_id, u.to_json()) for u in updates]
@@ -43,18 +50,28 @@ class Journal:
             await self.db.write(*((sql, row) for row in rows))
 
     async def pending(self) -> list[tuple[int, str, int]]:
-        """(update id, JSON, attempts so far), oldest first."""
+        """(update id, JSON, starts so far) of what is left from before a stop, oldest first;
+        each call counts as one more start for all of them."""
+        await self.db.write(("UPDATE inbound SET attempts = attempts + 1", ()))
         rows = await self.db.rows(
             "SELECT update_id, body, attempts FROM inbound ORDER BY update_id"
         )
         return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
 
-    async def started(self, update_id: int) -> None:
-        sql = "UPDATE inbound SET attempts = attempts + 1 WHERE update_id = ?"
-        await self.db.write((sql, (update_id,)))
+    def finished(self, update_id: int) -> None:
+        self._finished.append(update_id)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_soon())
 
-    async def finished(self, update_id: int) -> None:
-        await self.db.write(("DELETE FROM inbound WHERE update_id = ?", (update_id,)))
+    async def _flush_soon(self) -> None:
+        await asyncio.sleep(self.FLUSH_SECONDS)
+        await self.flush()
+
+    async def flush(self) -> None:
+        done, self._finished = self._finished, []
+        if done:
+            marks = ",".join("?" * len(done))
+            await self.db.write((f"DELETE FROM inbound WHERE update_id IN ({marks})", done))
 
 
 def chat_key(update: Update) -> int:
@@ -79,9 +96,9 @@ class Dispatcher:
         """Queue what the journal still holds (the bot stopped before handling it)."""
         count = 0
         for update_id, body, attempts in await self.journal.pending():
-            if attempts >= MAX_ATTEMPTS:
-                log.error("update %s was being handled at %d crashes; dropped", update_id, attempts)
-                await self.journal.finished(update_id)
+            if attempts > MAX_ATTEMPTS:
+                log.error("update %s was left unhandled by %d stops; dropped", update_id, attempts)
+                self.journal.finished(update_id)
                 continue
             self._queue(Update.de_json(json.loads(body), self.app.bot))
             count += 1
@@ -111,12 +128,11 @@ class Dispatcher:
         while queue:
             update = queue[0]
             async with self._running:
-                await self.journal.started(update.update_id)
                 try:
                     await self.app.process_update(update)
                 except Exception:  # handlers' errors are handled inside; this is a bug here
                     log.exception("update %s could not be handled", update.update_id)
-                await self.journal.finished(update.update_id)
+                self.journal.finished(update.update_id)
             queue.popleft()
         del self._queues[key]
 
@@ -134,3 +150,4 @@ class Dispatcher:
         """Wait for the updates taken so far (a clean stop); what is left stays journalled."""
         if self._workers:
             await asyncio.wait(set(self._workers), timeout=timeout)
+        await self.journal.flush()
