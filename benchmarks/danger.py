@@ -2,9 +2,9 @@
 
 python benchmarks/danger.py [--set NAME=PATH ...] [--knowledge knowledge] [--list NAME]
 
-Default sets: dev (tests/danger), dev2 to dev5 (tests/danger_dev2 … tests/danger_dev5): each
-written independently as a held-out set, scored once, then tuned on; heldout
-(tests/danger_heldout: never tuned on).
+Default sets: dev (tests/danger), dev2 to dev6 (tests/danger_dev2 … tests/danger_dev6): each
+written independently as a held-out set, scored once (the README keeps each first score), then
+tuned on. An untouched set, when there is one, goes in tests/danger_heldout.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def main() -> int:
             "dev3": ROOT / "tests" / "danger_dev3",
             "dev4": ROOT / "tests" / "danger_dev4",
             "dev5": ROOT / "tests" / "danger_dev5",
-            "heldout": ROOT / "tests" / "danger_heldout",
+            "dev6": ROOT / "tests" / "danger_dev6",
         },
     )
     sets = {name: load_danger_set(path) for name, path in paths.items()}
