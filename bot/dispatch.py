@@ -18,6 +18,7 @@ import json
 import logging
 from collections import deque
 from collections.abc import Iterable
+from typing import Any
 
 from telegram import Update
 from telegram.ext import Application
@@ -43,8 +44,9 @@ class Journal:
         self._finished: list[int] = []
         self._flusher: asyncio.Task[None] | None = None
 
-    async def add(self, updates: Iterable[Update]) -> None:
-        rows = [(u.update_id, u.to_json()) for u in updates]
+    async def add(self, updates: Iterable[dict[str, Any]]) -> None:
+        """Raw updates, as Telegram sent them."""
+        rows = [(int(u["update_id"]), json.dumps(u)) for u in updates]
         if rows:
             sql = "INSERT OR IGNORE INTO inbound (update_id, body) VALUES (?, ?)"
             await self.db.write(*((sql, row) for row in rows))
@@ -104,12 +106,13 @@ class Dispatcher:
             count += 1
         return count
 
-    async def take(self, updates: Iterable[Update]) -> None:
-        """Journal new updates (before Telegram is told they arrived), then queue them."""
-        fresh = [u for u in updates if u.update_id > self.highest]
+    async def take(self, updates: Iterable[dict[str, Any]]) -> None:
+        """Journal new updates, raw as Telegram sent them (before Telegram is told they arrived),
+        then queue them."""
+        fresh = [u for u in updates if int(u["update_id"]) > self.highest]
         await self.journal.add(fresh)
-        for update in fresh:
-            self._queue(update)
+        for raw in fresh:
+            self._queue(Update.de_json(raw, self.app.bot))
 
     def _queue(self, update: Update) -> None:
         self.highest = max(self.highest, update.update_id)
