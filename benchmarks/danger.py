@@ -4,7 +4,7 @@ python benchmarks/danger.py [--set NAME=PATH ...] [--knowledge knowledge] [--lis
 
 Default sets: dev (tests/danger), dev2 to dev6 (tests/danger_dev2 … tests/danger_dev6): each
 written independently as a held-out set, scored once (the README keeps each first score), then
-tuned on. An untouched set, when there is one, goes in tests/danger_heldout.
+tuned on; heldout (tests/danger_heldout: never tuned on).
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ def main() -> int:
             "dev4": ROOT / "tests" / "danger_dev4",
             "dev5": ROOT / "tests" / "danger_dev5",
             "dev6": ROOT / "tests" / "danger_dev6",
+            "heldout": ROOT / "tests" / "danger_heldout",
         },
     )
     sets = {name: load_danger_set(path) for name, path in paths.items()}
