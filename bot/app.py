@@ -108,7 +108,10 @@ async def poll_updates(app: Application, stop: asyncio.Event) -> None:
     it, so a crash in between drops those updates. Here a crash can only cause a replay from the
     journal, and replays are recognised (processed update ids, keyed inbox writes).
     """
-    dispatcher = Dispatcher(app, Journal(runtime_of(app).db))
+    rt = runtime_of(app)
+    dispatcher = Dispatcher(
+        app, Journal(rt.db), shed=lambda raw: resident.sheddable(runtime_of(app), raw)
+    )
     recovered = await dispatcher.recover()
     if recovered:
         log.info("handling %d update(s) left from before the last stop", recovered)

@@ -17,7 +17,7 @@ import asyncio
 import json
 import logging
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from telegram import Update
@@ -86,9 +86,18 @@ def chat_key(update: Update) -> int:
 
 
 class Dispatcher:
-    def __init__(self, app: Application, journal: Journal, limit: int = MAX_RUNNING) -> None:
+    def __init__(
+        self,
+        app: Application,
+        journal: Journal,
+        limit: int = MAX_RUNNING,
+        shed: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> None:
         self.app = app
         self.journal = journal
+        # Updates not worth handling at all (a flood past the limit, already told to wait):
+        # they are journalled and dropped before parsing, so a flood costs little.
+        self.shed = shed
         self.highest = 0  # the newest update id taken: Telegram may send older ones again
         self._queues: dict[int, deque[Update]] = {}
         self._workers: set[asyncio.Task[None]] = set()
@@ -112,6 +121,11 @@ class Dispatcher:
         fresh = [u for u in updates if int(u["update_id"]) > self.highest]
         await self.journal.add(fresh)
         for raw in fresh:
+            update_id = int(raw["update_id"])
+            if self.shed is not None and self.shed(raw):
+                self.highest = max(self.highest, update_id)
+                self.journal.finished(update_id)
+                continue
             self._queue(Update.de_json(raw, self.app.bot))
 
     def _queue(self, update: Update) -> None:

@@ -47,6 +47,16 @@ class Limiter:
         self._told[key] = now
         return Verdict.TELL
 
+    def peek(self, key: int) -> Verdict:
+        """What `check` would say now, without counting anything."""
+        now = self.clock()
+        events = self._events.get(key)
+        recent = sum(1 for moment in events if now - moment < self.window) if events else 0
+        if recent < self.per_window:
+            return Verdict.OK
+        told = self._told.get(key)
+        return Verdict.QUIET if told is not None and now - told < self.window else Verdict.TELL
+
     def _forget(self, now: float) -> None:
         """Drop residents who have been quiet for a whole window (bounded memory)."""
         for key in [k for k, e in self._events.items() if not e or now - e[-1] >= self.window]:

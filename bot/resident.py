@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
 from telegram import Update
 from telegram.error import Forbidden, TelegramError
@@ -385,6 +386,21 @@ async def on_error(update: object, context: Context) -> None:
             await send(context, update.effective_chat.id, replies.something_went_wrong(t))
         except (TelegramError, RuntimeError):
             log.warning("could not tell the resident about the error")
+
+
+def sheddable(rt: Runtime, raw: dict[str, Any]) -> bool:
+    """A resident's message past the limit, already told to wait and without danger: the
+    dispatcher may drop it unparsed. Anything else is handled as usual."""
+    message = raw.get("message")
+    if not isinstance(message, dict):
+        return False
+    chat = message.get("chat")
+    if not isinstance(chat, dict) or chat.get("type") != "private":
+        return False
+    if rt.messages_limit.peek(int(chat.get("id", 0))) is not Verdict.QUIET:
+        return False
+    said = message.get("text") or message.get("caption") or ""
+    return not (isinstance(said, str) and said and rt.matcher.danger.detect(said))
 
 
 def limited(

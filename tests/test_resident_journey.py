@@ -344,3 +344,27 @@ async def test_a_slow_chat_holds_up_only_itself_and_each_chat_stays_in_order(bot
         stop.set()
         await poller
     assert api.unconfirmed() == 0
+
+
+async def test_a_flood_past_the_limit_is_dropped_unparsed_but_danger_still_gets_through(bot):
+    app, api = bot.app, bot.api
+    flooder = bot.user(user_id=7100)
+    stop = asyncio.Event()
+    poller = asyncio.create_task(poll_updates(app, stop))
+    try:
+        for number in range(15):
+            api.push_update(bot.updates.text(flooder, f"deutschkurs {number}"))
+        assert await until(lambda: "Bitte warten Sie" in texts(api.sent_to(7100)))
+        assert await until(lambda: api.unconfirmed() == 0 and len(api.sent_to(7100)) >= 11)
+        for number in range(15, 40):  # the flood goes on, after the resident was told
+            api.push_update(bot.updates.text(flooder, f"deutschkurs {number}"))
+        api.push_update(bot.updates.text(flooder, "ich will mich umbringen"))
+        assert await until(lambda: "112" in texts(api.sent_to(7100)))
+    finally:
+        stop.set()
+        await poller
+    sent = texts(api.sent_to(7100))
+    assert sent.count("Bitte warten Sie") == 1
+    handled = await bot.runtime.db.value("SELECT COUNT(*) FROM processed_updates")
+    assert handled <= 16  # the quiet part of the flood never reached the handlers
+    assert await Journal(bot.runtime.db).pending() == []
