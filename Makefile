@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: chat run test lint bench scale reliability check i18n clean
+.PHONY: chat run test lint bench scale reliability load check i18n clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,3 +44,6 @@ i18n: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+load: $(STAMP)
+	$(BIN)/python benchmarks/load.py

@@ -57,6 +57,7 @@ QUESTIONS = [
     "де можна вивчити німецьку",
     "اين اجد مساعدة في الايجار",
 ]
+# Told apart by letters, not digits: "(Frage 112)" is rightly answered with the 112 card.
 UNANSWERABLE = "Gibt es im Quartier einen Bingo-Abend für Senioren? (Frage {n})"
 
 
@@ -148,7 +149,8 @@ class Run:
         uid = user["id"]
         for _ in range(30):  # after a SIGKILL the unconfirmed question is forgotten: again
             try:
-                await self.ask(user, UNANSWERABLE.format(n=index))
+                tag = "".join(chr(ord("a") + int(digit)) for digit in str(index))
+                await self.ask(user, UNANSWERABLE.format(n=tag))
                 await asyncio.sleep(0.3)
                 await self.press(user, "c:ask")
                 await asyncio.sleep(0.3)

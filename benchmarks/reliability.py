@@ -88,6 +88,11 @@ async def wait_for(condition: Callable[[], bool], timeout: float = STEP_TIMEOUT)
     return condition()
 
 
+def tag(index: int) -> str:
+    """A few letters for a number: 112 -> 'bcc'."""
+    return "".join(chr(ord("a") + int(digit)) for digit in str(index))
+
+
 def has_button(call: Call, data: str) -> bool:
     return any(b.get("callback_data") == data for row in call.buttons for b in row)
 
@@ -114,7 +119,8 @@ class Scenario:
     async def escalate(self, index: int) -> int:
         user = self.updates.user(10_000 + index, f"R{index}", "de")
         uid = user["id"]
-        question = f"Gibt es im Quartier einen Bingo-Abend für Senioren? (Frage {index})"
+        # Told apart by letters, not digits: "(Frage 112)" is rightly answered with the 112 card.
+        question = f"Gibt es im Quartier einen Bingo-Abend für Senioren? (Frage {tag(index)})"
         while (case := self.case_told(uid)) is None:
             mark = len(self.sent(uid))
             self.api.push_update(self.updates.text(user, question))
@@ -186,8 +192,14 @@ class Scenario:
             await self.answer(10_000 + index, case)
 
 
-async def killer(bot: BotProcess, rng: random.Random, stop: asyncio.Event) -> None:
+async def killer(
+    bot: BotProcess, api: LocalBotApi, rng: random.Random, stop: asyncio.Event
+) -> None:
+    """Kill the bot 0.8–4 s after it is up (it says so with setMyCommands): killing it while
+    it is still building its index (about 3 s) would test nothing but patience."""
     while not stop.is_set():
+        started = len(api.calls_of("setMyCommands"))
+        await wait_for(lambda started=started: len(api.calls_of("setMyCommands")) > started, 60)
         try:
             await asyncio.wait_for(stop.wait(), timeout=rng.uniform(0.8, 4.0))
         except TimeoutError:
@@ -224,7 +236,7 @@ async def main() -> int:
     started = time.monotonic()
     bot.start()
     stop = asyncio.Event()
-    chaos = None if args.no_kill else asyncio.create_task(killer(bot, rng, stop))
+    chaos = None if args.no_kill else asyncio.create_task(killer(bot, api, rng, stop))
     gate = asyncio.Semaphore(args.concurrency)
     try:
         await asyncio.wait_for(

@@ -78,6 +78,10 @@ def privacy_text(t: Translator) -> Reply:
             "without anything that identifies you."
         ),
         t(
+            "So that nothing gets lost if I restart, each message you send is kept until I have "
+            "answered it – normally less than a second – and then deleted."
+        ),
+        t(
             "When I cannot answer a question well, I keep its text for 30 days without your chat "
             "number, with numbers and e-mail addresses removed, so that the coordinators can "
             "teach me the words I did not know."
