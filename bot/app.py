@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from telegram import BotCommand, Update
 from telegram.error import NetworkError, RetryAfter, TelegramError
-from telegram.ext import Application, ApplicationBuilder, ContextTypes
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
@@ -19,7 +19,6 @@ from .config import Settings
 from .delivery import Courier
 from .directory import Directory
 from .dispatch import Dispatcher, Journal
-from .fairness import FairRateLimiter
 from .runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -48,7 +47,7 @@ def build_application(
         .token(settings.telegram_token or LOCAL_TOKEN)
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.telegram_base_file_url)
-        .rate_limiter(FairRateLimiter(max_retries=3))
+        .rate_limiter(AIORateLimiter(max_retries=3))
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
