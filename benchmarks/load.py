@@ -24,9 +24,7 @@ import asyncio
 import os
 import random
 import re
-import signal
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,6 +35,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from processes import LOTSE_RUN, Process  # noqa: E402
 
 from bot.localapi import BOT_USER, Call, LocalBotApi, UpdateFactory  # noqa: E402
 from bot.localserver import serve  # noqa: E402
@@ -75,33 +75,6 @@ class WatchedApi(LocalBotApi):
             event = self.news.get(call.chat_id)
             if event is not None:
                 event.set()
-
-
-class Process:
-    def __init__(self, argv: list[str], env: dict[str, str], log: Path) -> None:
-        self.argv, self.env, self.log = argv, env, log
-        self.process: subprocess.Popen[bytes] | None = None
-        self.kills = 0
-
-    def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                self.argv, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=log
-            )
-
-    def kill(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait()
-            self.kills += 1
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
 
 
 @dataclass
@@ -254,7 +227,7 @@ async def warm_up(run: Run) -> None:
 async def capacity(kind: str, residents: int, questions: int, latency: float, workdir: Path):
     api, server, base = await start_server(latency)
     if kind == "lotse":
-        argv = [sys.executable, "-m", "bot.cli", "run"]
+        argv = LOTSE_RUN
         env = lotse_env(base, workdir / f"capacity-{uuid.uuid4().hex[:6]}.sqlite3")
     else:
         argv = [sys.executable, str(ROOT / "benchmarks" / "echo_bot.py"), f"{base}/bot"]
@@ -276,9 +249,7 @@ async def capacity(kind: str, residents: int, questions: int, latency: float, wo
 async def fairness(args: argparse.Namespace, workdir: Path, abusers: int) -> bool:
     api, server, base = await start_server(args.latency)
     database = workdir / f"fairness-{abusers}.sqlite3"
-    bot = Process(
-        [sys.executable, "-m", "bot.cli", "run"], lotse_env(base, database), workdir / "lotse.log"
-    )
+    bot = Process(LOTSE_RUN, lotse_env(base, database), workdir / "lotse.log")
     bot.start()
     run = Run(api)
     await warm_up(run)

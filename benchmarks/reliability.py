@@ -21,9 +21,7 @@ import asyncio
 import os
 import random
 import re
-import signal
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +31,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from processes import LOTSE_RUN, Process  # noqa: E402
 
 from bot.localapi import BOT_USER, Call, LocalBotApi, UpdateFactory  # noqa: E402
 from bot.localserver import serve  # noqa: E402
@@ -46,37 +46,6 @@ CONFIRMED = re.compile(r"Ihre Anfragenummer ist #(\d+)")
 ADDED = re.compile(r"Zu Ihrer Anfrage #(\d+) hinzugefügt")
 POST = re.compile(r"📨 <b>Anfrage #(\d+)</b>")
 STEP_TIMEOUT = 20.0
-
-
-class BotProcess:
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env, self.log = env, log
-        self.process: subprocess.Popen[bytes] | None = None
-        self.kills = 0
-
-    def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot.cli", "run"],
-                cwd=ROOT,
-                env=self.env,
-                stdout=subprocess.DEVNULL,
-                stderr=log,
-            )
-
-    def kill(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait()
-            self.kills += 1
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
 
 
 async def wait_for(condition: Callable[[], bool], timeout: float = STEP_TIMEOUT) -> bool:
@@ -192,9 +161,7 @@ class Scenario:
             await self.answer(10_000 + index, case)
 
 
-async def killer(
-    bot: BotProcess, api: LocalBotApi, rng: random.Random, stop: asyncio.Event
-) -> None:
+async def killer(bot: Process, api: LocalBotApi, rng: random.Random, stop: asyncio.Event) -> None:
     """Kill the bot 0.8–4 s after it is up (it says so with setMyCommands): killing it while
     it is still building its index (about 3 s) would test nothing but patience."""
     while not stop.is_set():
@@ -231,7 +198,7 @@ async def main() -> int:
         "COORDINATOR_USER_IDS": str(DESK),
         "LOTSE_LOG_LEVEL": "WARNING",
     }
-    bot = BotProcess(env, workdir / "bot.log")
+    bot = Process(LOTSE_RUN, env, workdir / "bot.log")
     scenario = Scenario(api)
     started = time.monotonic()
     bot.start()
