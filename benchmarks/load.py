@@ -36,7 +36,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from processes import LOTSE_RUN, Process  # noqa: E402
+from processes import LOTSE_RUN, Process, kill_now_and_then  # noqa: E402
 
 from bot.localapi import BOT_USER, Call, LocalBotApi, UpdateFactory  # noqa: E402
 from bot.localserver import serve  # noqa: E402
@@ -260,7 +260,10 @@ async def fairness(args: argparse.Namespace, workdir: Path, abusers: int) -> boo
     background = [asyncio.create_task(run.abuser(i, kinds[i % 3], stop)) for i in range(abusers)]
     background.append(asyncio.create_task(run.coordinator(stop)))
     if args.kill:
-        background.append(asyncio.create_task(killer(bot, rng, stop)))
+        starts = lambda: len(api.calls_of("setMyCommands"))  # noqa: E731
+        background.append(
+            asyncio.create_task(kill_now_and_then(bot, starts, (3.0, 8.0), rng, stop))
+        )
 
     async def staggered(index: int) -> None:
         await asyncio.sleep(rng.uniform(0, args.ramp))
@@ -322,16 +325,6 @@ async def fairness(args: argparse.Namespace, workdir: Path, abusers: int) -> boo
         f"{reached['once']}, twice: {reached['twice']}, never: {reached['never']}"
     )
     return not (told - in_inbox) and reached["never"] == 0
-
-
-async def killer(bot: Process, rng: random.Random, stop: asyncio.Event) -> None:
-    while not stop.is_set():
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=rng.uniform(3.0, 8.0))
-        except TimeoutError:
-            bot.kill()
-            await asyncio.sleep(rng.uniform(0.0, 0.3))
-            bot.start()
 
 
 async def main() -> int:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
 import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,3 +43,26 @@ class Process:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+
+
+async def kill_now_and_then(
+    bot: Process,
+    starts: Callable[[], int],
+    seconds: tuple[float, float],
+    rng: random.Random,
+    stop: asyncio.Event,
+) -> None:
+    """SIGKILL the bot a random time after each start, and start it again, until `stop`.
+    `starts` counts how often the bot has come up (its setMyCommands calls): killing it while
+    it is still building its index (about 3 s) would test nothing but patience."""
+    while not stop.is_set():
+        before = starts()
+        deadline = time.monotonic() + 60
+        while starts() <= before and time.monotonic() < deadline and not stop.is_set():
+            await asyncio.sleep(0.05)
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=rng.uniform(*seconds))
+        except TimeoutError:
+            bot.kill()
+            await asyncio.sleep(rng.uniform(0.0, 0.3))
+            bot.start()

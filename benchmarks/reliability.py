@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from processes import LOTSE_RUN, Process  # noqa: E402
+from processes import LOTSE_RUN, Process, kill_now_and_then  # noqa: E402
 
 from bot.localapi import BOT_USER, Call, LocalBotApi, UpdateFactory  # noqa: E402
 from bot.localserver import serve  # noqa: E402
@@ -161,20 +161,6 @@ class Scenario:
             await self.answer(10_000 + index, case)
 
 
-async def killer(bot: Process, api: LocalBotApi, rng: random.Random, stop: asyncio.Event) -> None:
-    """Kill the bot 0.8–4 s after it is up (it says so with setMyCommands): killing it while
-    it is still building its index (about 3 s) would test nothing but patience."""
-    while not stop.is_set():
-        started = len(api.calls_of("setMyCommands"))
-        await wait_for(lambda started=started: len(api.calls_of("setMyCommands")) > started, 60)
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=rng.uniform(0.8, 4.0))
-        except TimeoutError:
-            bot.kill()
-            await asyncio.sleep(rng.uniform(0.0, 0.3))
-            bot.start()
-
-
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--escalations", type=int, default=200)
@@ -203,7 +189,12 @@ async def main() -> int:
     started = time.monotonic()
     bot.start()
     stop = asyncio.Event()
-    chaos = None if args.no_kill else asyncio.create_task(killer(bot, api, rng, stop))
+    starts = lambda: len(api.calls_of("setMyCommands"))  # noqa: E731
+    chaos = (
+        None
+        if args.no_kill
+        else asyncio.create_task(kill_now_and_then(bot, starts, (0.8, 4.0), rng, stop))
+    )
     gate = asyncio.Semaphore(args.concurrency)
     try:
         await asyncio.wait_for(
