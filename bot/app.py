@@ -109,9 +109,7 @@ async def poll_updates(app: Application, stop: asyncio.Event) -> None:
     journal, and replays are recognised (processed update ids, keyed inbox writes).
     """
     rt = runtime_of(app)
-    dispatcher = Dispatcher(
-        app, Journal(rt.db), shed=lambda raw: resident.sheddable(runtime_of(app), raw)
-    )
+    dispatcher = Dispatcher(app, Journal(rt.db), shed=lambda raw: resident.sheddable(rt, raw))
     recovered = await dispatcher.recover()
     if recovered:
         log.info("handling %d update(s) left from before the last stop", recovered)

@@ -29,7 +29,6 @@ from .sending import send
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
-COMMANDS = ("inbox", "case", "close", "block", "unblock", "stats", "reload")
 PAUSE_DAYS = 30  # how long Spam or /block stops a resident's questions reaching the desk
 CASE_HEADER = re.compile(r"Anfrage #(\d+)")
 HEADER_OFFSET = 4  # UTF-16 units before the header: an emoji and a space
