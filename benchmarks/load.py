@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from processes import LOTSE_RUN, Process, kill_now_and_then  # noqa: E402
 
-from bot.localapi import BOT_USER, Call, LocalBotApi, UpdateFactory  # noqa: E402
+from bot.localapi import Call, LocalBotApi, UpdateFactory  # noqa: E402
 from bot.localserver import serve  # noqa: E402
 
 DESK = 77
@@ -151,16 +151,9 @@ class Run:
                 answered.add(case)
                 token = f"ANTWORT-{case}-{uuid.uuid4().hex[:8]}"
                 self.tokens[case] = token
-                original = {
-                    "message_id": call.result["message_id"],
-                    "date": 0,
-                    "chat": {"id": DESK, "type": "private"},
-                    "from": BOT_USER,
-                    "text": call.text,
-                }
                 self.api.push_update(
                     self.updates.text(
-                        COORDINATOR, f"{token} Kommen Sie Dienstag.", reply_to_message=original
+                        COORDINATOR, f"{token} Kommen Sie Dienstag.", reply_to_message=call.result
                     )
                 )
             await asyncio.sleep(0.5)

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from processes import LOTSE_RUN, Process, kill_now_and_then  # noqa: E402
 
-from bot.localapi import BOT_USER, Call, LocalBotApi, UpdateFactory  # noqa: E402
+from bot.localapi import Call, LocalBotApi, UpdateFactory  # noqa: E402
 from bot.localserver import serve  # noqa: E402
 
 # The coordinator gets cases by private message: a coordinator *group* is held to Telegram's
@@ -137,20 +137,13 @@ class Scenario:
         if post is None:
             return
         token = f"ANTWORT-{case}-{uuid.uuid4().hex[:8]}"
-        original = {
-            "message_id": post.result["message_id"],
-            "date": 0,
-            "chat": {"id": DESK, "type": "private"},
-            "from": BOT_USER,
-            "text": post.text,
-        }
         self.answers[case] = token
         self.api.push_update(
             self.updates.text(
                 COORDINATOR,
                 f"{token} Bitte kommen Sie Dienstag.",
                 chat_id=DESK,
-                reply_to_message=original,
+                reply_to_message=post.result,
             )
         )
         await wait_for(lambda: any(token in c.text for c in self.sent(resident)), 120)
