@@ -107,12 +107,16 @@ class Dispatcher:
         self._running = asyncio.Semaphore(limit)
 
     async def recover(self) -> int:
-        """Queue what the journal still holds (the bot stopped before handling it)."""
+        """Queue what the journal still holds (the bot stopped before handling it); a flood
+        in it is cut as if it came in now."""
         count = 0
         for update_id, body, attempts in await self.journal.pending():
             if attempts > STARTS_REPORTED:
                 log.error("update %s is still unhandled after %d starts", update_id, attempts)
-            self._queue(Update.de_json(json.loads(body), self.app.bot))
+            raw = json.loads(body)
+            if self._shed(raw):
+                continue
+            self._queue(Update.de_json(raw, self.app.bot))
             count += 1
         return count
 
@@ -122,12 +126,16 @@ class Dispatcher:
         fresh = [u for u in updates if int(u["update_id"]) > self.highest]
         await self.journal.add(fresh)
         for raw in fresh:
-            update_id = int(raw["update_id"])
-            if self.shed is not None and self.shed(raw):
-                self.highest = max(self.highest, update_id)
-                self.journal.finished(update_id)
-                continue
-            self._queue(Update.de_json(raw, self.app.bot))
+            if not self._shed(raw):
+                self._queue(Update.de_json(raw, self.app.bot))
+
+    def _shed(self, raw: dict[str, Any]) -> bool:
+        if self.shed is None or not self.shed(raw):
+            return False
+        update_id = int(raw["update_id"])
+        self.highest = max(self.highest, update_id)
+        self.journal.finished(update_id)
+        return True
 
     def _queue(self, update: Update) -> None:
         self.highest = max(self.highest, update.update_id)

@@ -389,15 +389,22 @@ async def on_error(update: object, context: Context) -> None:
 
 
 def sheddable(rt: Runtime, raw: dict[str, Any]) -> bool:
-    """A resident's message past the limit, already told to wait and without danger: the
-    dispatcher may drop it unparsed. Anything else is handled as usual."""
+    """A resident's message the dispatcher may drop unparsed: past the limit and already told
+    to wait, or far past it as counted when it was taken (which also holds for what the journal
+    replays after a restart, when the handlers' limit has forgotten everyone). Never danger,
+    never a coordinator, never anything but a message in a private chat."""
     message = raw.get("message")
     if not isinstance(message, dict):
         return False
     chat = message.get("chat")
     if not isinstance(chat, dict) or chat.get("type") != "private":
         return False
-    if rt.messages_limit.peek(int(chat.get("id", 0))) is not Verdict.QUIET:
+    sender = message.get("from")
+    if isinstance(sender, dict) and sender.get("id") in rt.settings.coordinator_user_ids:
+        return False
+    chat_id = int(chat.get("id", 0))
+    taken = rt.intake_limit.check(chat_id)
+    if taken is Verdict.OK and rt.messages_limit.peek(chat_id) is not Verdict.QUIET:
         return False
     said = message.get("text") or message.get("caption") or ""
     return not (isinstance(said, str) and said and rt.matcher.danger.detect(said))

@@ -27,6 +27,9 @@ def _build(root: Path) -> tuple[Directory | None, Matcher | None, list[Problem]]
 
 MESSAGES_PER_MINUTE = 10
 BUTTONS_PER_MINUTE = 30
+# Messages a resident may send before the dispatcher drops the rest unread (see sheddable):
+# well above what the handlers answer, so it only cuts floods.
+TAKEN_PER_MINUTE = 3 * MESSAGES_PER_MINUTE
 
 
 @dataclass
@@ -41,6 +44,7 @@ class Runtime:
     # One resident's flood must not slow everyone else down (see limits.py).
     messages_limit: Limiter = field(default_factory=lambda: Limiter(MESSAGES_PER_MINUTE))
     buttons_limit: Limiter = field(default_factory=lambda: Limiter(BUTTONS_PER_MINUTE))
+    intake_limit: Limiter = field(default_factory=lambda: Limiter(TAKEN_PER_MINUTE))
 
     @classmethod
     def create(cls, settings: Settings, directory: Directory) -> Runtime:

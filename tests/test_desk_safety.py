@@ -4,6 +4,8 @@ Real Application, real SQLite, local Bot API."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from conftest import texts
 from test_inbox import ALICE, GROUP, RESIDENT, coordinator, escalate, sent
@@ -149,6 +151,21 @@ def test_the_limit_counts_per_resident_and_forgives_after_a_minute():
     assert limit.check(2).value == "ok"
     now[0] = 61.0
     assert limit.check(1).value == "ok"
+
+
+def test_the_allowance_refills_steadily_and_a_steady_flood_is_told_once_a_minute():
+    now = [0.0]
+    limit = Limiter(10, window_seconds=60, clock=lambda: now[0])
+    verdicts = []
+    for _ in range(600):  # a message every 0.2 s for two minutes
+        verdicts.append(limit.check(1).value)
+        now[0] += 0.2
+    assert verdicts[:10] == ["ok"] * 10
+    # Then one answer every 6 s, not ten at the start of every minute.
+    assert 10 + 19 <= verdicts.count("ok") <= 10 + 20
+    answered_at = [i * 0.2 for i, v in enumerate(verdicts) if v == "ok"][10:]
+    assert all(5.6 <= b - a <= 6.4 for a, b in itertools.pairwise(answered_at))
+    assert verdicts.count("tell") == 2  # at 2 s and once more a minute later
 
 
 async def test_follow_ups_waiting_together_go_out_as_one_post(desk):

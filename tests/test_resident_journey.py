@@ -368,3 +368,26 @@ async def test_a_flood_past_the_limit_is_dropped_unparsed_but_danger_still_gets_
     handled = await bot.runtime.db.value("SELECT COUNT(*) FROM processed_updates")
     assert handled <= 16  # the quiet part of the flood never reached the handlers
     assert await Journal(bot.runtime.db).pending() == []
+
+
+async def test_a_flood_left_in_the_journal_is_cut_at_the_restart_but_danger_is_not(bot):
+    """After a restart the handlers' limit has forgotten everyone; the dispatcher counts what
+    the journal replays, so a flood journalled before a crash is not all handled again."""
+    flooder, other = bot.user(user_id=7200), bot.user(user_id=7201)
+    floods = [bot.updates.text(flooder, f"deutschkurs {number}") for number in range(200)]
+    floods.insert(150, bot.updates.text(flooder, "ich will mich umbringen"))
+    floods.append(bot.updates.text(other, "deutschkurs"))
+    journal = Journal(bot.runtime.db)
+    await journal.add(floods)
+    stop = asyncio.Event()
+    poller = asyncio.create_task(poll_updates(bot.app, stop))
+    try:
+        assert await until(lambda: "112" in texts(bot.api.sent_to(7200)))
+        assert await until(lambda: "Volkshochschule" in texts(bot.api.sent_to(7201)))
+    finally:
+        stop.set()
+        await poller
+    handled = await bot.runtime.db.value("SELECT COUNT(*) FROM processed_updates")
+    assert handled <= 32  # 30 taken from the flood, its emergency and the other resident
+    assert texts(bot.api.sent_to(7200)).count("Bitte warten Sie") == 1
+    assert await journal.pending() == []
