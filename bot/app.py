@@ -91,6 +91,10 @@ async def housekeeping(rt: Runtime, now: datetime | None = None) -> int:
     await rt.db.prune_processed(old)
     await rt.db.prune_unmatched((now - timedelta(days=learning.KEEP_DAYS)).date().isoformat())
     await rt.db.prune_pauses()
+    await rt.db.forget_voters()
+    expired = await rt.db.expire_residents(cutoff)
+    if expired:
+        log.info("forgot %d resident(s) idle for %d days", expired, rt.settings.retention_days)
     if count:
         log.info("anonymised %d case(s) older than %d days", count, rt.settings.retention_days)
     return count

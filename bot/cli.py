@@ -21,7 +21,8 @@ from telegram import Update
 
 from . import cli_learning, desk
 from .app import build_application, runtime_of, schedule_jobs, serve
-from .config import ConfigError, Settings
+from .config import DEFAULT_ENV_FILE, ConfigError, Settings
+from .deployment import AlreadyRunning, env_file_warning, hold_database, private_umask
 from .directory import (
     LANGUAGES,
     STALE_AFTER_DAYS,
@@ -39,13 +40,21 @@ from .store import Store
 from .vocabulary import warnings
 
 LOCAL_USER_ID = 4242
+# `lotse chat` keeps its own database: in a deployment folder, the bot's database holds real
+# residents' cases, which the chat's courier would otherwise deliver to the terminal.
+CHAT_DATABASE = Path("lotse-chat.sqlite3")
 _TAG = re.compile(r"<[^>]+>")
 _BIDI = re.compile("[\u2068\u2069\u200f]")
 
 
-def _settings() -> Settings:
+def _settings(args: argparse.Namespace, err: TextIO | None = None) -> Settings:
+    env_file = Path(args.env_file) if getattr(args, "env_file", None) else DEFAULT_ENV_FILE
+    if getattr(args, "env_file", None) and not env_file.is_file():
+        raise SystemExit(f"lotse: no such file: {env_file}")
+    if err is not None and (warning := env_file_warning(env_file)):
+        print(warning, file=err)
     try:
-        return Settings.from_env()
+        return Settings.from_env(env_file=env_file)
     except ConfigError as exc:
         raise SystemExit(f"lotse: configuration error: {exc}") from exc
 
@@ -166,8 +175,23 @@ def cmd_ask(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 # ---- lotse run ------------------------------------------------------------------------------
 
 
+class _NotBusyRounds(logging.Filter):
+    """A courier round still running when the next is due is normal under load, not news."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances" not in record.getMessage()
+
+
+def quiet_libraries() -> None:
+    """Libraries' routine chatter (a line per HTTP request, per job run every 2 s: ~86,000 a
+    day) would bury the bot's own warnings."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler.scheduler").addFilter(_NotBusyRounds())
+
+
 def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    settings = _settings()
+    settings = _settings(args, err)
     if not settings.telegram_token:
         print(
             "lotse run: TELEGRAM_BOT_TOKEN is not set, so the bot cannot connect to Telegram.\n"
@@ -189,9 +213,16 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    app = build_application(settings, _directory(settings.knowledge))
-    asyncio.run(serve(app))
+    quiet_libraries()
+    private_umask()
+    try:
+        lock = hold_database(settings.database)
+    except AlreadyRunning as exc:
+        print(f"lotse run: {exc}", file=err)
+        return 2
+    with lock:
+        app = build_application(settings, _directory(settings.knowledge))
+        asyncio.run(serve(app))
     return 0
 
 
@@ -227,8 +258,8 @@ HELP = """Quartierslotse – local chat (no Telegram, no network).
 Type a question as a resident would. When buttons are shown, type their number to press one.
   !location LAT LON   share a location     !sticker !voice !photo !file   send media
   !quit               leave
-The coordinator's side, in a second terminal in this folder: lotse inbox, lotse inbox show N,
-lotse inbox answer N "text" – answers arrive here within seconds."""
+The coordinator's side, in a second terminal in this folder: lotse inbox --db {db} (then
+show N, answer N "text" after --db {db}) – answers arrive here within seconds."""
 
 
 class _Screen:
@@ -261,7 +292,7 @@ async def chat(
 ) -> None:
     api = LocalBotApi()
     app = build_application(settings, load_directory(settings.knowledge), request=api)
-    print(HELP, file=out)
+    print(HELP.format(db=settings.database), file=out)
     screen = _Screen(api, out)
     async with app:
         await runtime_of(app).open()
@@ -320,18 +351,41 @@ async def chat(
 
 
 def cmd_chat(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    settings = _settings()
+    settings = _settings(args, err)
     if args.lang not in LANGUAGES:
         print(
             f"lotse chat: unknown language {args.lang!r}; use one of {' '.join(LANGUAGES)}",
             file=err,
         )
         return 2
-    if args.db:
-        settings = dataclasses.replace(settings, database=Path(args.db))
+    database = Path(args.db) if args.db else CHAT_DATABASE
+    configured = settings.telegram_token or settings.coordinator_chat_id
+    if configured and database.resolve() == settings.database.resolve():
+        # Its courier would "deliver" the real residents' waiting answers to this terminal.
+        print(
+            f"lotse chat: {database} is the database of the configured bot (it has a token or "
+            "a coordinator group); the chat would take over its outbox. Use another --db.",
+            file=err,
+        )
+        return 2
+    # The chat is local: no token, no coordinators, whatever .env says.
+    settings = dataclasses.replace(
+        settings,
+        database=database,
+        telegram_token="",
+        coordinator_chat_id=None,
+        coordinator_user_ids=(),
+    )
+    private_umask()
+    try:
+        lock = hold_database(database)
+    except AlreadyRunning as exc:
+        print(f"lotse chat: {exc}", file=err)
+        return 2
     # The chat screen is the resident's view; the bot's log would only clutter it.
     logging.basicConfig(level=logging.ERROR)
-    asyncio.run(chat(settings, args.lang, sys.stdin, out))
+    with lock:
+        asyncio.run(chat(settings, args.lang, sys.stdin, out))
     return 0
 
 
@@ -378,7 +432,10 @@ async def _inbox(args: argparse.Namespace, settings: Settings, out: TextIO, err:
 
 
 def cmd_inbox(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    return asyncio.run(_inbox(args, _settings(), out, err))
+    settings = _settings(args, err)
+    if args.db:
+        settings = dataclasses.replace(settings, database=Path(args.db))
+    return asyncio.run(_inbox(args, settings, out, err))
 
 
 async def _export(args: argparse.Namespace, settings: Settings, out: TextIO) -> None:
@@ -404,7 +461,7 @@ def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if not args.csv:
         print("lotse export: only --csv is supported", file=err)
         return 2
-    asyncio.run(_export(args, _settings(), out))
+    asyncio.run(_export(args, _settings(args, err), out))
     return 0
 
 
@@ -415,6 +472,10 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="lotse", description="Quartierslotse – the neighbourhood guide bot"
     )
+    p.add_argument(
+        "--env-file",
+        help=f"settings file to read (default: {DEFAULT_ENV_FILE}; environment variables win)",
+    )
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the bot on Telegram (needs TELEGRAM_BOT_TOKEN)")
     c = sub.add_parser("chat", help="talk to the bot in this terminal, no Telegram needed")
@@ -422,7 +483,7 @@ def parser() -> argparse.ArgumentParser:
         "--lang", default="de", help="the language your Telegram would report (default: de)"
     )
     c.add_argument(
-        "--db", help="SQLite file to use (default: LOTSE_DATABASE or ./quartierslotse.sqlite3)"
+        "--db", help=f"SQLite file to use (default: ./{CHAT_DATABASE}, never the bot's own)"
     )
     k = sub.add_parser("check", help="validate a directory of services")
     k.add_argument("directory", nargs="?", default=str(Settings().knowledge))
@@ -439,6 +500,9 @@ def parser() -> argparse.ArgumentParser:
     i.add_argument("action", nargs="?", default="list", choices=("list", "show", "answer", "close"))
     i.add_argument("case", nargs="?", type=int, help="case number (show, answer, close)")
     i.add_argument("text", nargs="*", help="the answer (answer)")
+    i.add_argument(
+        "--db", help="SQLite file (default: LOTSE_DATABASE; lotse chat's: lotse-chat.sqlite3)"
+    )
     e = sub.add_parser("export", help="anonymous statistics as CSV")
     e.add_argument("--csv", action="store_true", help="CSV (the only format)")
     e.add_argument("--what", default="questions", choices=("questions", "cases", "feedback"))

@@ -11,6 +11,9 @@ from dotenv import dotenv_values
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_KNOWLEDGE = REPO_ROOT / "knowledge"
+# The checkout's .env, not the current directory's: a .env in a shared folder someone else
+# controls could otherwise point the token at another host.
+DEFAULT_ENV_FILE = REPO_ROOT / ".env"
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_BASE_FILE_URL = "https://api.telegram.org/file/bot"
 
@@ -43,7 +46,7 @@ class Settings:
 
     @classmethod
     def from_env(
-        cls, environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+        cls, environ: Mapping[str, str] | None = None, env_file: Path | None = DEFAULT_ENV_FILE
     ) -> Settings:
         """Environment variables win over the .env file, which wins over the defaults."""
         values: dict[str, str] = {}

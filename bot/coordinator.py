@@ -72,14 +72,18 @@ async def reply(update: Update, context: Context, text: str) -> None:
 
 
 async def refuse(update: Update, context: Context) -> None:
+    """A polite no in a private chat; silence in any group but the coordinators' (anyone could
+    otherwise make the bot post refusals into a group it was added to)."""
     rt = runtime(context)
+    chat = update.effective_chat
+    if chat is None or chat.type != "private":
+        return
     lang = rt.settings.default_language
-    if update.effective_chat and update.effective_chat.type == "private":
-        user = update.effective_user
-        told = choose_language(user.language_code if user else None, lang)
-        lang = await rt.db.language(update.effective_chat.id) or told
+    user = update.effective_user
+    told = choose_language(user.language_code if user else None, lang)
+    lang = await rt.db.language(chat.id) or told
     refusal = replies.coordinators_only(rt.translator(lang))
-    await send(context.bot, update.effective_chat.id, refusal)
+    await send(context.bot, chat.id, refusal)
 
 
 def wake_courier(context: Context) -> None:

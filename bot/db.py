@@ -128,7 +128,32 @@ MIGRATIONS: tuple[str, ...] = (
         until       TEXT NOT NULL
     );
     """,
+    # 6: one feedback per resident, service and day, counted without storing who (a keyed
+    # hash whose key is deleted with the day); an anonymised case keeps its answer time as a
+    # number once its timestamps are coarsened; a forum topic belongs to one chat.
+    """
+    ALTER TABLE feedback_log ADD COLUMN voter TEXT;
+    CREATE UNIQUE INDEX feedback_once ON feedback_log (day, service_id, voter);
+    CREATE TABLE day_keys (
+        day         TEXT PRIMARY KEY,
+        key         BLOB NOT NULL
+    );
+    ALTER TABLE cases ADD COLUMN answer_minutes REAL;
+    ALTER TABLE cases ADD COLUMN thread_chat_id INTEGER;
+    UPDATE cases SET thread_chat_id = (
+        SELECT MIN(p.chat_id) FROM case_posts p WHERE p.case_id = cases.id AND p.chat_id < 0
+    ) WHERE thread_id IS NOT NULL;
+    """,
 )
+
+
+def private_files(path: Path) -> None:
+    """Residents' words are in the database and its WAL: readable by the owner only, whatever
+    the umask (the -wal and -shm files are created later, with the process umask, which
+    `lotse run` sets to 077)."""
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if file.exists():
+            file.chmod(0o600)
 
 
 def now_iso() -> str:
@@ -147,7 +172,11 @@ class Database:
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         connection = await aiosqlite.connect(str(path), isolation_level=None)
+        if str(path) != ":memory:":
+            private_files(Path(path))
         await connection.execute("PRAGMA journal_mode=WAL")
+        # Erased text is overwritten with zeros in the file, not just marked free.
+        await connection.execute("PRAGMA secure_delete=ON")
         await connection.execute("PRAGMA foreign_keys=ON")
         await connection.execute("PRAGMA busy_timeout=10000")
         database = cls(connection)
@@ -177,6 +206,12 @@ class Database:
                 await self.connection.execute("ROLLBACK")
                 raise
             await self.connection.execute("COMMIT")
+
+    async def checkpoint(self) -> None:
+        """Copy the WAL into the database and empty it: after an erasure, the erased text must
+        not live on in the WAL for hundreds of writes."""
+        async with self._lock:
+            await self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def value(self, sql: str, params: Iterable[Any] = ()) -> Any:
         async with self.connection.execute(sql, tuple(params)) as cursor:

@@ -142,7 +142,7 @@ class Courier:
         if group is not None:
             thread = case.thread_id
             if thread is None and message.kind == "question" and await self._is_forum(bot, group):
-                thread = await self._open_topic(bot, group, case, message.body or "")
+                thread = await self._open_topic(bot, group, case)
             reply_to = None if thread else await self._first_post(case, group)
             sent = await send(bot, group, reply, thread_id=thread, reply_to=reply_to)
             await self._record(case.id, group, sent)
@@ -168,9 +168,11 @@ class Courier:
             self._forum[chat_id] = bool(chat.is_forum)
         return self._forum[chat_id]
 
-    async def _open_topic(self, bot: Bot, chat_id: int, case: Case, question: str) -> int:
-        preview = " ".join(desk.unbidi(question).split())[:40]
-        topic = await bot.create_forum_topic(chat_id, f"#{case.id} · {case.lang} · {preview}"[:128])
+    async def _open_topic(self, bot: Bot, chat_id: int, case: Case) -> int:
+        # No words of the resident: a topic's name stays in Telegram after /delete.
+        theme = desk.theme_name(case.topic, self.rt.directory) if case.topic else None
+        name = " · ".join(part for part in (f"#{case.id}", case.lang, theme) if part)
+        topic = await bot.create_forum_topic(chat_id, name[:128])
         await self.rt.cases.set_thread(case.id, topic.message_thread_id)
         return topic.message_thread_id
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from telegram import Update
@@ -52,18 +52,25 @@ def runtime(context: Context) -> Runtime:
 
 
 async def language_of(update: Update, context: Context) -> str:
-    """The resident's chosen language, else Telegram's, else the default; cached per user."""
-    if context.user_data is not None and context.user_data.get("lang"):
-        return str(context.user_data["lang"])
+    """The resident's chosen language, else Telegram's, else the default; cached per user.
+    A stored resident is marked active once a day (their row expires after long idleness)."""
     rt = runtime(context)
     chat = update.effective_chat
+    cache = context.user_data if context.user_data is not None else {}
+    today = date.today().isoformat()
+    if cache.get("lang"):
+        if cache.get("active") != today and chat is not None:
+            await rt.db.touch_resident(chat.id)
+            cache["active"] = today
+        return str(cache["lang"])
     stored = await rt.db.language(chat.id) if chat else None
+    if stored and chat is not None:
+        await rt.db.touch_resident(chat.id)
     user = update.effective_user
     lang = stored or choose_language(
         user.language_code if user else None, rt.settings.default_language
     )
-    if context.user_data is not None:
-        context.user_data["lang"] = lang
+    cache.update(lang=lang, active=today)
     return lang
 
 
@@ -258,7 +265,7 @@ async def button(update: Update, context: Context) -> None:
         await send(context, chat_id, Reply(venue=venue))
     elif kind == FEEDBACK and service is not None and args[1] in ("0", "1"):
         helpful = args[1] == "1"
-        await rt.db.log_feedback(service.id, helpful)
+        await rt.db.log_feedback(chat_id, service.id, helpful)
         await query.answer(replies.feedback_thanks(t, helpful))
         if not helpful:
             await send(context, chat_id, replies.not_helpful_followup(t))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -45,9 +48,25 @@ def anonymise_statements(case_ids: list[int]) -> list[tuple[str, Iterable[Any]]]
         return []
     marks = ",".join("?" * len(case_ids))
     pending = f"SELECT id FROM messages WHERE case_id IN ({marks})"
+    # Timestamps to the month: to the millisecond, a case's created_at equals its resident's
+    # consent_at, and any timestamp could be matched against other records of the person.
+    month = "substr({0}, 1, 7) || '-01T00:00:00.000+00:00'"
     return [
         (
-            f"UPDATE messages SET body = NULL, author_name = NULL WHERE case_id IN ({marks})",
+            "UPDATE messages SET body = NULL, author_name = NULL, "
+            f"created_at = {month.format('created_at')}, "
+            f"delivered_at = {month.format('delivered_at')} WHERE case_id IN ({marks})",
+            case_ids,
+        ),
+        (
+            "UPDATE cases SET answer_minutes = ROUND((julianday(first_answer_at) - "
+            f"julianday(created_at)) * 1440, 1) WHERE anonymised = 0 AND id IN ({marks})",
+            case_ids,
+        ),
+        (
+            f"UPDATE cases SET created_at = {month.format('created_at')}, "
+            f"updated_at = {month.format('updated_at')}, "
+            f"first_answer_at = {month.format('first_answer_at')} WHERE id IN ({marks})",
             case_ids,
         ),
         (
@@ -98,7 +117,30 @@ class Store(Database):
             ("DELETE FROM residents WHERE chat_id = ?", (chat_id,)),
             ("DELETE FROM paused_residents WHERE chat_id = ?", (chat_id,)),
         )
+        await self.checkpoint()
         return len(cases)
+
+    async def touch_resident(self, chat_id: int) -> None:
+        """The resident used the bot today (their row expires after the retention period of
+        idleness)."""
+        await self.write(
+            (
+                "UPDATE residents SET updated_at = ? WHERE chat_id = ? AND updated_at < ?",
+                (now_iso(), chat_id, _today()),
+            )
+        )
+
+    async def expire_residents(self, cutoff: str) -> int:
+        """Forget residents idle since `cutoff` who have no case that is still kept."""
+        sql = (
+            "SELECT chat_id FROM residents WHERE updated_at < ? AND COALESCE(consent_at, '') < ? "
+            "AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.resident_chat_id = residents.chat_id)"
+        )
+        idle = [int(r[0]) for r in await self.rows(sql, (cutoff, cutoff))]
+        if idle:
+            marks = ",".join("?" * len(idle))
+            await self.write((f"DELETE FROM residents WHERE chat_id IN ({marks})", idle))
+        return len(idle)
 
     # ---- residents whose questions are not passed on for a while ------------------------------
 
@@ -130,6 +172,7 @@ class Store(Database):
         cases = [int(r[0]) for r in await self.rows(sql, (cutoff,))]
         if cases:
             await self.write(*anonymise_statements(cases))
+            await self.checkpoint()
         return len(cases)
 
     # ---- updates: Telegram may deliver an update again (e.g. after a restart) ----------------
@@ -186,12 +229,32 @@ class Store(Database):
     async def prune_unmatched(self, before_day: str) -> None:
         await self.write(("DELETE FROM unmatched WHERE day < ?", (before_day,)))
 
-    async def log_feedback(self, service_id: str, helpful: bool) -> None:
+    async def log_feedback(self, chat_id: int, service_id: str, helpful: bool) -> None:
+        """One vote per resident, service and day (the last press counts). Who voted is a hash
+        keyed with a random key of the day; the key is deleted once the day is over
+        (`forget_voters`), and with it any way to tell whose vote it was."""
+        day = _today()
         await self.write(
             (
-                "INSERT INTO feedback_log (day, service_id, helpful) VALUES (?, ?, ?)",
-                (_today(), service_id, int(helpful)),
+                "INSERT OR IGNORE INTO day_keys (day, key) VALUES (?, ?)",
+                (day, secrets.token_bytes(32)),
             )
+        )
+        key = await self.value("SELECT key FROM day_keys WHERE day = ?", (day,))
+        voter = hmac.new(bytes(key), str(chat_id).encode(), hashlib.sha256).hexdigest()
+        await self.write(
+            (
+                "INSERT INTO feedback_log (day, service_id, helpful, voter) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (day, service_id, voter) DO UPDATE SET helpful = excluded.helpful",
+                (day, service_id, int(helpful), voter),
+            )
+        )
+
+    async def forget_voters(self) -> None:
+        today = _today()
+        await self.write(
+            ("UPDATE feedback_log SET voter = NULL WHERE day < ? AND voter IS NOT NULL", (today,)),
+            ("DELETE FROM day_keys WHERE day < ?", (today,)),
         )
 
     async def question_counts(self) -> dict[str, int]:
@@ -204,11 +267,14 @@ class Store(Database):
         open_sql = "SELECT COUNT(*) FROM cases WHERE spam = 0 AND status IN ('open', 'answered')"
         open_cases = int(await self.value(open_sql) or 0)
         answered_sql = (
-            "SELECT created_at, first_answer_at FROM cases WHERE first_answer_at IS NOT NULL"
+            "SELECT created_at, first_answer_at, answer_minutes FROM cases "
+            "WHERE first_answer_at IS NOT NULL"
         )
         waits = [
-            (datetime.fromisoformat(done) - datetime.fromisoformat(made)).total_seconds() / 60
-            for made, done in await self.rows(answered_sql)
+            float(minutes)
+            if minutes is not None
+            else (datetime.fromisoformat(done) - datetime.fromisoformat(made)).total_seconds() / 60
+            for made, done, minutes in await self.rows(answered_sql)
         ]
         # The themes of what the bot could not answer: the need it half-recognised, if any.
         topics = await self.rows(
@@ -248,8 +314,8 @@ class Store(Database):
             ]
             sql = (
                 "SELECT id, substr(created_at, 1, 10), lang, status, priority, topic, "
-                "CASE WHEN first_answer_at IS NULL THEN NULL ELSE "
-                "ROUND((julianday(first_answer_at) - julianday(created_at)) * 1440, 1) END, spam "
+                "CASE WHEN first_answer_at IS NULL THEN NULL ELSE COALESCE(answer_minutes, "
+                "ROUND((julianday(first_answer_at) - julianday(created_at)) * 1440, 1)) END, spam "
                 "FROM cases ORDER BY id"
             )
         return header, await self.rows(sql)

@@ -143,6 +143,8 @@ async def test_forum_topics_give_each_case_its_own_thread(harness_for, hagen):
     await h.deliver()
     topics = h.api.calls_of("createForumTopic")
     assert len(topics) == 1 and topics[0].params["name"].startswith("#1 · tr")
+    # The topic's name outlives /delete in Telegram: none of the resident's words in it.
+    assert not {"nachbar", "laut"} & set(topics[0].params["name"].lower().split())
     case = await h.runtime.cases.require(1)
     assert case.thread_id is not None
     in_topic = h.updates.text(
@@ -195,6 +197,14 @@ async def test_inbox_case_close_and_stats_commands_for_coordinators(desk):
     stats = texts(await desk.say(alice, "/stats"))
     assert "Anfragen an die Koordination: 2" in stats
     assert "Benutzung" in texts(await desk.say(alice, "/case abc"))
+
+
+async def test_in_a_group_that_is_not_the_desk_coordinator_commands_get_no_answer_at_all(desk):
+    """Anyone could otherwise make the bot post refusals into any group it was added to."""
+    stranger = desk.user(user_id=778, lang="de")
+    for command in ("/inbox", "/case 1", "/stats"):
+        calls = await desk.feed(desk.updates.text(stranger, command, chat_id=-100555))
+        assert [c for c in calls if c.method.startswith("send")] == []
 
 
 async def test_residents_get_a_polite_refusal_and_see_no_one_elses_data(desk):
