@@ -63,7 +63,18 @@ def tag(index: int) -> str:
 
 
 def has_button(call: Call, data: str) -> bool:
-    return any(b.get("callback_data") == data for row in call.buttons for b in row)
+    return button_starting(call, data) is not None
+
+
+def button_starting(call: Call, prefix: str) -> str | None:
+    """The callback data of a button that is `prefix` or starts with `prefix:` (the consent
+    buttons carry the token of the question they quote)."""
+    for row in call.buttons:
+        for b in row:
+            data = b.get("callback_data", "")
+            if data == prefix or data.startswith(prefix + ":"):
+                return data
+    return None
 
 
 class Scenario:
@@ -109,10 +120,13 @@ class Scenario:
                     or any("zuerst Ihre Frage" in c.text for c in self.sent(uid, mark))
                 )
             )
-            if not asked or not any(has_button(c, "c:yes") for c in self.sent(uid, mark)):
+            yes = next(
+                (d for c in self.sent(uid, mark) if (d := button_starting(c, "c:yes"))), None
+            )
+            if not asked or yes is None:
                 continue  # the bot restarted and forgot the unconfirmed question: ask again
             mark = len(self.sent(uid))
-            self.api.push_update(self.updates.callback(user, "c:yes"))
+            self.api.push_update(self.updates.callback(user, yes))
             await wait_for(
                 lambda mark=mark: (
                     self.case_told(uid) is not None

@@ -75,6 +75,13 @@ def schedule_jobs(app: Application) -> None:
         coordinator.deliver_job, interval=DELIVERY_INTERVAL, first=0.1, name="outbox"
     )
     app.job_queue.run_repeating(housekeeping_job, interval=24 * 3600, first=60, name="retention")
+    app.job_queue.run_repeating(
+        forget_questions_job, interval=300, first=300, name="pending questions"
+    )
+
+
+async def forget_questions_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    resident.forget_stale_questions(context.application.user_data)
 
 
 async def housekeeping_job(context: ContextTypes.DEFAULT_TYPE) -> None:

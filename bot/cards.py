@@ -47,7 +47,8 @@ class Reply:
 # ---- callback data: "<kind>:<arg>[:<arg>]", always under Telegram's 64 bytes ------------------
 
 SHOW, PIN, FEEDBACK, MENU, LANGUAGE, ESCALATE = "s", "v", "f", "m", "l", "c"
-_ARITY = {SHOW: 1, PIN: 1, FEEDBACK: 2, MENU: 1, LANGUAGE: 1, ESCALATE: 1}
+# ESCALATE: "c:ask", and "c:yes:<token>"/"c:no:<token>" bound to the question the consent showed.
+_ARITY = {SHOW: {1}, PIN: {1}, FEEDBACK: {2}, MENU: {1}, LANGUAGE: {1}, ESCALATE: {1, 2}}
 
 
 def callback(kind: str, *args: str) -> str:
@@ -62,7 +63,7 @@ def parse_callback(data: str | None) -> tuple[str, tuple[str, ...]] | None:
     if not data or len(data.encode()) > CALLBACK_LIMIT:
         return None
     kind, *args = data.split(":")
-    if _ARITY.get(kind) != len(args) or not all(args):
+    if len(args) not in _ARITY.get(kind, ()) or not all(args):
         return None
     return kind, tuple(args)
 

@@ -208,7 +208,8 @@ def not_helpful_followup(t: Translator) -> Reply:
 # ---- asking a person ------------------------------------------------------------------------
 
 
-def consent(t: Translator, question: str, retention_days: int) -> Reply:
+def consent(t: Translator, question: str, token: str, retention_days: int) -> Reply:
+    """The question quoted as it will be passed on; the buttons are bound to it by `token`."""
     shown = esc(question if len(question) <= 600 else question[:599] + "…")
     lines = [
         "<b>" + t("Pass your question to the neighbourhood coordinator?") + "</b>",
@@ -227,8 +228,8 @@ def consent(t: Translator, question: str, retention_days: int) -> Reply:
     ]
     buttons = (
         (
-            Button("✅ " + t("Yes, pass it on"), callback(ESCALATE, "yes")),
-            Button("✖ " + t("No"), callback(ESCALATE, "no")),
+            Button("✅ " + t("Yes, pass it on"), callback(ESCALATE, "yes", token)),
+            Button("✖ " + t("No"), callback(ESCALATE, "no", token)),
         ),
     )
     return Reply("\n".join(t.line(line) for line in lines), buttons)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -197,10 +200,15 @@ async def understand(update: Update, context: Context, text: str) -> None:
             t.lang, text, result.decision, result.needs[0][0] if result.needs else None
         )
     if context.user_data is not None and result.decision != "greeting":
-        # Kept in memory only, until the resident agrees to pass it on (or not).
-        context.user_data["question"] = text[:MAX_QUESTION]
-        context.user_data["guesses"] = [m.service_id for m in result.matches[:3]]
-        context.user_data["danger"] = list(result.danger)
+        # Kept in memory only, until the resident agrees to pass it on (or not), at most
+        # PENDING_SECONDS.
+        context.user_data["pending"] = Pending(
+            secrets.token_hex(4),
+            text[:MAX_QUESTION],
+            [m.service_id for m in result.matches[:3]],
+            list(result.danger),
+            clock(),
+        )
     for reply in compose.answer(result, rt.directory, t, now):
         await send(context, chat_id, reply)
 
@@ -251,7 +259,7 @@ async def button(update: Update, context: Context) -> None:
 
     t = await translator(update, context)
     if kind == ESCALATE:
-        await escalate(update, context, t, args[0])
+        await escalate(update, context, t, args[0], args[1] if len(args) > 1 else None)
         return
     service = rt.directory.service(args[0]) if kind in (SHOW, PIN, FEEDBACK) else None
     if kind == MENU and rt.directory.category(args[0]) is not None:
@@ -276,19 +284,56 @@ async def button(update: Update, context: Context) -> None:
 # ---- asking a person ------------------------------------------------------------------------
 
 
-async def escalate(update: Update, context: Context, t: Translator, step: str) -> None:
+PENDING_SECONDS = 30 * 60  # a question offered to pass on is forgotten after this
+clock = time.monotonic  # replaceable in tests
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A question the resident may pass on, in memory only."""
+
+    token: str  # binds the consent buttons to this very text
+    text: str
+    guesses: list[str]
+    danger: list[str]
+    at: float  # clock()
+
+
+def current_pending(memory: Mapping[str, Any]) -> Pending | None:
+    pending = memory.get("pending")
+    if isinstance(pending, Pending) and clock() - pending.at < PENDING_SECONDS:
+        return pending
+    return None
+
+
+def forget_stale_questions(user_data: Mapping[int, MutableMapping[str, Any]]) -> int:
+    """Drop pending questions past their time from every resident's memory; how many."""
+    stale = [m for m in user_data.values() if "pending" in m and current_pending(m) is None]
+    for memory in stale:
+        memory.pop("pending", None)
+    return len(stale)
+
+
+async def escalate(
+    update: Update, context: Context, t: Translator, step: str, token: str | None = None
+) -> None:
     """ask → consent text; yes → the case is committed, then the resident is told; no → gone."""
     rt = runtime(context)
     query = update.callback_query
     chat_id = update.effective_chat.id
     memory = context.user_data if context.user_data is not None else {}
-    pending = memory.get("question")
-    if step not in ("ask", "yes", "no"):
+    pending = current_pending(memory)
+    if step not in ("ask", "yes", "no") or (step == "ask") != (token is None):
         await query.answer(replies.stale_button(t), show_alert=True)
         return
     await query.answer()
+    if token is not None and (pending is None or pending.token != token):
+        # Consent counts only for the very question it quoted: not for one typed since, not
+        # for one forgotten meanwhile.
+        await send(context, chat_id, replies.no_question_to_pass(t))
+        return
     if step == "no":
-        memory.pop("question", None)
+        memory.pop("pending", None)
         await send(context, chat_id, replies.escalation_cancelled(t))
         return
     paused = await rt.db.paused_until(chat_id)
@@ -297,33 +342,32 @@ async def escalate(update: Update, context: Context, t: Translator, step: str) -
         await send(context, chat_id, replies.forwarding_paused(t, until))
         return
     if step == "ask":
-        reply = replies.consent(t, pending, rt.settings.retention_days) if pending else None
-        await send(context, chat_id, reply or replies.no_question_to_pass(t))
+        reply = (
+            replies.consent(t, pending.text, pending.token, rt.settings.retention_days)
+            if pending
+            else replies.no_question_to_pass(t)
+        )
+        await send(context, chat_id, reply)
         return
+    assert pending is not None  # checked with the token above
     existing = await rt.cases.open_case_of(chat_id)
-    if not pending and existing is None:
-        await send(context, chat_id, replies.no_question_to_pass(t))
-        return
-    if existing is not None and pending:
-        await rt.cases.add_message(existing.id, "in", pending, update_id=update.update_id)
-        case = existing
-    elif existing is not None:
+    if existing is not None:
+        await rt.cases.add_message(existing.id, "in", pending.text, update_id=update.update_id)
         case = existing
     else:
-        guesses = memory.get("guesses", [])
+        guesses = pending.guesses
         # High priority comes only from a danger signal, never from an urgent entry that
         # happens to be among the guesses.
-        urgent = bool(memory.get("danger"))
         case, _ = await rt.cases.open_case(
             chat_id,
             t.lang,
-            pending,
+            pending.text,
             guesses=guesses,
             topic=topic_of(rt, guesses[0] if guesses else None),
-            priority="high" if urgent else "normal",
+            priority="high" if pending.danger else "normal",
             update_id=update.update_id,
         )
-    memory.pop("question", None)
+    memory.pop("pending", None)
     wake_courier(context)
     # Only now, with the case committed, is the resident told it was received.
     await send(context, chat_id, case_received_reply(rt, t, case.id))

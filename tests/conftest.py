@@ -157,6 +157,14 @@ def texts(calls: list[Call]) -> str:
     return "\n".join(c.text for c in calls if c.method == "sendMessage")
 
 
+def consent_button(api, chat_id: int, step: str = "yes") -> str:
+    """The data of the newest consent button ("c:yes:<token>") the bot sent to a chat."""
+    for data in reversed(button_data(api.sent_to(chat_id))):
+        if data.startswith(f"c:{step}:"):
+            return data
+    raise AssertionError(f"no c:{step} button was sent to {chat_id}")
+
+
 def button_data(calls: list[Call]) -> list[str]:
     return [
         b["callback_data"] for c in calls for row in c.buttons for b in row if "callback_data" in b

@@ -199,7 +199,7 @@ async def test_spam_pauses_a_resident_until_a_coordinator_lifts_it(desk):
     # The resident still gets answers and emergency numbers, but no new case.
     assert "Volkshochschule" in texts(await desk.say(resident, "deutschkurs"))
     await desk.say(resident, "Mein Nachbar ist immer so laut, was kann ich tun?")
-    paused = texts(await desk.press(resident, callback(ESCALATE, "yes")))
+    paused = texts(await desk.press(resident, callback(ESCALATE, "ask")))
     assert "pausiert" in paused and "112" in paused
     assert len(await desk.runtime.cases.open_cases()) == 0
     assert "pausiert" in texts(await desk.say(resident, "/mydata"))

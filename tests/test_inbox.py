@@ -3,11 +3,12 @@ restarts, duplicates, residents' rights. Real Application, real SQLite, local Bo
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import button_data, texts
+from conftest import button_data, consent_button, texts
 
 from bot.app import courier_of, housekeeping
 from bot.cards import ESCALATE, callback
@@ -41,9 +42,8 @@ async def escalate(
     resident = h.user(user_id=user_id, lang=lang)
     calls = await h.say(resident, text)
     assert callback(ESCALATE, "ask") in button_data(calls), texts(calls)
-    calls = await h.press(resident, callback(ESCALATE, "ask"))
-    assert callback(ESCALATE, "yes") in button_data(calls)
-    confirm = await h.press(resident, callback(ESCALATE, "yes"))
+    await h.press(resident, callback(ESCALATE, "ask"))
+    confirm = await h.press(resident, consent_button(h.api, user_id))
     return resident, confirm
 
 
@@ -61,7 +61,7 @@ async def test_escalation_without_consent_stores_nothing(desk):
     resident = desk.user(user_id=RESIDENT)
     await desk.say(resident, "mein nachbar ist zu laut")
     await desk.press(resident, callback(ESCALATE, "ask"))
-    calls = await desk.press(resident, callback(ESCALATE, "no"))
+    calls = await desk.press(resident, consent_button(desk.api, RESIDENT, "no"))
     assert "nichts gespeichert" in texts(calls)
     assert await desk.runtime.cases.open_cases() == []
     assert await desk.runtime.cases.pending() == 0
@@ -90,7 +90,7 @@ async def test_case_is_committed_before_the_resident_hears_of_it(desk):
     await desk.say(resident, "mein nachbar ist zu laut")
     await desk.press(resident, callback(ESCALATE, "ask"))
     desk.api.faults.append(Fault("sendMessage", 500))  # the confirmation itself fails to send
-    await desk.press(resident, callback(ESCALATE, "yes"))
+    await desk.press(resident, consent_button(desk.api, RESIDENT))
     assert len(await desk.runtime.cases.open_cases()) == 1
 
 
@@ -291,11 +291,12 @@ async def test_the_same_updates_delivered_twice_open_one_case_and_relay_once(des
     resident = desk.user(user_id=RESIDENT)
     await desk.say(resident, "mein nachbar ist zu laut")
     await desk.press(resident, callback(ESCALATE, "ask"))
-    yes = desk.updates.callback(resident, callback(ESCALATE, "yes"))
+    yes = desk.updates.callback(resident, consent_button(desk.api, RESIDENT))
+    pending = desk.app.user_data[RESIDENT]["pending"]
     await desk.feed(yes)
     # Replayed after a crash that happened before the update was marked as processed:
     await desk.runtime.db.write(("DELETE FROM processed_updates", ()))
-    desk.app.user_data[RESIDENT]["question"] = "mein nachbar ist zu laut"
+    desk.app.user_data[RESIDENT]["pending"] = pending
     await desk.feed(yes)
     assert len(await desk.runtime.cases.open_cases()) == 1
 
@@ -373,7 +374,7 @@ async def test_the_consent_is_asked_in_the_residents_own_language(desk):
     consent = texts(await desk.press(resident, callback(ESCALATE, "ask")))
     assert "Sorunuz mahalle koordinasyonuna iletilsin mi?" in consent
     assert "en fazla 180 gün" in consent
-    confirm = texts(await desk.press(resident, callback(ESCALATE, "yes")))
+    confirm = texts(await desk.press(resident, consent_button(desk.api, RESIDENT)))
     assert "Talep numaranız #1" in confirm and "Pzt–Cum" in confirm
 
 
@@ -416,9 +417,12 @@ async def test_high_priority_comes_only_from_a_danger_signal(desk):
     resident = desk.user(user_id=RESIDENT, lang="de")
     await desk.say(resident, "mein nachbar ist immer so laut")
     # Whatever the guesses were, an urgent directory entry among them is no danger signal.
-    desk.app.user_data[RESIDENT]["guesses"] = ["polizei-110", "notruf-112"]
+    memory = desk.app.user_data[RESIDENT]
+    memory["pending"] = dataclasses.replace(
+        memory["pending"], guesses=["polizei-110", "notruf-112"]
+    )
     await desk.press(resident, callback(ESCALATE, "ask"))
-    await desk.press(resident, callback(ESCALATE, "yes"))
+    await desk.press(resident, consent_button(desk.api, RESIDENT))
     assert (await desk.runtime.cases.case(1)).priority == "normal"
 
 
@@ -427,7 +431,7 @@ async def test_a_danger_signal_before_asking_a_person_opens_an_urgent_case(desk)
     calls = await desk.say(resident, "mein mann schlägt mich und ich weiß nicht wohin")
     assert "112" in texts(calls).splitlines()[0]
     await desk.press(resident, callback(ESCALATE, "ask"))
-    await desk.press(resident, callback(ESCALATE, "yes"))
+    await desk.press(resident, consent_button(desk.api, RESIDENT))
     case = await desk.runtime.cases.case(1)
     assert case is not None and case.priority == "high"
     assert "🚨 dringend" in texts(sent(await desk.deliver(), GROUP))
@@ -458,3 +462,32 @@ async def test_without_a_coordinator_a_case_post_waits_and_is_posted_once_one_is
     for item in await later.runtime.cases.due("9999"):
         await courier_of(later.app)._deliver(later.app.bot, item)
     assert any("Anfrage #1" in c.text for c in sent(later.api.calls, GROUP))
+
+
+async def test_consent_counts_only_for_the_question_it_quoted(desk):
+    resident = desk.user(user_id=RESIDENT, lang="de")
+    await desk.say(resident, "Mein Nachbar ist immer so laut")
+    await desk.press(resident, callback(ESCALATE, "ask"))
+    shown = consent_button(desk.api, RESIDENT)  # under «Mein Nachbar ist immer so laut»
+    await desk.say(resident, "ich habe seit Tagen Bauchschmerzen und Fieber")
+    calls = await desk.press(resident, shown)
+    assert "Bitte schreiben Sie zuerst Ihre Frage" in texts(calls)
+    assert await desk.runtime.cases.open_cases() == []
+    # A forged token is no better.
+    await desk.press(resident, callback(ESCALATE, "yes", "0000beef"))
+    assert await desk.runtime.cases.open_cases() == []
+
+
+async def test_a_question_waiting_for_consent_is_forgotten_after_half_an_hour(desk, monkeypatch):
+    from bot import resident as resident_module
+
+    resident = desk.user(user_id=RESIDENT, lang="de")
+    await desk.say(resident, "Mein Nachbar ist immer so laut")
+    await desk.press(resident, callback(ESCALATE, "ask"))
+    yes = consent_button(desk.api, RESIDENT)
+    later = resident_module.clock() + resident_module.PENDING_SECONDS + 1
+    monkeypatch.setattr(resident_module, "clock", lambda: later)
+    assert resident_module.forget_stale_questions(desk.app.user_data) == 1
+    assert "pending" not in desk.app.user_data[RESIDENT]
+    assert "Bitte schreiben Sie zuerst Ihre Frage" in texts(await desk.press(resident, yes))
+    assert await desk.runtime.cases.open_cases() == []
