@@ -221,7 +221,7 @@ async def relay(update: Update, context: Context) -> None:
         return
     case_id = None
     if chat.id == rt.settings.coordinator_chat_id and message.is_topic_message:
-        case_id = await rt.cases.case_for_thread(message.message_thread_id)
+        case_id = await rt.cases.case_for_thread(chat.id, message.message_thread_id)
     original = message.reply_to_message
     if case_id is None and original is not None:
         case_id = await rt.cases.case_for_post(chat.id, original.message_id)

@@ -140,8 +140,9 @@ class Courier:
             reply = Reply(desk.follow_up_post(case, messages, self.rt.directory))
         group = settings.coordinator_chat_id
         if group is not None:
-            thread = case.thread_id
-            if thread is None and message.kind == "question" and await self._is_forum(bot, group):
+            # A topic of another group (the coordinator group was changed) is no topic here.
+            thread = case.thread_id if case.thread_chat_id == group else None
+            if thread is None and await self._is_forum(bot, group):
                 thread = await self._open_topic(bot, group, case)
             reply_to = None if thread else await self._first_post(case, group)
             sent = await send(bot, group, reply, thread_id=thread, reply_to=reply_to)
@@ -173,7 +174,7 @@ class Courier:
         theme = desk.theme_name(case.topic, self.rt.directory) if case.topic else None
         name = " · ".join(part for part in (f"#{case.id}", case.lang, theme) if part)
         topic = await bot.create_forum_topic(chat_id, name[:128])
-        await self.rt.cases.set_thread(case.id, topic.message_thread_id)
+        await self.rt.cases.set_thread(case.id, chat_id, topic.message_thread_id)
         return topic.message_thread_id
 
     async def _first_post(self, case: Case, chat_id: int) -> int | None:

@@ -37,6 +37,7 @@ class Case:
     spam: bool
     blocked: bool
     anonymised: bool
+    thread_chat_id: int | None = None  # the group the topic is in: topic ids repeat per group
 
     @property
     def is_open(self) -> bool:
@@ -67,7 +68,8 @@ class OutboxItem:
 
 _CASE_COLUMNS = (
     "id, resident_chat_id, lang, status, priority, topic, guesses, created_at, updated_at, "
-    "first_answer_at, claimed_by, claimed_name, thread_id, spam, blocked, anonymised"
+    "first_answer_at, claimed_by, claimed_name, thread_id, spam, blocked, anonymised, "
+    "thread_chat_id"
 )
 _MESSAGE_COLUMNS = (
     "id, case_id, direction, kind, body, author_name, created_at, delivered_at, danger"
@@ -214,8 +216,13 @@ class Inbox:
     async def mark_blocked(self, case_id: int) -> None:
         await self._set(case_id, "blocked = 1")
 
-    async def set_thread(self, case_id: int, thread_id: int) -> None:
-        await self.db.write(("UPDATE cases SET thread_id = ? WHERE id = ?", (thread_id, case_id)))
+    async def set_thread(self, case_id: int, chat_id: int, thread_id: int) -> None:
+        await self.db.write(
+            (
+                "UPDATE cases SET thread_id = ?, thread_chat_id = ? WHERE id = ?",
+                (thread_id, chat_id, case_id),
+            )
+        )
 
     async def record_post(self, case_id: int, chat_id: int, message_id: int) -> None:
         await self.db.write(
@@ -236,8 +243,11 @@ class Inbox:
         value = await self.db.value(sql, (case_id, chat_id))
         return int(value) if value is not None else None
 
-    async def case_for_thread(self, thread_id: int) -> int | None:
-        value = await self.db.value("SELECT id FROM cases WHERE thread_id = ?", (thread_id,))
+    async def case_for_thread(self, chat_id: int, thread_id: int) -> int | None:
+        """The case whose topic this is. Topic ids start again in every group: without the
+        chat, a case of a former coordinator group would answer for a topic of the new one."""
+        sql = "SELECT id FROM cases WHERE thread_chat_id = ? AND thread_id = ?"
+        value = await self.db.value(sql, (chat_id, thread_id))
         return int(value) if value is not None else None
 
     # ---- the outbox ---------------------------------------------------------------------------

@@ -71,7 +71,7 @@ class LocalBotApi(BaseRequest):
     def __post_init__(self) -> None:
         self._by_chat: dict[int, list[Call]] = {}
         self._message_ids = itertools.count(1)
-        self._thread_ids = itertools.count(100)
+        self._thread_ids: dict[int, itertools.count[int]] = {}  # per chat, as on Telegram
         self._updates: deque[dict[str, Any]] = deque()
         self._new_update = asyncio.Event()
 
@@ -142,7 +142,9 @@ class LocalBotApi(BaseRequest):
             return self._message(endpoint, params)
         if endpoint == "createForumTopic":
             return {
-                "message_thread_id": next(self._thread_ids),
+                "message_thread_id": next(
+                    self._thread_ids.setdefault(int(params["chat_id"]), itertools.count(100))
+                ),
                 "name": params.get("name", ""),
                 "icon_color": 7322096,
             }

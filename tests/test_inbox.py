@@ -491,3 +491,42 @@ async def test_a_question_waiting_for_consent_is_forgotten_after_half_an_hour(de
     assert "pending" not in desk.app.user_data[RESIDENT]
     assert "Bitte schreiben Sie zuerst Ihre Frage" in texts(await desk.press(resident, yes))
     assert await desk.runtime.cases.open_cases() == []
+
+
+async def test_after_moving_to_a_new_forum_group_topics_are_told_apart_by_group(harness_for, hagen):
+    """Topic ids start again in every group: case #1's topic 100 in the old group is not case
+    #2's topic 100 in the new one."""
+    api = LocalBotApi()
+    original = api._answer
+
+    def forum_chat(endpoint, params):
+        if endpoint == "getChat":
+            return {**original(endpoint, params), "is_forum": True}
+        return original(endpoint, params)
+
+    api._answer = forum_chat
+    old = await harness_for(hagen, api=api, coordinator_chat_id=GROUP)
+    first, _ = await escalate(old, user_id=RESIDENT, lang="de")
+    await old.deliver()
+    new_group = -1009999
+    new = await harness_for(hagen, api=api, coordinator_chat_id=new_group)
+    new.updates = UpdateFactory(1000)  # Telegram's update ids go on
+    await escalate(new, "Wo gibt es im Quartier einen Bingo-Abend?", user_id=556, lang="de")
+    await new.deliver()
+    case_one, case_two = await new.runtime.cases.require(1), await new.runtime.cases.require(2)
+    assert case_one.thread_id == case_two.thread_id == 100  # the same number, other groups
+
+    await new.say(first, "Meine Telefonnummer ist 0171 2345678")
+    posts = [c for c in await new.deliver() if c.chat_id == new_group]
+    assert posts and all(c.params.get("message_thread_id") != 100 for c in posts)
+    in_topic = new.updates.text(
+        coordinator(new),
+        "Antwort für Bingo",
+        chat_id=new_group,
+        message_thread_id=100,
+        is_topic_message=True,
+    )
+    await new.feed(in_topic)
+    delivered = await new.deliver()
+    assert any("Antwort für Bingo" in c.text for c in delivered if c.chat_id == 556)
+    assert not any("Antwort für Bingo" in c.text for c in delivered if c.chat_id == RESIDENT)
