@@ -20,7 +20,7 @@ from telegram.ext import (
     filters,
 )
 
-from . import desk, replies
+from . import delivery, desk, replies
 from .cards import Reply, esc
 from .i18n import choose_language
 from .inbox import Case
@@ -50,7 +50,7 @@ def in_desk(update: Update, rt: Runtime) -> bool:
     settings = rt.settings
     if chat is None:
         return False  # e.g. a button under an inline message: no chat to check
-    if settings.coordinator_chat_id is not None and chat.id == settings.coordinator_chat_id:
+    if rt.desk_chat_id is not None and chat.id == rt.desk_chat_id:
         return True
     return chat.type == "private" and user is not None and user.id in settings.coordinator_user_ids
 
@@ -144,7 +144,8 @@ async def inbox(rt: Runtime, context: Context) -> str:
     for case in cases:
         messages = await rt.cases.messages(case.id)
         previews[case.id] = next((m.body or "" for m in messages if m.direction == "in"), "")
-    return desk.inbox_list(cases, previews)
+    failing = await rt.cases.undelivered(delivery.ALERT_AFTER_ATTEMPTS)
+    return desk.undelivered_banner(failing) + desk.inbox_list(cases, previews)
 
 
 async def show_case(rt: Runtime, context: Context) -> str:
@@ -220,13 +221,13 @@ async def relay(update: Update, context: Context) -> None:
     if message is None or chat is None or not in_desk(update, rt):
         return
     case_id = None
-    if chat.id == rt.settings.coordinator_chat_id and message.is_topic_message:
+    if chat.id == rt.desk_chat_id and message.is_topic_message:
         case_id = await rt.cases.case_for_thread(chat.id, message.message_thread_id)
     original = message.reply_to_message
     if case_id is None and original is not None:
         case_id = await rt.cases.case_for_post(chat.id, original.message_id)
         from_bot = original.from_user is not None and original.from_user.id == context.bot.id
-        in_group = chat.id == rt.settings.coordinator_chat_id
+        in_group = chat.id == rt.desk_chat_id
         if case_id is None and from_bot and in_group:
             # A post whose id was not recorded (the bot died right after sending it) still
             # names its case in its header. Not in private chats: a coordinator who is also a
@@ -236,7 +237,7 @@ async def relay(update: Update, context: Context) -> None:
                 await reply(update, context, NOT_A_CASE_POST)
                 await done(update, context)
     if case_id is None:
-        if chat.id == rt.settings.coordinator_chat_id:
+        if chat.id == rt.desk_chat_id:
             await done(update, context)  # ordinary talk among coordinators
         return
     case = await rt.cases.require(case_id)

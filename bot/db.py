@@ -144,6 +144,24 @@ MIGRATIONS: tuple[str, ...] = (
         SELECT MIN(p.chat_id) FROM case_posts p WHERE p.case_id = cases.id AND p.chat_id < 0
     ) WHERE thread_id IS NOT NULL;
     """,
+    # 7: delivery to the coordinators that recovers instead of dropping: where the coordinator
+    # group moved (a group upgraded to a supergroup gets a new id), which coordinator already
+    # got an item (private mode: a retry must not post it to the others again), and whether
+    # the coordinators were alerted about an item that cannot be delivered.
+    """
+    CREATE TABLE desk_moves (
+        old_chat_id INTEGER PRIMARY KEY,
+        new_chat_id INTEGER NOT NULL,
+        moved_at    TEXT NOT NULL
+    );
+    CREATE TABLE outbox_sent (
+        outbox_id   INTEGER NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,
+        chat_id     INTEGER NOT NULL,
+        outcome     TEXT NOT NULL CHECK (outcome IN ('sent', 'forbidden')),
+        PRIMARY KEY (outbox_id, chat_id)
+    );
+    ALTER TABLE outbox ADD COLUMN alerted INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 

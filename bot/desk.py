@@ -256,3 +256,31 @@ def theme_name(need_id: str, directory: Directory) -> str:
 
 def office_hours_text(hours: dict[str, Spans], lang: str) -> str:
     return ", ".join(hours_lines(hours, lang))
+
+
+def undeliverable_alert(case_id: int, error: str) -> str:
+    return (
+        f"⚠️ <b>Anfrage #{case_id}</b> konnte der Koordination mehrmals nicht zugestellt werden "
+        f"({esc(error[:200])}). Sie bleibt im Postausgang und wird weiter versucht; lesen "
+        f"Sie sie mit /case {case_id} oder `lotse inbox show {case_id}`."
+    )
+
+
+def coordinators_unreachable(user_ids: Sequence[int]) -> str:
+    who = ", ".join(str(u) for u in user_ids)
+    return (
+        f"⚠️ Diese Koordinator-Konten bekommen keine Nachrichten vom Bot: {who}. "
+        "Sie müssen den Bot einmal öffnen und auf Start drücken."
+    )
+
+
+def undelivered_banner(rows: Sequence[tuple[int, int, str]]) -> str:
+    """The top of /inbox while posts to the coordinators keep failing."""
+    if not rows:
+        return ""
+    cases = ", ".join(f"#{case}" for case in sorted({case for case, _, _ in rows}))
+    last = esc(rows[-1][2][:200])
+    return (
+        f"⚠️ <b>Nicht zugestellt</b>: {len(rows)} Beiträge ({cases}) erreichen die Koordination "
+        f"nicht und werden weiter versucht. Letzter Fehler: {last}\n\n"
+    )

@@ -216,7 +216,7 @@ class Inbox:
     async def mark_blocked(self, case_id: int) -> None:
         await self._set(case_id, "blocked = 1")
 
-    async def set_thread(self, case_id: int, chat_id: int, thread_id: int) -> None:
+    async def set_thread(self, case_id: int, chat_id: int | None, thread_id: int | None) -> None:
         await self.db.write(
             (
                 "UPDATE cases SET thread_id = ?, thread_chat_id = ? WHERE id = ?",
@@ -328,6 +328,29 @@ class Inbox:
                 (error[:500], item.id),
             )
         )
+
+    async def sent_to(self, item: OutboxItem) -> dict[int, str]:
+        """The coordinators' chats this item already reached ('sent') or cannot reach
+        ('forbidden'), so that a retry goes only to the others."""
+        sql = "SELECT chat_id, outcome FROM outbox_sent WHERE outbox_id = ?"
+        return {int(c): str(o) for c, o in await self.db.rows(sql, (item.id,))}
+
+    async def record_sent(self, items: Sequence[OutboxItem], chat_id: int, outcome: str) -> None:
+        sql = "INSERT OR REPLACE INTO outbox_sent (outbox_id, chat_id, outcome) VALUES (?, ?, ?)"
+        await self.db.write(*((sql, (item.id, chat_id, outcome)) for item in items))
+
+    async def mark_alerted(self, item: OutboxItem) -> None:
+        await self.db.write(("UPDATE outbox SET alerted = 1 WHERE id = ?", (item.id,)))
+
+    async def undelivered(self, min_attempts: int) -> list[tuple[int, int, str]]:
+        """(case, attempts, last error) of posts to the coordinators that keep failing."""
+        rows = await self.db.rows(
+            "SELECT m.case_id, o.attempts, COALESCE(o.last_error, '') FROM outbox o "
+            "JOIN messages m ON m.id = o.message_id WHERE o.target = 'coordinators' "
+            "AND o.done_at IS NULL AND o.failed = 0 AND o.attempts >= ? ORDER BY o.id",
+            (min_attempts,),
+        )
+        return [(int(c), int(a), str(e)) for c, a, e in rows]
 
     async def pending(self) -> int:
         sql = "SELECT COUNT(*) FROM outbox WHERE done_at IS NULL AND failed = 0"

@@ -59,6 +59,8 @@ class Fault:
     description: str = "Internal Server Error"
     retry_after: int | None = None
     count: int = 1
+    chat_id: int | None = None  # only calls to this chat
+    migrate_to: int | None = None  # the group's new id (Telegram's ChatMigrated)
 
 
 @dataclass
@@ -105,7 +107,11 @@ class LocalBotApi(BaseRequest):
             await asyncio.sleep(self.latency)
         call = Call(endpoint, params)
         for fault in self.faults:
-            if fault.method in (endpoint, "*") and fault.count > 0:
+            if (
+                fault.method in (endpoint, "*")
+                and fault.count > 0
+                and fault.chat_id in (None, call.chat_id)
+            ):
                 fault.count -= 1
                 body: dict[str, Any] = {
                     "ok": False,
@@ -114,6 +120,8 @@ class LocalBotApi(BaseRequest):
                 }
                 if fault.retry_after is not None:
                     body["parameters"] = {"retry_after": fault.retry_after}
+                if fault.migrate_to is not None:
+                    body["parameters"] = {"migrate_to_chat_id": fault.migrate_to}
                 self._record(call)
                 return fault.status, json.dumps(body).encode()
         if call.chat_id in self.blocked:

@@ -45,6 +45,7 @@ class Runtime:
     messages_limit: Limiter = field(default_factory=lambda: Limiter(MESSAGES_PER_MINUTE))
     buttons_limit: Limiter = field(default_factory=lambda: Limiter(BUTTONS_PER_MINUTE))
     intake_limit: Limiter = field(default_factory=lambda: Limiter(TAKEN_PER_MINUTE))
+    moved_desk: int | None = None  # the coordinator group's new id after a migration
 
     @classmethod
     def create(cls, settings: Settings, directory: Directory) -> Runtime:
@@ -64,6 +65,20 @@ class Runtime:
         if self.store is None:
             self.store = await Store.open(self.settings.database)
             self.inbox = Inbox(self.store)
+            group = self.settings.coordinator_chat_id
+            if group is not None:
+                self.moved_desk = await self.store.desk_moved_to(group)
+
+    @property
+    def desk_chat_id(self) -> int | None:
+        """The coordinator group: as configured, or where Telegram said it moved."""
+        return self.moved_desk or self.settings.coordinator_chat_id
+
+    async def move_desk(self, new_chat_id: int) -> None:
+        group = self.settings.coordinator_chat_id
+        if group is not None:
+            await self.db.record_desk_move(group, new_chat_id)
+        self.moved_desk = new_chat_id
 
     async def close(self) -> None:
         if self.store is not None:

@@ -142,6 +142,30 @@ class Store(Database):
             await self.write((f"DELETE FROM residents WHERE chat_id IN ({marks})", idle))
         return len(idle)
 
+    # ---- the coordinator group, when Telegram moved it to a new id -------------------------
+
+    async def desk_moved_to(self, chat_id: int) -> int | None:
+        """The newest id of a group that moved (possibly more than once)."""
+        seen = {chat_id}
+        current = chat_id
+        while True:
+            sql = "SELECT new_chat_id FROM desk_moves WHERE old_chat_id = ?"
+            moved = await self.value(sql, (current,))
+            if moved is None or int(moved) in seen:
+                return current if current != chat_id else None
+            current = int(moved)
+            seen.add(current)
+
+    async def record_desk_move(self, old_chat_id: int, new_chat_id: int) -> None:
+        current = await self.desk_moved_to(old_chat_id) or old_chat_id
+        await self.write(
+            (
+                "INSERT OR REPLACE INTO desk_moves (old_chat_id, new_chat_id, moved_at) "
+                "VALUES (?, ?, ?)",
+                (current, new_chat_id, now_iso()),
+            )
+        )
+
     # ---- residents whose questions are not passed on for a while ------------------------------
 
     async def pause_resident(self, chat_id: int, until: str) -> None:
