@@ -38,7 +38,7 @@ from .cards import (
     service_title,
     venue_for,
 )
-from .coordinator import wake_courier
+from .coordinator import in_desk, wake_courier
 from .directory import LANGUAGES
 from .i18n import Translator, choose_language, date_text
 from .limits import Verdict
@@ -427,16 +427,30 @@ async def on_error(update: object, context: Context) -> None:
         log.info("a resident has blocked the bot: %s", error)
         return
     log.error("error while handling an update", exc_info=error)
-    if (
-        isinstance(update, Update)
-        and update.effective_chat
-        and update.effective_chat.type == "private"
-    ):
-        try:
-            t = await translator(update, context)
-            await send(context, update.effective_chat.id, replies.something_went_wrong(t))
-        except (TelegramError, RuntimeError):
-            log.warning("could not tell the resident about the error")
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    chat = update.effective_chat
+    try:
+        if in_desk(update, runtime(context)):
+            # Most likely a coordinator's answer that could not be stored (disk full, database
+            # locked): it must not look as if it had been passed on.
+            message = update.effective_message
+            thread = message.message_thread_id if message and message.is_topic_message else None
+            await sending.send(context.bot, chat.id, Reply(NOT_SAVED), thread_id=thread)
+        elif chat.type == "private":
+            # The translator reads the database, which may be what failed: German then.
+            try:
+                t = await translator(update, context)
+            except Exception:
+                t = runtime(context).translator(runtime(context).settings.default_language)
+            await send(context, chat.id, replies.something_went_wrong(t))
+    except (TelegramError, RuntimeError):
+        log.warning("could not tell the sender about the error")
+
+
+NOT_SAVED = (
+    "⚠️ Das konnte nicht gespeichert werden und wurde nicht weitergegeben. Bitte noch einmal senden."
+)
 
 
 def sheddable(rt: Runtime, raw: dict[str, Any]) -> bool:

@@ -186,3 +186,22 @@ async def test_other_words_for_a_gone_topic_are_recovered_too(harness_for, hagen
     await h.say(resident, "Noch eine Frage")
     await h.deliver()
     assert any("Noch eine Frage" in c.text for c in posts(await h.deliver(), GROUP))
+
+
+async def test_a_coordinator_answer_that_could_not_be_stored_says_so(
+    harness_for, hagen, monkeypatch
+):
+    h = await harness_for(hagen, coordinator_chat_id=GROUP)
+    await escalate(h)
+    post = posts(await h.deliver(), GROUP)[0]
+
+    async def disk_full(*args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(h.runtime.cases, "add_message", disk_full)
+    alice = h.updates.user(ALICE, "Alice", "de")
+    calls = await h.feed(
+        h.updates.text(alice, "Kommen Sie Dienstag.", chat_id=GROUP, reply_to_message=post.result)
+    )
+    assert "nicht gespeichert" in texts(posts(calls, GROUP)).lower()
+    assert not any(c.chat_id == RESIDENT for c in await h.deliver())
