@@ -42,6 +42,7 @@ from .coordinator import in_desk, wake_courier
 from .directory import LANGUAGES
 from .i18n import Translator, choose_language, date_text
 from .limits import Verdict
+from .matching import Result
 from .runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -166,7 +167,6 @@ async def understand(update: Update, context: Context, text: str) -> None:
         result = await asyncio.to_thread(rt.matcher.match, text, t.lang)
     else:
         result = rt.matcher.match(text, t.lang)
-    top = result.matches[0] if result.matches else None
     now = rt.now()
 
     open_case = await rt.cases.open_case_of(chat_id)
@@ -188,17 +188,8 @@ async def understand(update: Update, context: Context, text: str) -> None:
         await send(context, chat_id, replies.added_to_case(t, open_case.id))
         return
 
-    await rt.db.log_question(
-        t.lang,
-        result.decision,
-        top.service_id if top else None,
-        top.score if top else 0,
-        topic_of(rt, top.service_id if top else None) if result.decision != "answer" else None,
-    )
-    if result.decision in ("suggest", "escalate") and not result.danger:
-        await rt.db.log_unmatched(
-            t.lang, text, result.decision, result.needs[0][0] if result.needs else None
-        )
+    if await rt.db.first_today(chat_id, text):
+        await log_question(rt, t.lang, text, result)
     if context.user_data is not None and result.decision != "greeting":
         # Kept in memory only, until the resident agrees to pass it on (or not), at most
         # PENDING_SECONDS.
@@ -211,6 +202,22 @@ async def understand(update: Update, context: Context, text: str) -> None:
         )
     for reply in compose.answer(result, rt.directory, t, now):
         await send(context, chat_id, reply)
+
+
+async def log_question(rt: Runtime, lang: str, text: str, result: Result) -> None:
+    """The anonymous statistics, and what the bot could not answer for the learning loop."""
+    top = result.matches[0] if result.matches else None
+    await rt.db.log_question(
+        lang,
+        result.decision,
+        top.service_id if top else None,
+        top.score if top else 0,
+        topic_of(rt, top.service_id if top else None) if result.decision != "answer" else None,
+    )
+    if result.decision in ("suggest", "escalate") and not result.danger:
+        await rt.db.log_unmatched(
+            lang, text, result.decision, result.needs[0][0] if result.needs else None
+        )
 
 
 async def media(update: Update, context: Context) -> None:

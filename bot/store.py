@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import aiosqlite
+
 from .db import Database, now_iso
 from .learning import scrub
 
@@ -82,7 +84,15 @@ def anonymise_statements(case_ids: list[int]) -> list[tuple[str, Iterable[Any]]]
     ]
 
 
+MAX_REPEATS = 200_000  # questions remembered per day to spot repeats (then forgotten)
+
+
 class Store(Database):
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        super().__init__(connection)
+        self._repeats_day = ""
+        self._repeats: set[str] = set()
+
     # ---- residents ---------------------------------------------------------------------------
 
     async def language(self, chat_id: int) -> str | None:
@@ -253,10 +263,7 @@ class Store(Database):
     async def prune_unmatched(self, before_day: str) -> None:
         await self.write(("DELETE FROM unmatched WHERE day < ?", (before_day,)))
 
-    async def log_feedback(self, chat_id: int, service_id: str, helpful: bool) -> None:
-        """One vote per resident, service and day (the last press counts). Who voted is a hash
-        keyed with a random key of the day; the key is deleted once the day is over
-        (`forget_voters`), and with it any way to tell whose vote it was."""
+    async def _day_key(self) -> bytes:
         day = _today()
         await self.write(
             (
@@ -264,8 +271,31 @@ class Store(Database):
                 (day, secrets.token_bytes(32)),
             )
         )
-        key = await self.value("SELECT key FROM day_keys WHERE day = ?", (day,))
-        voter = hmac.new(bytes(key), str(chat_id).encode(), hashlib.sha256).hexdigest()
+        return bytes(await self.value("SELECT key FROM day_keys WHERE day = ?", (day,)))
+
+    async def _voter(self, *parts: object) -> str:
+        key = await self._day_key()
+        text = "\x1f".join(str(p) for p in parts).encode()
+        return hmac.new(key, text, hashlib.sha256).hexdigest()
+
+    async def first_today(self, chat_id: int, text: str) -> bool:
+        """False for a question this resident already asked today (in these words): repeats
+        must not inflate the statistics. Remembered in memory only, as keyed hashes."""
+        day = _today()
+        if self._repeats_day != day or len(self._repeats) > MAX_REPEATS:
+            self._repeats_day, self._repeats = day, set()
+        mark = await self._voter(chat_id, " ".join(text.lower().split()))
+        if mark in self._repeats:
+            return False
+        self._repeats.add(mark)
+        return True
+
+    async def log_feedback(self, chat_id: int, service_id: str, helpful: bool) -> None:
+        """One vote per resident, service and day (the last press counts). Who voted is a hash
+        keyed with a random key of the day; the key is deleted once the day is over
+        (`forget_voters`), and with it any way to tell whose vote it was."""
+        day = _today()
+        voter = await self._voter(chat_id)
         await self.write(
             (
                 "INSERT INTO feedback_log (day, service_id, helpful, voter) VALUES (?, ?, ?, ?) "

@@ -180,3 +180,12 @@ def test_routine_library_chatter_is_not_logged():
         None,
     )
     assert not logging.getLogger("apscheduler.scheduler").filter(record)
+
+
+async def test_a_question_repeated_the_same_day_is_counted_once(bot):
+    resident = bot.user(user_id=321)
+    for _ in range(5):
+        await bot.say(resident, "Wo gibt es einen Deutschkurs?")
+    await bot.say(resident, "wo gibt es  einen deutschkurs?")  # the same, typed again
+    await bot.say(bot.user(user_id=322), "Wo gibt es einen Deutschkurs?")  # someone else
+    assert await bot.runtime.db.value("SELECT COUNT(*) FROM question_log") == 2
