@@ -69,6 +69,7 @@ class LocalBotApi(BaseRequest):
     blocked: set[int] = field(default_factory=set)
     faults: list[Fault] = field(default_factory=list)
     latency: float = 0.0  # seconds every call but getUpdates takes, like a distant server
+    deleted_topics: set[tuple[int, int]] = field(default_factory=set)  # (chat, thread)
 
     def __post_init__(self) -> None:
         self._by_chat: dict[int, list[Call]] = {}
@@ -124,6 +125,15 @@ class LocalBotApi(BaseRequest):
                     body["parameters"] = {"migrate_to_chat_id": fault.migrate_to}
                 self._record(call)
                 return fault.status, json.dumps(body).encode()
+        thread = params.get("message_thread_id")
+        if thread is not None and (call.chat_id, int(thread)) in self.deleted_topics:
+            self._record(call)
+            body = {
+                "ok": False,
+                "error_code": 400,
+                "description": "Bad Request: message thread not found",
+            }
+            return 400, json.dumps(body).encode()
         if call.chat_id in self.blocked:
             self._record(call)
             body = {
