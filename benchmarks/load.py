@@ -68,6 +68,14 @@ class WatchedApi(LocalBotApi):
     def __post_init__(self) -> None:
         super().__post_init__()
         self.news: dict[int, asyncio.Event] = {}
+        self.fetched: dict[int, float] = {}  # update id → when getUpdates first handed it out
+
+    async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        updates = await super()._get_updates(params)
+        now = time.monotonic()
+        for update in updates:
+            self.fetched.setdefault(update["update_id"], now)
+        return updates
 
     def _record(self, call: Call) -> None:
         super()._record(call)
@@ -82,6 +90,7 @@ class Run:
     api: WatchedApi
     updates: UpdateFactory = field(default_factory=UpdateFactory)
     latencies: list[float] = field(default_factory=list)
+    waits: list[float] = field(default_factory=list)  # of which: until the bot fetched it
     unanswered: int = 0
     told: dict[int, int] = field(default_factory=dict)  # resident → case number
     tokens: dict[int, str] = field(default_factory=dict)  # case → the coordinator's answer
@@ -91,11 +100,15 @@ class Run:
         event = self.api.news.setdefault(user["id"], asyncio.Event())
         event.clear()
         started = time.monotonic()
-        self.api.push_update(self.updates.text(user, text))
+        update = self.updates.text(user, text)
+        self.api.push_update(update)
         try:
             await asyncio.wait_for(event.wait(), timeout)
         except TimeoutError:
             return None
+        fetched = self.api.fetched.get(update["update_id"])
+        if fetched is not None:
+            self.waits.append(fetched - started)
         return time.monotonic() - started
 
     async def press(self, user: dict[str, Any], data: str) -> None:
@@ -259,6 +272,7 @@ async def fairness(args: argparse.Namespace, workdir: Path, abusers: int) -> boo
     run = Run(api)
     await warm_up(run)
     run.latencies.clear()
+    run.waits.clear()
     stop = asyncio.Event()
     rng = random.Random(args.seed)
     kinds = ["flood", "long", "mydata"]
@@ -320,6 +334,7 @@ async def fairness(args: argparse.Namespace, workdir: Path, abusers: int) -> boo
         print(
             f"well-behaved residents: {len(run.latencies)} answers, "
             f"{len(run.latencies) / elapsed:.1f}/s; reply latency {latency_line(run.latencies)}"
+            f"\n  of which waiting for the bot to fetch the update: {latency_line(run.waits)}"
         )
     print(f"questions never answered (60 s): {run.unanswered}")
     if abusers:

@@ -240,6 +240,12 @@ class Database:
         async with self.connection.execute(sql, tuple(params)) as cursor:
             return [tuple(r) for r in await cursor.fetchall()]
 
+    async def write_many(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
+        """One statement for many rows, in one transaction and one trip to SQLite's thread
+        (a batch of 100 fetched updates is one call, not 100)."""
+        async with self.transaction() as connection:
+            await connection.executemany(sql, [tuple(r) for r in rows])
+
     async def write(self, *statements: tuple[str, Iterable[Any]]) -> None:
         """Several statements in one transaction."""
         async with self.transaction() as connection:

@@ -52,7 +52,7 @@ class Journal:
         rows = [(int(u["update_id"]), json.dumps(u)) for u in updates]
         if rows:
             sql = "INSERT OR IGNORE INTO inbound (update_id, body) VALUES (?, ?)"
-            await self.db.write(*((sql, row) for row in rows))
+            await self.db.write_many(sql, rows)
 
     async def pending(self) -> list[tuple[int, str, int]]:
         """(update id, JSON, starts so far) of what is left from before a stop, oldest first;

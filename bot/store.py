@@ -92,6 +92,7 @@ class Store(Database):
         super().__init__(connection)
         self._repeats_day = ""
         self._repeats: set[str] = set()
+        self._key: tuple[str, bytes] = ("", b"")  # the day's key, cached for that day
 
     # ---- residents ---------------------------------------------------------------------------
 
@@ -265,13 +266,17 @@ class Store(Database):
 
     async def _day_key(self) -> bytes:
         day = _today()
+        if self._key[0] == day:
+            return self._key[1]
         await self.write(
             (
                 "INSERT OR IGNORE INTO day_keys (day, key) VALUES (?, ?)",
                 (day, secrets.token_bytes(32)),
             )
         )
-        return bytes(await self.value("SELECT key FROM day_keys WHERE day = ?", (day,)))
+        key = bytes(await self.value("SELECT key FROM day_keys WHERE day = ?", (day,)))
+        self._key = (day, key)
+        return key
 
     async def _voter(self, *parts: object) -> str:
         key = await self._day_key()
