@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sqlite3
 import warnings
 from datetime import UTC, datetime, timedelta
 
@@ -169,7 +170,15 @@ async def _poll(app: Application, stop: asyncio.Event, dispatcher: Dispatcher) -
             delay = min(delay * 2, 30.0)
             continue
         if updates:
-            await dispatcher.take(updates)
+            try:
+                await dispatcher.take(updates)
+            except sqlite3.Error as exc:
+                # Disk full, database locked: not journalled, so not confirmed either –
+                # Telegram keeps them, and the next getUpdates (same offset) brings them again.
+                log.error("could not journal updates (%s); trying again in %.0f s", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+                continue
             offset = int(updates[-1]["update_id"]) + 1
     return offset
 

@@ -114,7 +114,8 @@ class Dispatcher:
             if attempts > STARTS_REPORTED:
                 log.error("update %s is still unhandled after %d starts", update_id, attempts)
             raw = json.loads(body)
-            if self._shed(raw):
+            if self.shed is not None and self.shed(raw):
+                self.journal.finished(update_id)
                 continue
             self._queue(Update.de_json(raw, self.app.bot))
             count += 1
@@ -124,18 +125,14 @@ class Dispatcher:
         """Journal new updates, raw as Telegram sent them (before Telegram is told they arrived),
         then queue them."""
         fresh = [u for u in updates if int(u["update_id"]) > self.highest]
-        await self.journal.add(fresh)
-        for raw in fresh:
-            if not self._shed(raw):
-                self._queue(Update.de_json(raw, self.app.bot))
-
-    def _shed(self, raw: dict[str, Any]) -> bool:
-        if self.shed is None or not self.shed(raw):
-            return False
-        update_id = int(raw["update_id"])
-        self.highest = max(self.highest, update_id)
-        self.journal.finished(update_id)
-        return True
+        # What is shed is dropped whatever happens next, so it is not even journalled: under a
+        # flood that is most of what arrives.
+        kept = [u for u in fresh if self.shed is None or not self.shed(u)]
+        await self.journal.add(kept)  # if this fails, nothing is taken: fetched again later
+        if fresh:
+            self.highest = max(self.highest, max(int(u["update_id"]) for u in fresh))
+        for raw in kept:
+            self._queue(Update.de_json(raw, self.app.bot))
 
     def _queue(self, update: Update) -> None:
         self.highest = max(self.highest, update.update_id)

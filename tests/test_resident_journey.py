@@ -391,3 +391,28 @@ async def test_a_flood_left_in_the_journal_is_cut_at_the_restart_but_danger_is_n
     assert handled <= 32  # 30 taken from the flood, its emergency and the other resident
     assert texts(bot.api.sent_to(7200)).count("Bitte warten Sie") == 1
     assert await journal.pending() == []
+
+
+async def test_updates_that_could_not_be_journalled_are_fetched_again_not_lost(bot, monkeypatch):
+    import sqlite3
+
+    real = Journal.add
+    failures = [sqlite3.OperationalError("database or disk is full")]
+
+    async def full_once(self, updates):
+        updates = list(updates)
+        if failures and updates:
+            raise failures.pop()
+        await real(self, updates)
+
+    monkeypatch.setattr(Journal, "add", full_once)
+    resident = bot.user(user_id=7300)
+    bot.api.push_update(bot.updates.text(resident, "deutschkurs"))
+    stop = asyncio.Event()
+    poller = asyncio.create_task(poll_updates(bot.app, stop))
+    try:
+        assert await until(lambda: "Volkshochschule" in texts(bot.api.sent_to(7300)), seconds=10)
+    finally:
+        stop.set()
+        await poller
+    assert not failures and bot.api.unconfirmed() == 0
