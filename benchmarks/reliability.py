@@ -227,17 +227,6 @@ class Scenario:
             await self.answer(10_000 + index, case)
 
 
-def forum_stand_in(api: LocalBotApi) -> None:
-    original = api._answer
-
-    def answer(endpoint: str, params: dict) -> object:
-        if endpoint == "getChat" and int(params.get("chat_id", 0)) == GROUP:
-            return {**original(endpoint, params), "is_forum": True}
-        return original(endpoint, params)
-
-    api._answer = answer  # type: ignore[method-assign]
-
-
 async def second_processes(env: dict[str, str], log: Path, stop: asyncio.Event) -> list[str]:
     """Start another `lotse run` on the same database now and then; what became of each."""
     results = []
@@ -316,7 +305,7 @@ async def run_fault(fault: str, args: argparse.Namespace) -> Outcome | None:
     escalations = args.escalations
     desk, forum = DESK, False
     if fault == "deleted-topic":
-        forum_stand_in(api)
+        api.forums.add(GROUP)
         env["COORDINATOR_CHAT_ID"] = str(GROUP)
         desk, forum = GROUP, True
         escalations = min(escalations, args.group_escalations)  # 20 posts a minute per group

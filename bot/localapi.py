@@ -70,6 +70,7 @@ class LocalBotApi(BaseRequest):
     faults: list[Fault] = field(default_factory=list)
     latency: float = 0.0  # seconds every call but getUpdates takes, like a distant server
     deleted_topics: set[tuple[int, int]] = field(default_factory=set)  # (chat, thread)
+    forums: set[int] = field(default_factory=set)  # groups with topics
 
     def __post_init__(self) -> None:
         self._by_chat: dict[int, list[Call]] = {}
@@ -127,24 +128,17 @@ class LocalBotApi(BaseRequest):
                 return fault.status, json.dumps(body).encode()
         thread = params.get("message_thread_id")
         if thread is not None and (call.chat_id, int(thread)) in self.deleted_topics:
-            self._record(call)
-            body = {
-                "ok": False,
-                "error_code": 400,
-                "description": "Bad Request: message thread not found",
-            }
-            return 400, json.dumps(body).encode()
+            return self._refuse(call, 400, "Bad Request: message thread not found")
         if call.chat_id in self.blocked:
-            self._record(call)
-            body = {
-                "ok": False,
-                "error_code": 403,
-                "description": "Forbidden: bot was blocked by the user",
-            }
-            return 403, json.dumps(body).encode()
+            return self._refuse(call, 403, "Forbidden: bot was blocked by the user")
         result = self._answer(endpoint, params)
         self._record(Call(endpoint, params, result))
         return 200, _ok(result)
+
+    def _refuse(self, call: Call, status: int, description: str) -> tuple[int, bytes]:
+        self._record(call)
+        body = {"ok": False, "error_code": status, "description": description}
+        return status, json.dumps(body).encode()
 
     def _record(self, call: Call) -> None:
         self.calls.append(call)
@@ -169,7 +163,8 @@ class LocalBotApi(BaseRequest):
         if endpoint == "getChat":
             chat_id = int(params.get("chat_id", 0))
             kind = "private" if chat_id > 0 else "supergroup"
-            return {"id": chat_id, "type": kind, "accent_color_id": 0, "max_reaction_count": 11}
+            chat = {"id": chat_id, "type": kind, "accent_color_id": 0, "max_reaction_count": 11}
+            return {**chat, "is_forum": True} if chat_id in self.forums else chat
         return True  # answerCallbackQuery, setMyCommands, deleteWebhook, sendChatAction, …
 
     def _message(self, endpoint: str, params: dict[str, Any]) -> dict[str, Any]:

@@ -19,16 +19,7 @@ RESIDENT = 555
 
 
 def forum_api() -> LocalBotApi:
-    api = LocalBotApi()
-    original = api._answer
-
-    def answer(endpoint, params):
-        if endpoint == "getChat":
-            return {**original(endpoint, params), "is_forum": True}
-        return original(endpoint, params)
-
-    api._answer = answer
-    return api
+    return LocalBotApi(forums={GROUP})
 
 
 async def escalate(h, text="Mein Nachbar ist immer so laut, was kann ich tun?", user_id=RESIDENT):

@@ -128,16 +128,7 @@ async def test_reply_to_the_case_post_reaches_the_resident_in_reply_mode(desk):
 
 
 async def test_forum_topics_give_each_case_its_own_thread(harness_for, hagen):
-    api = LocalBotApi()
-    original = api._answer
-
-    def forum_chat(endpoint, params):  # the coordinator group has topics enabled
-        if endpoint == "getChat":
-            chat = original(endpoint, params)
-            return {**chat, "is_forum": True}
-        return original(endpoint, params)
-
-    api._answer = forum_chat
+    api = LocalBotApi(forums={GROUP})  # the coordinator group has topics enabled
     h = await harness_for(hagen, api=api, coordinator_chat_id=GROUP)
     await escalate(h)
     await h.deliver()
@@ -496,15 +487,7 @@ async def test_a_question_waiting_for_consent_is_forgotten_after_half_an_hour(de
 async def test_after_moving_to_a_new_forum_group_topics_are_told_apart_by_group(harness_for, hagen):
     """Topic ids start again in every group: case #1's topic 100 in the old group is not case
     #2's topic 100 in the new one."""
-    api = LocalBotApi()
-    original = api._answer
-
-    def forum_chat(endpoint, params):
-        if endpoint == "getChat":
-            return {**original(endpoint, params), "is_forum": True}
-        return original(endpoint, params)
-
-    api._answer = forum_chat
+    api = LocalBotApi(forums={GROUP, -1009999})
     old = await harness_for(hagen, api=api, coordinator_chat_id=GROUP)
     first, _ = await escalate(old, user_id=RESIDENT, lang="de")
     await old.deliver()
