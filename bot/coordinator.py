@@ -228,12 +228,13 @@ async def relay(update: Update, context: Context) -> None:
         case_id = await rt.cases.case_for_post(chat.id, original.message_id)
         from_bot = original.from_user is not None and original.from_user.id == context.bot.id
         in_group = chat.id == rt.desk_chat_id
-        if case_id is None and from_bot and in_group:
+        if case_id is None and from_bot:
             # A post whose id was not recorded (the bot died right after sending it) still
-            # names its case in its header. Not in private chats: a coordinator who is also a
-            # resident replies there to the bot's answers to her own questions.
+            # names its case in its bold header, which only desk posts have: the bot's
+            # messages to a coordinator who is also a resident ("added to your case #3") have
+            # no such header, so her replies to them stay hers.
             case_id = await case_in_header(rt, original)
-            if case_id is None and CASE_HEADER.search(original.text or ""):
+            if case_id is None and in_group and CASE_HEADER.search(original.text or ""):
                 await reply(update, context, NOT_A_CASE_POST)
                 await done(update, context)
     if case_id is None:

@@ -63,6 +63,7 @@ class Courier:
         # database could or could not record afterwards.
         self._sent: set[tuple[int, int]] = set()
         self._told: set[tuple[int, int]] = set()  # (told, unreachable) coordinator pairs
+        self._logged: set[int] = set()  # unreachable coordinators already logged
 
     async def run(self, bot: Bot) -> int:
         """Deliver everything that is due; returns how many items were delivered."""
@@ -266,11 +267,13 @@ class Courier:
         self, bot: Bot, refused: list[int], reached: dict[int, str]
     ) -> None:
         """Log it, and tell the coordinators who do get posts (once per process each)."""
-        log.error(
-            "coordinator(s) %s cannot get messages from the bot (they must open it and press "
-            "Start once)",
-            ", ".join(map(str, refused)),
-        )
+        if news := [u for u in refused if u not in self._logged]:
+            self._logged.update(news)
+            log.error(
+                "coordinator(s) %s cannot get messages from the bot (they must open it and "
+                "press Start once)",
+                ", ".join(map(str, news)),
+            )
         note = Reply(desk.coordinators_unreachable(refused))
         for user_id, outcome in reached.items():
             news = {(user_id, r) for r in refused} - self._told

@@ -14,6 +14,7 @@ import json
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from typing import Any
 
 from telegram.request import BaseRequest, RequestData
@@ -177,6 +178,9 @@ class LocalBotApi(BaseRequest):
         }
         if "text" in params:
             message["text"] = params["text"]
+            if params.get("parse_mode") == "HTML":
+                # As Telegram does: the message comes back as plain text with entities.
+                message["text"], message["entities"] = html_entities(params["text"])
         if "message_thread_id" in params:
             message["message_thread_id"] = params["message_thread_id"]
             message["is_topic_message"] = True
@@ -226,6 +230,55 @@ class LocalBotApi(BaseRequest):
 
     def calls_of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
+
+
+_ENTITY_TAGS = {
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "s": "strikethrough",
+    "code": "code",
+    "pre": "pre",
+    "a": "text_link",
+}
+
+
+class _EntityParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.text = ""
+        self.open: list[tuple[str, int, dict[str, Any]]] = []
+        self.entities: list[dict[str, Any]] = []
+
+    def _offset(self) -> int:
+        return len(self.text.encode("utf-16-le")) // 2  # Telegram counts UTF-16 code units
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        extra = {"url": dict(attrs).get("href") or ""} if tag == "a" else {}
+        self.open.append((tag, self._offset(), extra))
+
+    def handle_endtag(self, tag: str) -> None:
+        for index in range(len(self.open) - 1, -1, -1):
+            if self.open[index][0] == tag:
+                _, start, extra = self.open.pop(index)
+                kind = _ENTITY_TAGS.get(tag)
+                if kind and self._offset() > start:
+                    entity = {"type": kind, "offset": start, "length": self._offset() - start}
+                    self.entities.append({**entity, **extra})
+                return
+
+    def handle_data(self, data: str) -> None:
+        self.text += data
+
+
+def html_entities(text: str) -> tuple[str, list[dict[str, Any]]]:
+    """Telegram's reading of an HTML message: the plain text and its entities."""
+    parser = _EntityParser()
+    parser.feed(text)
+    parser.close()
+    return parser.text, sorted(parser.entities, key=lambda e: e["offset"])
 
 
 def _ok(result: Any) -> bytes:

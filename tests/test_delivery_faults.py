@@ -196,3 +196,29 @@ async def test_a_coordinator_answer_that_could_not_be_stored_says_so(
     )
     assert "nicht gespeichert" in texts(posts(calls, GROUP)).lower()
     assert not any(c.chat_id == RESIDENT for c in await h.deliver())
+
+
+async def test_a_reply_to_an_unrecorded_case_post_in_a_private_desk_still_arrives(
+    harness_for, hagen
+):
+    """The bot died after sending a case post to a coordinator and before recording it: her
+    reply to that copy names the case in the post's bold header."""
+    h = await harness_for(hagen, coordinator_user_ids=(ALICE,))
+    await escalate(h)
+    post = posts(await h.deliver(), ALICE)[0]
+    await h.runtime.db.write(("DELETE FROM case_posts", ()))
+    alice = h.updates.user(ALICE, "Alice", "de")
+    await h.feed(h.updates.text(alice, "Wir rufen Sie an.", reply_to_message=post.result))
+    assert any("Wir rufen Sie an." in c.text for c in await h.deliver() if c.chat_id == RESIDENT)
+
+
+async def test_a_coordinator_who_is_also_a_resident_does_not_answer_her_own_case(
+    harness_for, hagen
+):
+    h = await harness_for(hagen, coordinator_chat_id=GROUP, coordinator_user_ids=(ALICE,))
+    alice = await escalate(h, user_id=ALICE)  # Alice asks for herself
+    await h.deliver()
+    added = [c for c in await h.say(alice, "Noch eine Frage dazu") if "hinzugefügt" in c.text]
+    await h.feed(h.updates.text(alice, "Danke!", reply_to_message=added[0].result))
+    case = await h.runtime.cases.require(1)
+    assert case.status == "open" and case.first_answer_at is None
