@@ -35,6 +35,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -242,9 +243,11 @@ async def second_processes(env: dict[str, str], log: Path, stop: asyncio.Event) 
                 break
             await asyncio.sleep(0.05)
         if other.poll() is None:
+            # It got the lock: the first process was down at that moment (between a SIGKILL
+            # and its restart), so this one is the only one – stopped after 10 s.
             other.kill()
             other.wait()
-            results.append("ran")
+            results.append("ran while the first was down")
         else:
             results.append("refused" if other.returncode == 2 else f"exit {other.returncode}")
     return results
@@ -342,7 +345,8 @@ async def run_fault(fault: str, args: argparse.Namespace) -> Outcome | None:
     extra = ""
     if seconds_task is not None:
         outcomes = await seconds_task
-        extra = f"second processes: {len(outcomes)}, refused: {outcomes.count('refused')}"
+        counted = ", ".join(f"{what} {n}" for what, n in sorted(Counter(outcomes).items()))
+        extra = f"second processes started: {len(outcomes)} ({counted})"
     if disk_task is not None:
         extra = f"disk filled {await disk_task} times"
     if bot.process is None or bot.process.poll() is not None:

@@ -232,6 +232,11 @@ class Courier:
             raise NoDesk(case.id)
         # Private mode: each coordinator's copy counts on its own.
         reached = await self.rt.cases.sent_to(item)
+        for user_id in settings.coordinator_user_ids:
+            if (item.id, user_id) in self._sent and user_id not in reached:
+                # Sent by this process, but recording it failed then: record it now.
+                await self.rt.cases.record_sent([item, *along], user_id, "sent")
+                reached[user_id] = "sent"
         missing = [
             u
             for u in settings.coordinator_user_ids

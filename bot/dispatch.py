@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -74,9 +75,19 @@ class Journal:
 
     async def flush(self) -> None:
         done, self._finished = self._finished, []
-        if done:
-            marks = ",".join("?" * len(done))
+        if not done:
+            return
+        marks = ",".join("?" * len(done))
+        try:
             await self.db.write((f"DELETE FROM inbound WHERE update_id IN ({marks})", done))
+        except sqlite3.Error as exc:
+            # Disk full, database locked: kept for the next flush (were the process to die
+            # meanwhile, they would be recognised as processed at the restart).
+            log.warning("could not clear %d handled update(s) from the journal: %s", len(done), exc)
+            self._finished = done + self._finished
+            await asyncio.sleep(1.0)
+            if self._finished:
+                self._flusher = asyncio.create_task(self._flush_soon())
 
 
 def chat_key(update: Update) -> int:

@@ -222,3 +222,25 @@ async def test_a_coordinator_who_is_also_a_resident_does_not_answer_her_own_case
     await h.feed(h.updates.text(alice, "Danke!", reply_to_message=added[0].result))
     case = await h.runtime.cases.require(1)
     assert case.status == "open" and case.first_answer_at is None
+
+
+async def test_in_private_mode_a_copy_whose_record_failed_is_not_sent_again(
+    harness_for, hagen, monkeypatch
+):
+    h = await harness_for(hagen, coordinator_user_ids=(ALICE,))
+    await escalate(h)
+    inbox = h.runtime.cases
+    real = inbox.record_sent
+    failures = [sqlite3.OperationalError("database or disk is full")]
+
+    async def flaky(*args):
+        if failures:
+            raise failures.pop()
+        await real(*args)
+
+    monkeypatch.setattr(inbox, "record_sent", flaky)
+    for _ in range(4):
+        await due_now(h)
+        await h.deliver()
+    assert len(posts(h.api.calls, ALICE)) == 1
+    assert await inbox.pending() == 0
