@@ -59,6 +59,8 @@ CONFIRMED = re.compile(r"Ihre Anfragenummer ist #(\d+)")
 ADDED = re.compile(r"Zu Ihrer Anfrage #(\d+) hinzugefügt")
 POST = re.compile(r"(?:📨|➕|🚨) <b>Anfrage #(\d+)</b>")
 STEP_TIMEOUT = 20.0
+GONE_WRONG = "etwas schiefgegangen"  # the resident is asked to try again
+NOT_SAVED = "nicht gespeichert"  # the coordinator is asked to send again
 FAULTS = ("kill", "deleted-topic", "unstarted-coordinator", "second-process", "disk-full")
 
 
@@ -193,10 +195,19 @@ class Scenario:
                 self.api.deleted_topics.add((self.desk, int(thread)))
         text = f"Nachtrag {tag(index)} zur Anfrage"
         self.follow_ups[case] = text
-        self.api.push_update(self.updates.text(user, text))
-        await wait_for(
-            lambda: any(text in c.text for c in self.api.sent_to(self.desk) if c.result), 120
-        )
+        uid = user["id"]
+        for _ in range(5):  # told "something went wrong" (disk full): as a person would, again
+            mark = len(self.sent(uid))
+            self.api.push_update(self.updates.text(user, text))
+            await wait_for(
+                lambda mark=mark: (
+                    any(text in c.text for c in self.api.sent_to(self.desk) if c.result)
+                    or any(GONE_WRONG in c.text for c in self.sent(uid, mark))
+                ),
+                120,
+            )
+            if not any(GONE_WRONG in c.text for c in self.sent(uid, mark)):
+                return
 
     async def answer(self, resident: int, case: int) -> None:
         await wait_for(lambda: bool(self.posts_of(case)), 120)
@@ -210,16 +221,26 @@ class Scenario:
         thread = post.params.get("message_thread_id")
         if thread is not None:
             extra = {"message_thread_id": int(thread), "is_topic_message": True}
-        self.api.push_update(
-            self.updates.text(
-                COORDINATOR,
-                f"{token} Bitte kommen Sie Dienstag.",
-                chat_id=self.desk,
-                reply_to_message=post.result,
-                **extra,
+        for _ in range(5):  # told "nicht gespeichert" (disk full): sent again, as asked
+            mark = len(self.sent(self.desk))
+            self.api.push_update(
+                self.updates.text(
+                    COORDINATOR,
+                    f"{token} Bitte kommen Sie Dienstag.",
+                    chat_id=self.desk,
+                    reply_to_message=post.result,
+                    **extra,
+                )
             )
-        )
-        await wait_for(lambda: any(token in c.text for c in self.sent(resident)), 120)
+            await wait_for(
+                lambda mark=mark: (
+                    any(token in c.text for c in self.sent(resident))
+                    or any(NOT_SAVED in c.text for c in self.sent(self.desk, mark))
+                ),
+                120,
+            )
+            if not any(NOT_SAVED in c.text for c in self.sent(self.desk, mark)):
+                return
 
     async def conversation(self, index: int, gate: asyncio.Semaphore) -> None:
         async with gate:
@@ -356,8 +377,9 @@ async def run_fault(fault: str, args: argparse.Namespace) -> Outcome | None:
     server.close()
     elapsed = time.monotonic() - started
 
-    with sqlite3.connect(database) as db:
-        in_inbox = {row[0] for row in db.execute("SELECT id FROM cases")}
+    db = sqlite3.connect(database)
+    in_inbox = {row[0] for row in db.execute("SELECT id FROM cases")}
+    db.close()
     if mount is not None:
         subprocess.run(["umount", str(mount)], check=False)
     told = set(scenario.told.values())
