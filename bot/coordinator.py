@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 from collections.abc import Awaitable, Callable
 from datetime import UTC, timedelta
 
@@ -30,6 +31,9 @@ from .sending import send
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 PAUSE_DAYS = 30  # how long Spam or /block stops a resident's questions reaching the desk
+NOT_SAVED = (
+    "⚠️ Das konnte nicht gespeichert werden und wurde nicht weitergegeben. Bitte noch einmal senden."
+)
 CASE_HEADER = re.compile(r"Anfrage #(\d+)")
 HEADER_OFFSET = 4  # UTF-16 units before the header: an emoji and a space
 NOT_A_CASE_POST = (
@@ -250,14 +254,20 @@ async def relay(update: Update, context: Context) -> None:
         await reply(update, context, "Nur Text kann an die Person weitergeleitet werden.")
     else:
         user = update.effective_user
-        await rt.cases.add_message(
-            case.id,
-            "out",
-            message.text,
-            author=user.id if user else None,
-            author_name=user.first_name if user else None,
-            update_id=update.update_id,
-        )
+        try:
+            await rt.cases.add_message(
+                case.id,
+                "out",
+                message.text,
+                author=user.id if user else None,
+                author_name=user.first_name if user else None,
+                update_id=update.update_id,
+            )
+        except sqlite3.Error as exc:
+            # Disk full, database locked: nothing was stored, so nothing will be passed on.
+            log.error("case %s: a coordinator's answer could not be stored: %s", case.id, exc)
+            await reply(update, context, NOT_SAVED)
+            await done(update, context)
         wake_courier(context)
         try:
             await message.set_reaction("👍")

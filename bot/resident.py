@@ -439,12 +439,10 @@ async def on_error(update: object, context: Context) -> None:
     chat = update.effective_chat
     try:
         if in_desk(update, runtime(context)):
-            # Most likely a coordinator's answer that could not be stored (disk full, database
-            # locked): it must not look as if it had been passed on.
-            message = update.effective_message
-            thread = message.message_thread_id if message and message.is_topic_message else None
-            await sending.send(context.bot, chat.id, Reply(NOT_SAVED), thread_id=thread)
-        elif chat.type == "private":
+            # Coordinators' answers that could not be stored are told so where they are
+            # stored (coordinator.relay); anything else is in the log, not in the desk.
+            return
+        if chat.type == "private":
             # The translator reads the database, which may be what failed: German then.
             try:
                 t = await translator(update, context)
@@ -453,11 +451,6 @@ async def on_error(update: object, context: Context) -> None:
             await send(context, chat.id, replies.something_went_wrong(t))
     except (TelegramError, RuntimeError):
         log.warning("could not tell the sender about the error")
-
-
-NOT_SAVED = (
-    "⚠️ Das konnte nicht gespeichert werden und wurde nicht weitergegeben. Bitte noch einmal senden."
-)
 
 
 def sheddable(rt: Runtime, raw: dict[str, Any]) -> bool:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
+import sqlite3
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -15,6 +17,8 @@ import aiosqlite
 
 from .db import Database, now_iso
 from .learning import scrub
+
+log = logging.getLogger(__name__)
 
 
 def _today() -> str:
@@ -217,12 +221,18 @@ class Store(Database):
         return bool(await self.value(sql, (update_id,)))
 
     async def mark_processed(self, update_id: int) -> None:
-        await self.write(
-            (
-                "INSERT OR IGNORE INTO processed_updates (update_id, seen_at) VALUES (?, ?)",
-                (update_id, now_iso()),
+        """Never raises: the update has been handled by now, and a failure here must not make
+        anyone believe it was not (they would send it again). Unmarked, a replay of it is
+        caught by the keyed inbox writes."""
+        try:
+            await self.write(
+                (
+                    "INSERT OR IGNORE INTO processed_updates (update_id, seen_at) VALUES (?, ?)",
+                    (update_id, now_iso()),
+                )
             )
-        )
+        except sqlite3.Error as exc:
+            log.warning("could not mark update %s as processed: %s", update_id, exc)
 
     async def last_update_id(self) -> int:
         return int(await self.value("SELECT MAX(update_id) FROM processed_updates") or 0)
