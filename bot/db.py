@@ -162,6 +162,11 @@ MIGRATIONS: tuple[str, ...] = (
     );
     ALTER TABLE outbox ADD COLUMN alerted INTEGER NOT NULL DEFAULT 0;
     """,
+    # 8: an outbox item is claimed (a write) right before it is sent: when nothing can be
+    # written (disk full), nothing is sent that could not be recorded as sent afterwards.
+    """
+    ALTER TABLE outbox ADD COLUMN claimed_at TEXT;
+    """,
 )
 
 

@@ -86,6 +86,9 @@ class Courier:
     async def _deliver(self, bot: Bot, item: OutboxItem) -> bool:
         inbox = self.rt.cases
         along: list[OutboxItem] = []  # follow-ups that went out in the same post
+        # Disk full, database locked: better not sent than sent without a record of it (a
+        # restart would send it again). Raises sqlite3.Error, which ends the round.
+        await inbox.take_up(item)
         try:
             if item.target == "resident":
                 await self._to_resident(bot, item)

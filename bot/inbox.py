@@ -294,6 +294,11 @@ class Inbox:
             found.append(OutboxItem(outbox_id, target, attempts, case_message, item.case))
         return found
 
+    async def take_up(self, item: OutboxItem) -> None:
+        """Written right before sending; raises when the database cannot be written to."""
+        sql = "UPDATE outbox SET claimed_at = ? WHERE id = ?"
+        await self.db.write((sql, (now_iso(), item.id)))
+
     async def delivered(self, item: OutboxItem) -> None:
         now = now_iso()
         statements: list[tuple[str, Iterable[Any]]] = [
