@@ -225,10 +225,14 @@ class Database:
             await self.connection.execute("BEGIN IMMEDIATE")
             try:
                 yield self.connection
+                await self.connection.execute("COMMIT")
             except BaseException:
-                await self.connection.execute("ROLLBACK")
+                # Also when COMMIT itself failed (disk full): SQLite then keeps the transaction
+                # open, and the next caller's COMMIT would write these changes after all –
+                # behind the back of a caller who was told they failed.
+                if self.connection.in_transaction:
+                    await self.connection.execute("ROLLBACK")
                 raise
-            await self.connection.execute("COMMIT")
 
     async def checkpoint(self) -> None:
         """Copy the WAL into the database and empty it: after an erasure, the erased text must

@@ -43,3 +43,33 @@ async def test_an_update_counts_as_seen_once_it_is_marked(tmp_path):
     assert await store.seen(100) is True
     assert await store.seen(101) is False
     await store.close()
+
+
+async def test_a_failed_commit_is_rolled_back_not_written_by_the_next_one(tmp_path):
+    """Disk full at COMMIT leaves SQLite's transaction open (SQLITE_FULL during commit does
+    not end it); the next writer's COMMIT must not write the changes of a caller who was told
+    they failed. The full disk is simulated at the COMMIT statement only."""
+    import sqlite3
+
+    store = await Store.open(tmp_path / "s.sqlite3")
+    real = store.connection.execute
+    full = [True]
+
+    def execute(sql, *args):
+        if sql == "COMMIT" and full:
+            full.pop()
+            raise sqlite3.OperationalError("database or disk is full")
+        return real(sql, *args)
+
+    store.connection.execute = execute
+    try:
+        try:
+            await store.set_language(1, "tr")
+        except sqlite3.OperationalError:
+            pass
+        await store.set_language(2, "de")
+        assert await store.language(1) is None
+        assert await store.language(2) == "de"
+    finally:
+        store.connection.execute = real
+        await store.close()
