@@ -49,6 +49,7 @@ async def test_a_failed_commit_is_rolled_back_not_written_by_the_next_one(tmp_pa
     """Disk full at COMMIT leaves SQLite's transaction open (SQLITE_FULL during commit does
     not end it); the next writer's COMMIT must not write the changes of a caller who was told
     they failed. The full disk is simulated at the COMMIT statement only."""
+    import contextlib
     import sqlite3
 
     store = await Store.open(tmp_path / "s.sqlite3")
@@ -63,10 +64,8 @@ async def test_a_failed_commit_is_rolled_back_not_written_by_the_next_one(tmp_pa
 
     store.connection.execute = execute
     try:
-        try:
+        with contextlib.suppress(sqlite3.OperationalError):
             await store.set_language(1, "tr")
-        except sqlite3.OperationalError:
-            pass
         await store.set_language(2, "de")
         assert await store.language(1) is None
         assert await store.language(2) == "de"
