@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import random
 import re
@@ -76,6 +77,13 @@ async def wait_for(condition: Callable[[], bool], timeout: float = STEP_TIMEOUT)
 def tag(index: int) -> str:
     """A few letters for a number: 112 -> 'bcc'."""
     return "".join(chr(ord("a") + int(digit)) for digit in str(index))
+
+
+def quoted(call: Call) -> int | None:
+    """The message id a sent message replies to."""
+    raw = call.params.get("reply_parameters")
+    parameters = json.loads(raw) if isinstance(raw, str) else raw or {}
+    return parameters.get("message_id")
 
 
 def has_button(call: Call, data: str) -> bool:
@@ -223,23 +231,26 @@ class Scenario:
             extra = {"message_thread_id": int(thread), "is_topic_message": True}
         for _ in range(5):  # told "nicht gespeichert" (disk full): sent again, as asked
             mark = len(self.sent(self.desk))
-            self.api.push_update(
-                self.updates.text(
-                    COORDINATOR,
-                    f"{token} Bitte kommen Sie Dienstag.",
-                    chat_id=self.desk,
-                    reply_to_message=post.result,
-                    **extra,
+            update = self.updates.text(
+                COORDINATOR,
+                f"{token} Bitte kommen Sie Dienstag.",
+                chat_id=self.desk,
+                reply_to_message=post.result,
+                **extra,
+            )
+            self.api.push_update(update)
+            mine = update["message"]["message_id"]
+
+            def not_saved(mark: int = mark, mine: int = mine) -> bool:
+                # The bot's "not saved" quotes the message it is about (others' are not ours).
+                return any(
+                    NOT_SAVED in c.text and quoted(c) == mine for c in self.sent(self.desk, mark)
                 )
-            )
+
             await wait_for(
-                lambda mark=mark: (
-                    any(token in c.text for c in self.sent(resident))
-                    or any(NOT_SAVED in c.text for c in self.sent(self.desk, mark))
-                ),
-                120,
+                lambda: any(token in c.text for c in self.sent(resident)) or not_saved(), 120
             )
-            if not any(NOT_SAVED in c.text for c in self.sent(self.desk, mark)):
+            if not not_saved():
                 return
 
     async def conversation(self, index: int, gate: asyncio.Semaphore) -> None:
@@ -379,6 +390,13 @@ async def run_fault(fault: str, args: argparse.Namespace) -> Outcome | None:
 
     db = sqlite3.connect(database)
     in_inbox = {row[0] for row in db.execute("SELECT id FROM cases")}
+    stored = {
+        case: db.execute(
+            "SELECT COUNT(*) FROM messages WHERE case_id = ? AND direction = 'out' AND body LIKE ?",
+            (case, f"%{token}%"),
+        ).fetchone()[0]
+        for case, token in scenario.answers.items()
+    }
     db.close()
     if mount is not None:
         subprocess.run(["umount", str(mount)], check=False)
@@ -398,6 +416,8 @@ async def run_fault(fault: str, args: argparse.Namespace) -> Outcome | None:
         resident = next(r for r, c in scenario.told.items() if c == case)
         seen = sum(c.text.count(token) for c in api.sent_to(resident))
         answers["once" if seen == 1 else "twice or more" if seen > 1 else "never"] += 1
+        if seen > 1 and stored.get(case, 0) > 1:
+            answers["stored twice"] = answers.get("stored twice", 0) + 1
         if any(token in c.text for r in residents - {resident} for c in api.sent_to(r)):
             answers["misdelivered"] += 1
     outcome.answers = answers
@@ -415,6 +435,7 @@ def report(o: Outcome) -> None:
         f"  follow-ups at the desk: once {f['once']}, twice or more {f['twice or more']}, "
         f"never {f['never']}; answers: once {a['once']}, twice or more {a['twice or more']}, "
         f"never {a['never']}, misdelivered {a['misdelivered']}"
+        + (f" (of the doubles, stored twice: {a['stored twice']})" if "stored twice" in a else "")
     )
 
 

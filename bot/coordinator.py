@@ -65,13 +65,15 @@ async def done(update: Update, context: Context) -> None:
     raise ApplicationHandlerStop
 
 
-async def reply(update: Update, context: Context, text: str) -> None:
+async def reply(update: Update, context: Context, text: str, quote: bool = False) -> None:
+    """Answer in the chat (and topic) of the update; `quote`: as a reply to its message."""
     message = update.effective_message
     await send(
         context.bot,
         update.effective_chat.id,
         Reply(text),
         thread_id=message.message_thread_id if message and message.is_topic_message else None,
+        reply_to=message.message_id if quote and message else None,
     )
 
 
@@ -266,7 +268,7 @@ async def relay(update: Update, context: Context) -> None:
         except sqlite3.Error as exc:
             # Disk full, database locked: nothing was stored, so nothing will be passed on.
             log.error("case %s: a coordinator's answer could not be stored: %s", case.id, exc)
-            await reply(update, context, NOT_SAVED)
+            await reply(update, context, NOT_SAVED, quote=True)  # which answer it was
             await done(update, context)
         wake_courier(context)
         try:
