@@ -313,8 +313,10 @@ async def fairness(args: argparse.Namespace, workdir: Path, abusers: int) -> boo
     bot.stop()
     server.close()
 
-    with sqlite3.connect(database) as db:
-        in_inbox = {row[0] for row in db.execute("SELECT id FROM cases")}
+    db = sqlite3.connect(database)
+    in_inbox = {row[0] for row in db.execute("SELECT id FROM cases")}
+    journal = db.execute("SELECT COUNT(*) FROM inbound").fetchone()[0]
+    db.close()
     told = set(run.told.values())
     reached = {"once": 0, "twice": 0, "never": 0}
     for uid, case in run.told.items():
@@ -329,7 +331,10 @@ async def fairness(args: argparse.Namespace, workdir: Path, abusers: int) -> boo
         f"{args.escalations} asking a person; {elapsed:.0f} s"
     )
     if args.kill:
-        print(f"bot processes killed with SIGKILL: {bot.kills}")
+        print(
+            f"bot processes killed with SIGKILL: {bot.kills}; updates still in the journal "
+            f"at the end: {journal}"
+        )
     else:
         print(
             f"well-behaved residents: {len(run.latencies)} answers, "
