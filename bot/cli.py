@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from telegram import Update
+from telegram.error import InvalidToken
 
 from . import cli_learning, desk
 from .app import build_application, runtime_of, schedule_jobs, serve
@@ -214,6 +215,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     quiet_libraries()
+    hide_token(settings.telegram_token)
     private_umask()
     try:
         lock = hold_database(settings.database)
@@ -222,8 +224,41 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return 2
     with lock:
         app = build_application(settings, _directory(settings.knowledge))
-        asyncio.run(serve(app))
+        try:
+            asyncio.run(serve(app))
+        except InvalidToken:
+            print(
+                "lotse run: Telegram rejected TELEGRAM_BOT_TOKEN (check it with @BotFather)",
+                file=err,
+            )
+            return 2
     return 0
+
+
+class _HideToken(logging.Filter):
+    """The token gives full control of the bot: it must never reach a log, not even inside a
+    URL in an exception's text."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.token in message:
+            record.msg, record.args = message.replace(self.token, "<token>"), None
+        if record.exc_info and record.exc_info[1] is not None:
+            text = logging.Formatter().formatException(record.exc_info)
+            if self.token in text:
+                record.msg = f"{record.msg}\n{text.replace(self.token, '<token>')}"
+                record.exc_info, record.exc_text = None, None
+        return True
+
+
+def hide_token(token: str) -> None:
+    if token:
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_HideToken(token))
 
 
 # ---- lotse chat -----------------------------------------------------------------------------

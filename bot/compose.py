@@ -45,7 +45,7 @@ def answer(result: Result, directory: Directory, t: Translator, now: datetime) -
         ]
         return emergency_replies(result, directory, t, now) + _cards(places[:1], directory, t, now)
     if result.decision == "greeting":
-        return [replies.greeting(t)]
+        return [replies.you_are_welcome(t) if result.thanks else replies.greeting(t)]
     if result.decision == "answer" and result.matches:
         top = result.matches[0].score
         shown = [m.service_id for m in result.matches if m.score >= top - 10][:MAX_CARDS]

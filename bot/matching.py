@@ -58,6 +58,7 @@ class Result:
     emergencies: tuple[Match, ...] = ()  # the danger signals' lines, shown after the banner
     danger: tuple[str, ...] = ()  # the danger signals raised, most severe first
     needs: tuple[tuple[str, int], ...] = ()  # needs recognised, best first (also unserved ones)
+    thanks: bool = False  # a "greeting" that thanks: answered "you're welcome", not "hello"
 
     def as_json(self) -> dict[str, object]:
         """The public `lotse ask --json` shape; keep it stable."""
@@ -108,12 +109,16 @@ class Matcher:
         )
 
         phrases = directory.phrases
-        self._smalltalk = [
+        self._thanks = [
             frozenset(surface(t) for t in raw_tokens(phrase))
-            for table in (phrases.greetings, phrases.thanks)
-            for items in table.values()
+            for items in phrases.thanks.values()
             for phrase in items
         ]
+        self._smalltalk = [
+            frozenset(surface(t) for t in raw_tokens(phrase))
+            for items in phrases.greetings.values()
+            for phrase in items
+        ] + self._thanks
 
     def _own_languages(self, text: str, lang: str | None) -> tuple[str, set[str]]:
         """The language reported for the question, and the languages counted as its own."""
@@ -191,6 +196,11 @@ class Matcher:
         ]
         return bool(said) and len(rest) <= 2
 
+    def thanks(self, text: str) -> bool:
+        """Small talk that says thank you."""
+        tokens = {surface(t) for t in raw_tokens(text[:200])}
+        return any(phrase and phrase <= tokens for phrase in self._thanks)
+
     # ---- the decision --------------------------------------------------------------------------
 
     def match(self, text: str, lang: str | None = None) -> Result:
@@ -221,7 +231,8 @@ class Matcher:
         matches = tuple(ranked[:MAX_MATCHES])
         best = matches[0].score if matches else 0
         if best < ANSWER_MIN and self.is_smalltalk(text):
-            return Result(text, reported, "greeting", (), needs=needs_out)
+            thanks = self.thanks(text)
+            return Result(text, reported, "greeting", (), needs=needs_out, thanks=thanks)
         if best >= ANSWER_MIN and not self._torn(needs, ranked, named):
             decision: Decision = "answer"
         elif best >= SUGGEST_MIN:

@@ -177,6 +177,10 @@ def greeting(t: Translator) -> Reply:
     )
 
 
+def you_are_welcome(t: Translator) -> Reply:
+    return Reply(t.line(t("You are welcome! Write any time you need something.")))
+
+
 def media_not_understood(t: Translator) -> Reply:
     return Reply(
         t.line(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import time
@@ -334,6 +335,11 @@ async def escalate(
         await query.answer(replies.stale_button(t), show_alert=True)
         return
     await query.answer()
+    if token is not None:
+        # The choice is made: the consent message loses its buttons, so that a second press
+        # cannot contradict it ("nothing was passed on" after "yes").
+        with contextlib.suppress(TelegramError):
+            await query.edit_message_reply_markup(reply_markup=None)
     if token is not None and (pending is None or pending.token != token):
         # Consent counts only for the very question it quoted: not for one typed since, not
         # for one forgotten meanwhile.

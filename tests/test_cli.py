@@ -171,3 +171,24 @@ def test_lotse_export_csv_is_anonymous(tmp_path, monkeypatch):
     assert run("export", "--csv", "-o", str(target))[0] == 0
     assert target.read_text().startswith("day,lang,decision")
     assert run("export")[0] == 2
+
+
+def test_the_token_never_reaches_a_log():
+    import logging
+
+    from bot.cli import _HideToken
+
+    token = "123456:SECRET-token-value"
+    record = logging.LogRecord(
+        "x", logging.ERROR, "", 0, "POST https://api/bot%s/getMe", (token,), None
+    )
+    _HideToken(token).filter(record)
+    assert token not in record.getMessage() and "<token>" in record.getMessage()
+    try:
+        raise RuntimeError(f"https://api.telegram.org/bot{token}/getMe failed")
+    except RuntimeError:
+        import sys
+
+        failing = logging.LogRecord("x", logging.ERROR, "", 0, "boom", (), sys.exc_info())
+    _HideToken(token).filter(failing)
+    assert token not in logging.Formatter().format(failing)

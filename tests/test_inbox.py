@@ -513,3 +513,14 @@ async def test_after_moving_to_a_new_forum_group_topics_are_told_apart_by_group(
     delivered = await new.deliver()
     assert any("Antwort für Bingo" in c.text for c in delivered if c.chat_id == 556)
     assert not any("Antwort für Bingo" in c.text for c in delivered if c.chat_id == RESIDENT)
+
+
+async def test_after_yes_the_consent_buttons_are_gone_and_a_late_no_says_nothing_false(desk):
+    resident = desk.user(user_id=RESIDENT, lang="de")
+    await desk.say(resident, "Mein Nachbar ist immer so laut")
+    await desk.press(resident, callback(ESCALATE, "ask"))
+    yes, no = consent_button(desk.api, RESIDENT), consent_button(desk.api, RESIDENT, "no")
+    calls = await desk.press(resident, yes)
+    assert any(c.method == "editMessageReplyMarkup" for c in calls)
+    late = texts(await desk.press(resident, no))  # an old client, or a double tap
+    assert "nichts gespeichert" not in late and len(await desk.runtime.cases.open_cases()) == 1

@@ -416,3 +416,16 @@ async def test_updates_that_could_not_be_journalled_are_fetched_again_not_lost(b
         stop.set()
         await poller
     assert not failures and bot.api.unconfirmed() == 0
+
+
+async def test_thanks_is_answered_you_are_welcome_not_hello(bot):
+    for number, (text, lang, expected) in enumerate(
+        [
+            ("danke", "de", "Gern geschehen"),
+            ("vielen dank!", "de", "Gern geschehen"),
+            ("thank you", "en", "You are welcome"),
+            ("hallo", "de", "Hallo! Wie kann ich helfen"),
+        ]
+    ):
+        calls = await bot.say(bot.user(user_id=9100 + number, lang=lang), text)
+        assert expected in texts(calls), (text, texts(calls))
