@@ -273,7 +273,7 @@ def render_calls(calls: Sequence[Call]) -> tuple[list[str], list[dict[str, Any]]
     lines: list[str] = []
     buttons: list[dict[str, Any]] = []
     for call in calls:
-        if call.method == "sendMessage":
+        if call.method in ("sendMessage", "editMessageText"):  # a menu turns its page
             lines.append("")
             lines += [f"  {row}" for row in _plain(call.text).splitlines()]
             if call.buttons:

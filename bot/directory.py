@@ -161,6 +161,20 @@ class Service(_Model):
     verified: date
 
 
+def _short_number(service: Service) -> int:
+    """112 or 110 (the numbers everyone can call) for the emergency lines themselves: they come
+    first among the urgent ones, 112 before 110; 0 for everything else."""
+    for phone in service.phone:
+        digits = "".join(ch for ch in phone if ch.isdigit())
+        if len(digits) == 3:
+            return int(digits)
+    return 0
+
+
+def _name_key(service: Service) -> str:
+    return pick(service.name, "de").casefold()
+
+
 class Category(_Model):
     id: Id
     parent: str | None = None
@@ -231,7 +245,7 @@ class Directory:
         """Services in the category or any of its subcategories, emergencies first."""
         wanted = {category_id, *(c.id for c in self.children(category_id))}
         found = [s for s in self.services if wanted.intersection(s.categories)]
-        return sorted(found, key=lambda s: (not s.urgent, pick(s.name, "de").casefold()))
+        return sorted(found, key=lambda s: (not s.urgent, -_short_number(s), _name_key(s)))
 
 
 STALE_AFTER_DAYS = 365

@@ -121,6 +121,9 @@ def emergency_banner(t: Translator) -> Reply:
     )
 
 
+MENU_TOP = "top"  # the callback argument of "back to the topics"
+
+
 def menu(directory: Directory, t: Translator, category_id: str | None = None) -> Reply:
     lang = t.lang
     if category_id is None:
@@ -141,9 +144,11 @@ def menu(directory: Directory, t: Translator, category_id: str | None = None) ->
         for s in directory.services_in(category_id)
     ]
     title = f"<b>{esc(f'{category.icon} {pick(category.label, lang)}'.strip())}</b>"
+    back = (Button("⬅️", callback(MENU, category.parent or MENU_TOP)),)
     if not services and not subcategories:
-        return Reply(t.line(title) + "\n" + t.line(t("No services in this topic yet.")))
-    return Reply(t.line(title), (*_rows(subcategories, 2), *_rows(services, 1)))
+        text = t.line(title) + "\n" + t.line(t("No services in this topic yet."))
+        return Reply(text, (back,))
+    return Reply(t.line(title), (*_rows(subcategories, 2), *_rows(services, 1), back))
 
 
 def ask_person_button(t: Translator) -> Button:

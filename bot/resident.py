@@ -270,9 +270,12 @@ async def button(update: Update, context: Context) -> None:
         await escalate(update, context, t, args[0], args[1] if len(args) > 1 else None)
         return
     service = rt.directory.service(args[0]) if kind in (SHOW, PIN, FEEDBACK) else None
-    if kind == MENU and rt.directory.category(args[0]) is not None:
+    if kind == MENU and (args[0] == replies.MENU_TOP or rt.directory.category(args[0])):
         await query.answer()
-        await send(context, chat_id, replies.menu(rt.directory, t, args[0]))
+        page = replies.menu(rt.directory, t, None if args[0] == replies.MENU_TOP else args[0])
+        # The menu turns its page in place instead of piling up messages.
+        if not await sending.replace(context.bot, query.message, page):
+            await send(context, chat_id, page)
     elif kind == SHOW and service is not None:
         await query.answer()
         await send(context, chat_id, render_card(service, rt.directory, t, rt.now()))

@@ -7,10 +7,12 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
+    MaybeInaccessibleMessage,
     Message,
     ReplyParameters,
 )
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 
 from .cards import Keyboard, Reply, split_html
 
@@ -61,3 +63,24 @@ async def send(
 async def send_text_file(bot: Bot, chat_id: int, filename: str, text: str) -> Message:
     """A UTF-8 text file: one message however long the text is."""
     return await bot.send_document(chat_id, InputFile(text.encode("utf-8"), filename=filename))
+
+
+async def replace(
+    bot: Bot, message: Message | MaybeInaccessibleMessage | None, reply: Reply
+) -> bool:
+    """Show `reply` in place of a message of the bot (a menu turning its page); False if that
+    is not possible (too old, inaccessible, too long, Telegram refused) – then send it anew."""
+    if not isinstance(message, Message) or len(reply.text) > 4096 or reply.venue is not None:
+        return False
+    try:
+        await bot.edit_message_text(
+            reply.text,
+            chat_id=message.chat_id,
+            message_id=message.message_id,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup(reply.buttons),
+            disable_web_page_preview=True,
+        )
+    except TelegramError:
+        return False
+    return True

@@ -209,3 +209,13 @@ def test_check_warns_about_generic_phrases_and_needs_nobody_serves(tmp_path):
     assert "'arbeit' is an everyday word" in text
     assert "'§ 24' is only a short number" in text
     assert "'112' is only" not in text  # a phone number people ask about
+
+
+def test_a_topic_lists_112_then_110_before_other_urgent_lines(hagen):
+    for category in hagen.categories:
+        services = hagen.services_in(category.id)
+        ids = [s.id for s in services]
+        if "notruf-112" in ids:
+            assert ids[0] == "notruf-112", (category.id, ids)
+        if "polizei-110" in ids:
+            assert ids.index("polizei-110") == (1 if "notruf-112" in ids else 0), (category.id, ids)

@@ -429,3 +429,18 @@ async def test_thanks_is_answered_you_are_welcome_not_hello(bot):
     ):
         calls = await bot.say(bot.user(user_id=9100 + number, lang=lang), text)
         assert expected in texts(calls), (text, texts(calls))
+
+
+async def test_the_menu_turns_its_page_in_place_and_has_a_way_back(bot):
+    from bot.cards import MENU, callback
+
+    resident = bot.user(user_id=9200)
+    top = await bot.say(resident, "/menu")
+    topics = button_data(top)
+    calls = await bot.press(resident, topics[0])
+    edits = [c for c in calls if c.method == "editMessageText"]
+    assert edits and not [c for c in calls if c.method == "sendMessage"]
+    back = [b for row in edits[0].buttons for b in row if b["text"] == "⬅️"]
+    assert back and back[0]["callback_data"] == callback(MENU, "top")
+    again = await bot.press(resident, back[0]["callback_data"])
+    assert next(c for c in again if c.method == "editMessageText").buttons == top[-1].buttons
