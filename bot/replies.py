@@ -308,7 +308,7 @@ def my_data(
             t(
                 "Language: {language} (since {date})",
                 language=esc(own_name(lang)),
-                date=esc(since[:10]),
+                date=esc(since),
             )
         )
     if paused_until is not None:

@@ -389,6 +389,11 @@ async def escalate(
     await send(context, chat_id, case_received_reply(rt, t, case.id))
 
 
+def local_date(rt: Runtime, stamp: str, lang: str) -> str:
+    """A stored UTC timestamp as the resident's date, written the way their language does."""
+    return date_text(datetime.fromisoformat(stamp).astimezone(rt.now().tzinfo).date(), lang)
+
+
 def case_received_reply(rt: Runtime, t: Translator, case_id: int) -> Reply:
     hours = rt.office_hours
     now = rt.now()
@@ -414,7 +419,7 @@ async def my_data(update: Update, context: Context) -> None:
             if message.kind == "card":
                 service = rt.directory.service(body)
                 body = f"📇 {service_title(service, t.lang, rt.directory)}" if service else body
-            entries.append(f"{arrow} {message.created_at[:10]}: {body}")
+            entries.append(f"{arrow} {local_date(rt, message.created_at, t.lang)}: {body}")
         cases.append((case.id, status_names.get(case.status, case.status), entries))
     paused = await rt.db.paused_until(chat_id)
     until = (
@@ -425,7 +430,7 @@ async def my_data(update: Update, context: Context) -> None:
     reply, everything = replies.my_data(
         t,
         resident.lang if resident else t.lang,
-        resident.created_at if resident else None,
+        local_date(rt, resident.created_at, t.lang) if resident else None,
         cases,
         paused_until=until,
     )

@@ -524,3 +524,13 @@ async def test_after_yes_the_consent_buttons_are_gone_and_a_late_no_says_nothing
     assert any(c.method == "editMessageReplyMarkup" for c in calls)
     late = texts(await desk.press(resident, no))  # an old client, or a double tap
     assert "nichts gespeichert" not in late and len(await desk.runtime.cases.open_cases()) == 1
+
+
+async def test_mydata_writes_dates_the_residents_way_not_iso(desk):
+    from babel.dates import format_date
+
+    resident, _ = await escalate(desk, lang="de")
+    today = desk.runtime.now().date()
+    shown = texts(await desk.say(resident, "/mydata"))
+    assert format_date(today, format="medium", locale="de") in shown
+    assert today.isoformat() not in shown
