@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
 import dataclasses
 import html
 import json
 import logging
+import os
 import re
 import sys
 from collections import Counter
@@ -114,10 +116,12 @@ def _questions(args: argparse.Namespace, err: TextIO) -> tuple[list[tuple[str, s
         return [(" ".join(args.question), args.lang)], 0
     items: list[tuple[str, str | None]] = []
     errors = 0
+    # A line that is not UTF-8 is still a question (with replacement characters): one answer
+    # per line keeps the output aligned with the input.
     if args.batch == "-":
-        lines = sys.stdin.read().splitlines()
+        lines = sys.stdin.buffer.read().decode("utf-8", errors="replace").splitlines()
     else:
-        lines = Path(args.batch).read_text(encoding="utf-8").splitlines()
+        lines = Path(args.batch).read_bytes().decode("utf-8", errors="replace").splitlines()
     for number, raw in enumerate(lines, start=1):
         line = raw.strip()
         if not line:
@@ -125,8 +129,10 @@ def _questions(args: argparse.Namespace, err: TextIO) -> tuple[list[tuple[str, s
         if line.startswith("{"):
             try:
                 record = json.loads(line)
-                text, lang = str(record["text"]), record.get("lang") or args.lang
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                text, lang = record["text"], record.get("lang") or args.lang
+                if not isinstance(text, str):
+                    raise TypeError(f"'text' is {type(text).__name__}, not a string")
+            except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
                 print(f"line {number}: not a JSON object with 'text': {exc}", file=err)
                 errors += 1
                 continue
@@ -146,7 +152,7 @@ def cmd_ask(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             f"lotse ask: unknown language {args.lang!r}; use one of {' '.join(LANGUAGES)}", file=err
         )
         return 2
-    if not args.batch and not args.question:
+    if not args.batch and not " ".join(args.question).strip():
         print("lotse ask: give a question or --batch FILE", file=err)
         return 2
     directory = _directory(Path(args.knowledge))
@@ -555,7 +561,13 @@ def main(
     if args.command == "check":
         return cmd_check(args, out)
     if args.command == "ask":
-        return cmd_ask(args, out, err)
+        try:
+            return cmd_ask(args, out, err)
+        except BrokenPipeError:
+            # `lotse ask … | head`: the reader has all it wanted.
+            with contextlib.suppress(OSError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
     if args.command == "run":
         return cmd_run(args, out, err)
     if args.command == "inbox":

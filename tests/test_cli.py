@@ -192,3 +192,33 @@ def test_the_token_never_reaches_a_log():
         failing = logging.LogRecord("x", logging.ERROR, "", 0, "boom", (), sys.exc_info())
     _HideToken(token).filter(failing)
     assert token not in logging.Formatter().format(failing)
+
+
+def test_ask_refuses_an_empty_question():
+    code, _, err = run("ask", "")
+    assert code == 2 and "give a question" in err
+
+
+def test_a_batch_with_null_text_and_bytes_that_are_not_utf8(tmp_path):
+    batch = tmp_path / "batch.txt"
+    batch.write_bytes(b'{"text": null}\ndeutschkurs \xff\xfe\n{"text": "wo ist die tafel"}\n')
+    code, out, err = run("ask", "--json", "--batch", str(batch))
+    records = [json.loads(line) for line in out.splitlines()]
+    assert code == 1 and "line 1" in err and "None" not in out
+    assert [r["matches"][0]["id"] for r in records] == ["vhs-hagen", "warenkorb-caritas"]
+
+
+def test_ask_into_a_closed_pipe_ends_quietly(tmp_path):
+    import subprocess
+    import sys
+
+    batch = tmp_path / "many.txt"
+    batch.write_text("deutschkurs\n" * 2000)
+    done = subprocess.run(
+        f"{sys.executable} -m bot.cli ask --json --batch {batch} | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert '"query"' in done.stdout and "Traceback" not in done.stderr
