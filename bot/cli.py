@@ -455,6 +455,9 @@ async def _inbox(args: argparse.Namespace, settings: Settings, out: TextIO, err:
             directory = _directory(settings.knowledge)
             print(_plain(desk.history(case, await inbox.messages(case.id), directory)), file=out)
         elif args.action == "close":
+            if case.status == "closed":
+                print(f"case #{case.id} was already closed", file=out)
+                return 0
             await inbox.close_case(case.id)
             print(f"case #{case.id} closed", file=out)
         else:
@@ -465,6 +468,9 @@ async def _inbox(args: argparse.Namespace, settings: Settings, out: TextIO, err:
             if case.resident_chat_id is None:
                 print(f"case #{case.id} is anonymised; nobody to answer", file=err)
                 return 2
+            if case.status == "closed":
+                print(f"case #{case.id} is closed; nothing was sent", file=err)
+                return 2
             await inbox.add_message(case.id, "out", text, author_name="Koordination (Terminal)")
             print(f"answer to case #{case.id} queued; the running bot delivers it", file=out)
         return 0
@@ -472,10 +478,27 @@ async def _inbox(args: argparse.Namespace, settings: Settings, out: TextIO, err:
         await store.close()
 
 
+def _existing_database(settings: Settings, command: str, err: TextIO) -> bool:
+    """Reading commands never create a database: in the wrong folder that would say "no open
+    cases" while residents wait. They say which one they read."""
+    database = settings.database.resolve()
+    if not database.is_file():
+        print(
+            f"lotse {command}: there is no database at {database}; run it in the bot's folder, "
+            "or give --db / LOTSE_DATABASE",
+            file=err,
+        )
+        return False
+    print(f"lotse {command}: database {database}", file=err)
+    return True
+
+
 def cmd_inbox(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     settings = _settings(args, err)
     if args.db:
         settings = dataclasses.replace(settings, database=Path(args.db))
+    if not _existing_database(settings, "inbox", err):
+        return 2
     return asyncio.run(_inbox(args, settings, out, err))
 
 
@@ -499,10 +522,10 @@ def _write_csv(target: TextIO, header: list[str], rows: list[tuple[Any, ...]]) -
 
 
 def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    if not args.csv:
-        print("lotse export: only --csv is supported", file=err)
+    settings = _settings(args, err)
+    if not _existing_database(settings, "export", err):
         return 2
-    asyncio.run(_export(args, _settings(args, err), out))
+    asyncio.run(_export(args, settings, out))
     return 0
 
 
@@ -545,7 +568,7 @@ def parser() -> argparse.ArgumentParser:
         "--db", help="SQLite file (default: LOTSE_DATABASE; lotse chat's: lotse-chat.sqlite3)"
     )
     e = sub.add_parser("export", help="anonymous statistics as CSV")
-    e.add_argument("--csv", action="store_true", help="CSV (the only format)")
+    e.add_argument("--csv", action="store_true", help="CSV (the only format, also without it)")
     e.add_argument("--what", default="questions", choices=("questions", "cases", "feedback"))
     e.add_argument("--output", "-o", help="file to write (default: standard output)")
     cli_learning.add_parsers(sub)

@@ -170,7 +170,26 @@ def test_lotse_export_csv_is_anonymous(tmp_path, monkeypatch):
     target = tmp_path / "questions.csv"
     assert run("export", "--csv", "-o", str(target))[0] == 0
     assert target.read_text().startswith("day,lang,decision")
-    assert run("export")[0] == 2
+    assert run("export")[0] == 0  # CSV is the only format; the flag may be left out
+
+
+def test_reading_commands_never_create_a_database_and_say_which_they_read(tmp_path, monkeypatch):
+    import asyncio
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LOTSE_DATABASE", str(tmp_path / "elsewhere.sqlite3"))
+    for command in (["inbox"], ["inbox", "show", "1"], ["export"]):
+        code, _, err = run(*command)
+        assert code == 2 and "no database at" in err
+    assert not (tmp_path / "elsewhere.sqlite3").exists()
+    database = tmp_path / "lotse.sqlite3"
+    asyncio.run(_case_in(database))
+    code, _, err = run("inbox", "--db", str(database))
+    assert code == 0 and str(database) in err
+    assert run("inbox", "--db", str(database), "close", "1")[1] == "case #1 closed\n"
+    assert "already closed" in run("inbox", "--db", str(database), "close", "1")[1]
+    code, _, err = run("inbox", "--db", str(database), "answer", "1", "Hallo")
+    assert code == 2 and "closed; nothing was sent" in err
 
 
 def test_the_token_never_reaches_a_log():
