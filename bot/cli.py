@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import sys
+import time
 from collections import Counter
 from collections.abc import Sequence
 from datetime import date
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from telegram import Update
-from telegram.error import InvalidToken
+from telegram.error import InvalidToken, NetworkError
 
 from . import cli_learning, desk
 from .app import build_application, runtime_of, schedule_jobs, serve
@@ -228,17 +229,32 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except AlreadyRunning as exc:
         print(f"lotse run: {exc}", file=err)
         return 2
+    directory = _directory(settings.knowledge)
+    delay = 2.0
     with lock:
-        app = build_application(settings, _directory(settings.knowledge))
-        try:
-            asyncio.run(serve(app))
-        except InvalidToken:
-            print(
-                "lotse run: Telegram rejected TELEGRAM_BOT_TOKEN (check it with @BotFather)",
-                file=err,
-            )
-            return 2
-    return 0
+        while True:
+            try:
+                app = build_application(settings, directory)
+            except ConfigError as exc:
+                print(f"lotse run: configuration error: {exc}", file=err)
+                return 2
+            try:
+                asyncio.run(serve(app))
+                return 0
+            except InvalidToken:
+                print(
+                    "lotse run: Telegram rejected TELEGRAM_BOT_TOKEN (check it with @BotFather)",
+                    file=err,
+                )
+                return 2
+            except NetworkError as exc:
+                # Telegram unreachable at start (once running, polling retries by itself).
+                print(
+                    f"lotse run: cannot reach Telegram ({exc}); trying again in {delay:.0f} s",
+                    file=err,
+                )
+                time.sleep(delay)
+                delay = min(delay * 2, 60.0)
 
 
 class _HideToken(logging.Filter):
@@ -332,7 +348,7 @@ async def chat(
     settings: Settings, lang: str, stdin: TextIO, out: TextIO, name: str = "Nachbarin"
 ) -> None:
     api = LocalBotApi()
-    app = build_application(settings, load_directory(settings.knowledge), request=api)
+    app = build_application(settings, _directory(settings.knowledge), request=api)
     print(HELP.format(db=settings.database), file=out)
     screen = _Screen(api, out)
     async with app:
@@ -426,7 +442,11 @@ def cmd_chat(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     # The chat screen is the resident's view; the bot's log would only clutter it.
     logging.basicConfig(level=logging.ERROR)
     with lock:
-        asyncio.run(chat(settings, args.lang, sys.stdin, out))
+        try:
+            asyncio.run(chat(settings, args.lang, sys.stdin, out))
+        except ConfigError as exc:
+            print(f"lotse chat: configuration error: {exc}", file=err)
+            return 2
     return 0
 
 

@@ -241,3 +241,67 @@ def test_ask_into_a_closed_pipe_ends_quietly(tmp_path):
         check=False,
     )
     assert '"query"' in done.stdout and "Traceback" not in done.stderr
+
+
+def test_bad_office_hours_and_a_broken_directory_are_one_line_messages(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COORDINATOR_OFFICE_HOURS", "montags irgendwann")
+    monkeypatch.setattr("sys.stdin", io.StringIO("!quit\n"))
+    code, _, err = run("chat")
+    assert code == 2 and "COORDINATOR_OFFICE_HOURS" in err and "Traceback" not in err
+    monkeypatch.delenv("COORDINATOR_OFFICE_HOURS")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    monkeypatch.setenv("LOTSE_KNOWLEDGE", str(broken))
+    with pytest.raises(SystemExit) as exit_:
+        run("chat")
+    assert "lotse check" in str(exit_.value)
+
+
+async def test_lotse_run_waits_for_an_unreachable_telegram_instead_of_crashing(tmp_path):
+    import asyncio
+    import os
+    import signal
+    import socket
+    import sys
+
+    from conftest import until
+
+    from bot.localapi import LocalBotApi, UpdateFactory
+    from bot.localserver import serve
+
+    with socket.socket() as probe:  # a port nobody listens on yet
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": "123:later",
+        "TELEGRAM_BASE_URL": f"http://127.0.0.1:{port}/bot",
+        "TELEGRAM_BASE_FILE_URL": f"http://127.0.0.1:{port}/file/bot",
+        "LOTSE_DATABASE": str(tmp_path / "later.sqlite3"),
+        "COORDINATOR_USER_IDS": "1",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    api = LocalBotApi()
+    server = None
+    try:
+        await asyncio.sleep(6)  # the bot starts, finds nobody, waits
+        assert process.returncode is None
+        server = await serve(api, port)
+        updates = UpdateFactory()
+        api.push_update(updates.text(updates.user(808, "Ece", "de"), "deutschkurs"))
+        assert await until(lambda: api.sent_to(808), seconds=60)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+        if server is not None:
+            server.close()
+    assert b"cannot reach Telegram" in stderr and b"Traceback" not in stderr
