@@ -22,6 +22,7 @@ from .i18n import Translator, distance_text, own_name
 from .matching import Match
 
 NEAREST_COUNT = 5
+NEAR_METERS = 25_000  # farther than this is not "near you" (Hagen is about 20 km across)
 
 
 def _rows(buttons: Sequence[Button], per_row: int) -> Keyboard:
@@ -407,6 +408,16 @@ def nearest(directory: Directory, t: Translator, latitude: float, longitude: flo
     placed.sort(key=lambda pair: pair[0])
     if not placed:
         return Reply(t.line(t("I do not know the location of any service yet. Try /menu.")))
+    placed = [(meters, s) for meters, s in placed if meters <= NEAR_METERS]
+    if not placed:  # a place in another town: nothing here is "near you"
+        return Reply(
+            t.line(
+                t(
+                    "This place is far from Hagen; I only know services in and around Hagen. "
+                    "Try /menu."
+                )
+            )
+        )
     buttons = [
         Button(
             f"{service_title(s, t.lang, directory)} · {distance_text(meters, t.lang)}",

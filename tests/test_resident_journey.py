@@ -444,3 +444,8 @@ async def test_the_menu_turns_its_page_in_place_and_has_a_way_back(bot):
     assert back and back[0]["callback_data"] == callback(MENU, "top")
     again = await bot.press(resident, back[0]["callback_data"])
     assert next(c for c in again if c.method == "editMessageText").buttons == top[-1].buttons
+
+
+async def test_a_location_far_from_hagen_lists_nothing_as_near(bot):
+    munich = await bot.feed(bot.updates.location(bot.user(user_id=9300), 48.137, 11.575))
+    assert "weit von Hagen entfernt" in texts(munich) and not button_data(munich)
