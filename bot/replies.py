@@ -106,10 +106,9 @@ def deleted(t: Translator) -> Reply:
 
 
 def language_set(t: Translator) -> Reply:
-    language = esc(own_name(t.lang))
-    return Reply(
-        t.line(t("From now on I answer in {language}. Ask me anything.", language=language))
-    )
+    # Each catalog names its own language the way it is said there ("по-русски", not "на
+    # языке: Русский"), so no placeholder.
+    return Reply(t.line(t("From now on I answer in this language. Ask me anything.")))
 
 
 def emergency_banner(t: Translator) -> Reply:

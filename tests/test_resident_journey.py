@@ -449,3 +449,13 @@ async def test_the_menu_turns_its_page_in_place_and_has_a_way_back(bot):
 async def test_a_location_far_from_hagen_lists_nothing_as_near(bot):
     munich = await bot.feed(bot.updates.location(bot.user(user_id=9300), 48.137, 11.575))
     assert "weit von Hagen entfernt" in texts(munich) and not button_data(munich)
+
+
+async def test_the_language_switch_is_said_the_way_each_language_says_it(bot):
+    from bot.cards import LANGUAGE, callback
+
+    for number, (code, said) in enumerate(
+        [("ru", "по-русски"), ("uk", "українською"), ("de", "auf Deutsch"), ("pl", "po polsku")]
+    ):
+        calls = await bot.press(bot.user(user_id=9400 + number), callback(LANGUAGE, code))
+        assert said in texts(calls), (code, texts(calls))
