@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sys
+from pathlib import Path
 
 from conftest import until
 
@@ -13,28 +15,35 @@ from bot.localapi import LocalBotApi, UpdateFactory
 from bot.localserver import serve
 
 
-async def test_lotse_run_answers_over_http_and_stops_cleanly_on_sigterm(tmp_path):
-    api = LocalBotApi()
-    server = await serve(api)
-    port = server.sockets[0].getsockname()[1]
-    env = {
+def lotse_env(port: int, database: Path) -> dict[str, str]:
+    return {
         **os.environ,
         "TELEGRAM_BOT_TOKEN": "123:run",
         "TELEGRAM_BASE_URL": f"http://127.0.0.1:{port}/bot",
         "TELEGRAM_BASE_FILE_URL": f"http://127.0.0.1:{port}/file/bot",
-        "LOTSE_DATABASE": str(tmp_path / "run.sqlite3"),
+        "LOTSE_DATABASE": str(database),
         "COORDINATOR_CHAT_ID": "-100999",
     }
-    process = await asyncio.create_subprocess_exec(
+
+
+async def start_lotse_run(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot.cli",
         "run",
-        cwd=tmp_path,
+        cwd=cwd,
         env=env,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )
+
+
+async def test_lotse_run_answers_over_http_and_stops_cleanly_on_sigterm(tmp_path):
+    api = LocalBotApi()
+    server = await serve(api)
+    port = server.sockets[0].getsockname()[1]
+    process = await start_lotse_run(lotse_env(port, tmp_path / "run.sqlite3"), tmp_path)
     updates = UpdateFactory()
     resident = updates.user(808, "Ece", "tr")
     try:
@@ -48,3 +57,25 @@ async def test_lotse_run_answers_over_http_and_stops_cleanly_on_sigterm(tmp_path
         server.close()
     assert process.returncode == 0, stderr.decode()[-2000:]
     assert api.unconfirmed() == 0
+
+
+async def test_lotse_run_waits_for_an_unreachable_telegram_instead_of_crashing(tmp_path):
+    with socket.socket() as probe:  # a port nobody listens on yet
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = await start_lotse_run(lotse_env(port, tmp_path / "later.sqlite3"), tmp_path)
+    api = LocalBotApi()
+    server = None
+    try:
+        await asyncio.sleep(6)  # the bot starts, finds nobody, waits
+        assert process.returncode is None
+        server = await serve(api, port)
+        updates = UpdateFactory()
+        api.push_update(updates.text(updates.user(808, "Ece", "de"), "deutschkurs"))
+        assert await until(lambda: api.sent_to(808), seconds=60)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+        if server is not None:
+            server.close()
+    assert b"cannot reach Telegram" in stderr and b"Traceback" not in stderr
