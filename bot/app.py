@@ -18,8 +18,9 @@ from telegram.warnings import PTBUserWarning
 from . import coordinator, learning, resident
 from .config import Settings
 from .delivery import Courier
-from .directory import Directory
+from .directory import LANGUAGES, Directory
 from .dispatch import Dispatcher, Journal
+from .i18n import N_
 from .runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -29,13 +30,16 @@ warnings.filterwarnings("ignore", message=r"Please use 'Bot\.getUpdates'", categ
 LOCAL_TOKEN = "0:local"
 DELIVERY_INTERVAL = 2.0  # seconds between outbox rounds (new items also wake it at once)
 KEEP_PROCESSED_DAYS = 30
-_COMMAND_DESCRIPTIONS = {
-    "start": "Start / Neu beginnen",
-    "menu": "Topics / Themen",
-    "language": "Language / Sprache",
-    "help": "Help / Hilfe",
-    "privacy": "Privacy / Datenschutz",
-    "mydata": "My data / Meine Daten",
+
+
+# The menu of commands Telegram shows, in each resident's own language (set per language code).
+_COMMANDS = {
+    "start": N_("Start"),
+    "menu": N_("Topics"),
+    "language": N_("Language"),
+    "help": N_("Help"),
+    "privacy": N_("Privacy"),
+    "mydata": N_("My data"),
 }
 
 
@@ -218,8 +222,13 @@ async def _reload(app: Application) -> None:
 async def start_services(app: Application) -> None:
     await runtime_of(app).open()
     schedule_jobs(app)
-    commands = [BotCommand(name, text) for name, text in _COMMAND_DESCRIPTIONS.items()]
-    await app.bot.set_my_commands(commands)
+    rt = runtime_of(app)
+    default = rt.translator(rt.settings.default_language)
+    await app.bot.set_my_commands([BotCommand(n, default(d)) for n, d in _COMMANDS.items()])
+    for lang in LANGUAGES:
+        t = rt.translator(lang)
+        commands = [BotCommand(name, t(text)) for name, text in _COMMANDS.items()]
+        await app.bot.set_my_commands(commands, language_code=lang)
 
 
 async def stop_services(app: Application) -> None:

@@ -459,3 +459,15 @@ async def test_the_language_switch_is_said_the_way_each_language_says_it(bot):
     ):
         calls = await bot.press(bot.user(user_id=9400 + number), callback(LANGUAGE, code))
         assert said in texts(calls), (code, texts(calls))
+
+
+async def test_the_command_menu_is_set_in_every_language(bot):
+    from bot.app import start_services
+    from bot.directory import LANGUAGES
+
+    await start_services(bot.app)
+    calls = bot.api.calls_of("setMyCommands")
+    by_language = {c.params.get("language_code"): c.params["commands"] for c in calls}
+    assert set(LANGUAGES) <= set(by_language) and None in by_language
+    assert "Мои данные" in str(by_language["ru"]) and "Meine Daten" in str(by_language["de"])
+    assert "/" not in str(by_language["tr"])  # no "Start / Neu beginnen" pairs any more
