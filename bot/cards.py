@@ -46,9 +46,17 @@ class Reply:
 
 # ---- callback data: "<kind>:<arg>[:<arg>]", always under Telegram's 64 bytes ------------------
 
-SHOW, PIN, FEEDBACK, MENU, LANGUAGE, ESCALATE = "s", "v", "f", "m", "l", "c"
+SHOW, PIN, FEEDBACK, MENU, LANGUAGE, ESCALATE, DELETE = "s", "v", "f", "m", "l", "c", "x"
 # ESCALATE: "c:ask", and "c:yes:<token>"/"c:no:<token>" bound to the question the consent showed.
-_ARITY = {SHOW: {1}, PIN: {1}, FEEDBACK: {2}, MENU: {1}, LANGUAGE: {1}, ESCALATE: {1, 2}}
+_ARITY = {
+    SHOW: {1},
+    PIN: {1},
+    FEEDBACK: {2},
+    MENU: {1},
+    LANGUAGE: {1},
+    ESCALATE: {1, 2},
+    DELETE: {1},
+}
 
 
 def callback(kind: str, *args: str) -> str:

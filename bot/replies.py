@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 
 from .cards import (
+    DELETE,
     ESCALATE,
     LANGUAGE,
     MENU,
@@ -99,6 +100,28 @@ def privacy_text(t: Translator) -> Reply:
         t("To see what is stored about you, send /mydata; to have it erased, send /delete."),
     ]
     return Reply("\n".join(t.line(line) for line in lines))
+
+
+def confirm_delete(t: Translator, open_case: int | None) -> Reply:
+    lines = [t("Delete everything stored about you: your language, your cases and their messages?")]
+    if open_case is not None:
+        lines.append(
+            t(
+                "Your open case #{number} ends with it: the coordinators can no longer answer you.",
+                number=open_case,
+            )
+        )
+    buttons = (
+        (
+            Button("🗑 " + t("Yes, delete"), callback(DELETE, "yes")),
+            Button("✖ " + t("No"), callback(DELETE, "no")),
+        ),
+    )
+    return Reply("\n".join(t.line(line) for line in lines), buttons)
+
+
+def nothing_deleted(t: Translator) -> Reply:
+    return Reply(t.line(t("Nothing was deleted.")))
 
 
 def deleted(t: Translator) -> Reply:

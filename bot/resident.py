@@ -27,6 +27,7 @@ from telegram.ext import (
 
 from . import compose, desk, replies, sending
 from .cards import (
+    DELETE,
     ESCALATE,
     FEEDBACK,
     LANGUAGE,
@@ -128,11 +129,26 @@ async def start(update: Update, context: Context) -> None:
 
 
 async def delete(update: Update, context: Context) -> None:
+    """Asks first, and says what an open case loses; the buttons do it (`erase`)."""
     t = await translator(update, context)
-    await runtime(context).db.erase_resident(update.effective_chat.id)
+    open_case = await runtime(context).cases.open_case_of(update.effective_chat.id)
+    reply = replies.confirm_delete(t, open_case.id if open_case else None)
+    await send(context, update.effective_chat.id, reply)
+
+
+async def erase(update: Update, context: Context, t: Translator, choice: str) -> None:
+    query = update.callback_query
+    chat_id = update.effective_chat.id
+    await query.answer()
+    with contextlib.suppress(TelegramError):
+        await query.edit_message_reply_markup(reply_markup=None)
+    if choice != "yes":
+        await send(context, chat_id, replies.nothing_deleted(t))
+        return
+    await runtime(context).db.erase_resident(chat_id)
     if context.user_data is not None:
         context.user_data.clear()
-    await send(context, update.effective_chat.id, replies.deleted(t))
+    await send(context, chat_id, replies.deleted(t))
 
 
 async def menu(update: Update, context: Context) -> None:
@@ -266,6 +282,9 @@ async def button(update: Update, context: Context) -> None:
         return
 
     t = await translator(update, context)
+    if kind == DELETE and args[0] in ("yes", "no"):
+        await erase(update, context, t, args[0])
+        return
     if kind == ESCALATE:
         await escalate(update, context, t, args[0], args[1] if len(args) > 1 else None)
         return

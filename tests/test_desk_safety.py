@@ -214,4 +214,5 @@ async def test_delete_also_ends_a_pause(desk):
     await desk.say(coordinator(desk), "/block 1")
     assert await desk.runtime.db.paused_until(RESIDENT)
     await desk.say(resident, "/delete")
+    await desk.press(resident, "x:yes")
     assert await desk.runtime.db.paused_until(RESIDENT) is None

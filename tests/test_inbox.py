@@ -312,7 +312,10 @@ async def test_mydata_shows_the_residents_own_data_and_delete_anonymises_cases(d
     data = texts(await desk.say(resident, "/mydata"))
     assert "Anfrage #1" in data or "#1" in data
     assert "laut" in data
-    await desk.say(resident, "/delete")
+    asked = texts(await desk.say(resident, "/delete"))
+    assert "Anfrage #1 endet damit" in asked  # what the open case loses, said first
+    assert not (await desk.runtime.cases.require(1)).anonymised  # nothing happened yet
+    await desk.press(resident, "x:yes")
     case = await desk.runtime.cases.require(1)
     assert case.anonymised and case.resident_chat_id is None
     assert all(m.body is None for m in await desk.runtime.cases.messages(1))

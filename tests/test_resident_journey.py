@@ -156,6 +156,11 @@ async def test_delete_erases_the_resident(bot):
     await bot.say(resident, "/start")
     assert await bot.runtime.db.language(777) == "de"
     calls = await bot.say(resident, "/delete")
+    assert "Alles löschen" in texts(calls) and "x:yes" in button_data(calls)
+    assert "nichts gelöscht" in texts(await bot.press(resident, "x:no"))
+    assert await bot.runtime.db.language(777) == "de"
+    await bot.say(resident, "/delete")
+    calls = await bot.press(resident, "x:yes")
     assert "gelöscht" in texts(calls)
     assert await bot.runtime.db.resident(777) is None
 
