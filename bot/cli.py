@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -344,6 +345,23 @@ class _Screen:
                 print("\n> ", end="", file=self.out, flush=True)
 
 
+async def _read_line(stdin: TextIO) -> str:
+    """A line from the terminal, read in a daemon thread: Ctrl-C then ends the chat at once
+    (asyncio's own worker threads are waited for at exit, i.e. until the next Enter)."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[str] = loop.create_future()
+
+    def read() -> None:
+        try:
+            line = stdin.readline()
+        except (OSError, ValueError):
+            line = ""
+        loop.call_soon_threadsafe(lambda: done.done() or done.set_result(line))
+
+    threading.Thread(target=read, daemon=True).start()
+    return await done
+
+
 async def chat(
     settings: Settings, lang: str, stdin: TextIO, out: TextIO, name: str = "Nachbarin"
 ) -> None:
@@ -370,7 +388,7 @@ async def chat(
                 pending = None
                 buttons = screen.buttons
                 print("\n> ", end="", file=out, flush=True)
-                raw = await asyncio.to_thread(stdin.readline)
+                raw = await _read_line(stdin)
                 if not raw:
                     break
                 line = raw.strip()
@@ -447,6 +465,8 @@ def cmd_chat(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         except ConfigError as exc:
             print(f"lotse chat: configuration error: {exc}", file=err)
             return 2
+        except KeyboardInterrupt:
+            print("\nBye.", file=out)
     return 0
 
 

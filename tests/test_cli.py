@@ -256,3 +256,31 @@ def test_bad_office_hours_and_a_broken_directory_are_one_line_messages(tmp_path,
     with pytest.raises(SystemExit) as exit_:
         run("chat")
     assert "lotse check" in str(exit_.value)
+
+
+def test_ctrl_c_ends_lotse_chat_at_once_without_a_traceback(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    chat = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "chat", "--db", str(tmp_path / "c.sqlite3")],
+        stdin=subprocess.PIPE,  # kept open: the chat waits for a line
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "TELEGRAM_BOT_TOKEN": ""},
+        cwd=tmp_path,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        seen = b""
+        while b"> " not in seen and time.monotonic() < deadline:
+            seen += chat.stdout.read1(4096)
+        chat.send_signal(signal.SIGINT)
+        chat.wait(timeout=10)  # before: it hung here until Enter
+    finally:
+        if chat.poll() is None:
+            chat.kill()
+    assert b"Traceback" not in chat.stderr.read()
