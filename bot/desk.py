@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton
 
@@ -69,8 +70,11 @@ def when_text(moment: datetime, now: datetime, lang: str) -> str:
 # ---- what coordinators see --------------------------------------------------------------------
 
 
+DESK_TIME = ZoneInfo("Europe/Berlin")  # coordinators read local time, never UTC
+
+
 def _stamp(iso: str) -> str:
-    return iso[:16].replace("T", " ") + " UTC"
+    return datetime.fromisoformat(iso).astimezone(DESK_TIME).strftime("%d.%m.%Y %H:%M")
 
 
 # Bidi overrides and isolates can make a resident's text display as if it were the bot's own
@@ -182,12 +186,14 @@ def danger_names(signals: str, directory: Directory) -> str:
 def inbox_list(cases: Sequence[Case], previews: dict[int, str]) -> str:
     if not cases:
         return "📭 Keine offenen Anfragen."
-    lines = [f"<b>Offene Anfragen</b> ({len(cases)}, älteste zuerst):"]
-    for case in cases:
+    lines = [f"<b>Offene Anfragen</b> ({len(cases)}, dringende zuerst, dann die ältesten):"]
+    for case in sorted(cases, key=lambda c: (c.priority != "high", c.created_at, c.id)):
         preview = unbidi(previews.get(case.id) or "").replace("\n", " ")
         if len(preview) > PREVIEW:
             preview = preview[: PREVIEW - 1] + "…"
-        lines.append(f"#{case.id} · {_stamp(case.created_at)} · {case.lang} · {esc(preview)}")
+        urgent = "🚨 " if case.priority == "high" else ""
+        stamp = _stamp(case.created_at)
+        lines.append(f"{urgent}#{case.id} · {stamp} · {case.lang} · {esc(preview)}")
     lines.append("Details: /case N · Schließen: /close N")
     return "\n".join(lines)
 

@@ -537,3 +537,17 @@ async def test_mydata_writes_dates_the_residents_way_not_iso(desk):
     shown = texts(await desk.say(resident, "/mydata"))
     assert format_date(today, format="medium", locale="de") in shown
     assert today.isoformat() not in shown
+
+
+async def test_inbox_shows_urgent_cases_first_marked_and_in_local_time(desk):
+    from bot.desk import DESK_TIME
+
+    await escalate(desk, "Wo gibt es im Quartier einen Bingo-Abend?", user_id=556, lang="de")
+    resident = desk.user(user_id=RESIDENT, lang="de")
+    await desk.say(resident, "mein mann schlägt mich und ich weiß nicht wohin")
+    await desk.press(resident, callback(ESCALATE, "ask"))
+    await desk.press(resident, consent_button(desk.api, RESIDENT))
+    listing = texts(await desk.say(coordinator(desk), "/inbox"))
+    assert listing.index("🚨 #2") < listing.index("#1 ·")
+    local = datetime.now(UTC).astimezone(DESK_TIME).strftime("%d.%m.%Y")
+    assert local in listing and "UTC" not in listing
