@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 from processes import LOTSE_RUN, Process, kill_now_and_then  # noqa: E402
 
 from bot.localapi import Call, LocalBotApi, UpdateFactory  # noqa: E402
-from bot.localserver import serve  # noqa: E402
+from bot.localserver import lotse_run_env, serve  # noqa: E402
 
 DESK = 77
 COORDINATOR = {"id": DESK, "is_bot": False, "first_name": "Koordination"}
@@ -214,23 +214,14 @@ def latency_line(values: list[float]) -> str:
     )
 
 
-async def start_server(latency: float) -> tuple[WatchedApi, Any, str]:
+async def start_server(latency: float) -> tuple[WatchedApi, Any, int]:
     api = WatchedApi(latency=latency)
     server = await serve(api)
-    port = server.sockets[0].getsockname()[1]
-    return api, server, f"http://127.0.0.1:{port}"
+    return api, server, server.sockets[0].getsockname()[1]
 
 
-def lotse_env(base: str, database: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "TELEGRAM_BOT_TOKEN": "123:load",
-        "TELEGRAM_BASE_URL": f"{base}/bot",
-        "TELEGRAM_BASE_FILE_URL": f"{base}/file/bot",
-        "LOTSE_DATABASE": str(database),
-        "COORDINATOR_USER_IDS": str(DESK),
-        "LOTSE_LOG_LEVEL": "WARNING",
-    }
+def lotse_env(port: int, database: Path) -> dict[str, str]:
+    return lotse_run_env(port, database, COORDINATOR_USER_IDS=str(DESK), LOTSE_LOG_LEVEL="WARNING")
 
 
 async def warm_up(run: Run) -> None:
@@ -243,12 +234,13 @@ async def warm_up(run: Run) -> None:
 
 
 async def capacity(kind: str, residents: int, questions: int, latency: float, workdir: Path):
-    api, server, base = await start_server(latency)
+    api, server, port = await start_server(latency)
     if kind == "lotse":
         argv = LOTSE_RUN
-        env = lotse_env(base, workdir / f"capacity-{uuid.uuid4().hex[:6]}.sqlite3")
+        env = lotse_env(port, workdir / f"capacity-{uuid.uuid4().hex[:6]}.sqlite3")
     else:
-        argv = [sys.executable, str(ROOT / "benchmarks" / "echo_bot.py"), f"{base}/bot"]
+        base = f"http://127.0.0.1:{port}/bot"
+        argv = [sys.executable, str(ROOT / "benchmarks" / "echo_bot.py"), base]
         env = dict(os.environ)
     process = Process(argv, env, workdir / f"{kind}.log")
     process.start()
@@ -265,9 +257,9 @@ async def capacity(kind: str, residents: int, questions: int, latency: float, wo
 
 
 async def fairness(args: argparse.Namespace, workdir: Path, abusers: int) -> bool:
-    api, server, base = await start_server(args.latency)
+    api, server, port = await start_server(args.latency)
     database = workdir / f"fairness-{abusers}.sqlite3"
-    bot = Process(LOTSE_RUN, lotse_env(base, database), workdir / "lotse.log")
+    bot = Process(LOTSE_RUN, lotse_env(port, database), workdir / "lotse.log")
     bot.start()
     run = Run(api)
     await warm_up(run)

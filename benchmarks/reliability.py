@@ -27,7 +27,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import random
 import re
 import sqlite3
@@ -47,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 from processes import LOTSE_RUN, Process, kill_now_and_then  # noqa: E402
 
 from bot.localapi import Call, LocalBotApi, UpdateFactory  # noqa: E402
-from bot.localserver import serve  # noqa: E402
+from bot.localserver import lotse_run_env, serve  # noqa: E402
 
 # Without --fault deleted-topic the coordinator gets cases by private message: a coordinator
 # *group* is held to Telegram's 20 messages a minute per group (python-telegram-bot's
@@ -328,15 +327,7 @@ async def run_fault(fault: str, args: argparse.Namespace) -> Outcome | None:
         server.close()
         return None
     database = (mount or workdir) / "reliability.sqlite3"
-    env = {
-        **os.environ,
-        "TELEGRAM_BOT_TOKEN": "123:reliability",
-        "TELEGRAM_BASE_URL": f"http://127.0.0.1:{port}/bot",
-        "TELEGRAM_BASE_FILE_URL": f"http://127.0.0.1:{port}/file/bot",
-        "LOTSE_DATABASE": str(database),
-        "COORDINATOR_USER_IDS": str(DESK),
-        "LOTSE_LOG_LEVEL": "WARNING",
-    }
+    env = lotse_run_env(port, database, COORDINATOR_USER_IDS=str(DESK), LOTSE_LOG_LEVEL="WARNING")
     escalations = args.escalations
     desk, forum = DESK, False
     if fault == "deleted-topic":

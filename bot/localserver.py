@@ -12,6 +12,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -87,3 +89,17 @@ async def _handle(
 async def serve(api: LocalBotApi, port: int = 0) -> asyncio.Server:
     """Serve `api` on 127.0.0.1 (port 0: any free port; see server.sockets[0])."""
     return await asyncio.start_server(lambda r, w: _handle(api, r, w), "127.0.0.1", port)
+
+
+def lotse_run_env(port: int, database: Path, **settings: str) -> dict[str, str]:
+    """The environment of a `lotse run` process that talks to the stand-in served on `port`
+    (plus any further settings, e.g. COORDINATOR_USER_IDS)."""
+    base = f"http://127.0.0.1:{port}"
+    return {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": "123:local",
+        "TELEGRAM_BASE_URL": f"{base}/bot",
+        "TELEGRAM_BASE_FILE_URL": f"{base}/file/bot",
+        "LOTSE_DATABASE": str(database),
+        **settings,
+    }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
 import sys
@@ -12,18 +11,11 @@ from pathlib import Path
 from conftest import until
 
 from bot.localapi import LocalBotApi, UpdateFactory
-from bot.localserver import serve
+from bot.localserver import lotse_run_env, serve
 
 
 def lotse_env(port: int, database: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "TELEGRAM_BOT_TOKEN": "123:run",
-        "TELEGRAM_BASE_URL": f"http://127.0.0.1:{port}/bot",
-        "TELEGRAM_BASE_FILE_URL": f"http://127.0.0.1:{port}/file/bot",
-        "LOTSE_DATABASE": str(database),
-        "COORDINATOR_CHAT_ID": "-100999",
-    }
+    return lotse_run_env(port, database, COORDINATOR_CHAT_ID="-100999")
 
 
 async def start_lotse_run(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
