@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 import time
@@ -140,8 +139,7 @@ async def erase(update: Update, context: Context, t: Translator, choice: str) ->
     query = update.callback_query
     chat_id = update.effective_chat.id
     await query.answer()
-    with contextlib.suppress(TelegramError):
-        await query.edit_message_reply_markup(reply_markup=None)
+    await sending.drop_buttons(query)  # a second press cannot contradict the first
     if choice != "yes":
         await send(context, chat_id, replies.nothing_deleted(t))
         return
@@ -358,10 +356,9 @@ async def escalate(
         return
     await query.answer()
     if token is not None:
-        # The choice is made: the consent message loses its buttons, so that a second press
-        # cannot contradict it ("nothing was passed on" after "yes").
-        with contextlib.suppress(TelegramError):
-            await query.edit_message_reply_markup(reply_markup=None)
+        # The choice is made: a second press cannot contradict it ("nothing was passed on"
+        # after "yes").
+        await sending.drop_buttons(query)
     if token is not None and (pending is None or pending.token != token):
         # Consent counts only for the very question it quoted: not for one typed since, not
         # for one forgotten meanwhile.
@@ -373,8 +370,7 @@ async def escalate(
         return
     paused = await rt.db.paused_until(chat_id)
     if paused is not None:
-        until = date_text(datetime.fromisoformat(paused).astimezone(rt.now().tzinfo), t.lang)
-        await send(context, chat_id, replies.forwarding_paused(t, until))
+        await send(context, chat_id, replies.forwarding_paused(t, local_date(rt, paused, t.lang)))
         return
     if step == "ask":
         reply = (
@@ -441,11 +437,7 @@ async def my_data(update: Update, context: Context) -> None:
             entries.append(f"{arrow} {local_date(rt, message.created_at, t.lang)}: {body}")
         cases.append((case.id, status_names.get(case.status, case.status), entries))
     paused = await rt.db.paused_until(chat_id)
-    until = (
-        date_text(datetime.fromisoformat(paused).astimezone(rt.now().tzinfo), t.lang)
-        if paused
-        else None
-    )
+    until = local_date(rt, paused, t.lang) if paused else None
     reply, everything = replies.my_data(
         t,
         resident.lang if resident else t.lang,

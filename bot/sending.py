@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from telegram import (
     Bot,
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
@@ -14,7 +17,7 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
-from .cards import Keyboard, Reply, split_html
+from .cards import TELEGRAM_LIMIT, Keyboard, Reply, split_html
 
 
 def markup(buttons: Keyboard) -> InlineKeyboardMarkup | None:
@@ -70,7 +73,8 @@ async def replace(
 ) -> bool:
     """Show `reply` in place of a message of the bot (a menu turning its page); False if that
     is not possible (too old, inaccessible, too long, Telegram refused) – then send it anew."""
-    if not isinstance(message, Message) or len(reply.text) > 4096 or reply.venue is not None:
+    too_long = len(reply.text) > TELEGRAM_LIMIT
+    if not isinstance(message, Message) or too_long or reply.venue is not None:
         return False
     try:
         await bot.edit_message_text(
@@ -84,3 +88,9 @@ async def replace(
     except TelegramError:
         return False
     return True
+
+
+async def drop_buttons(query: CallbackQuery) -> None:
+    """The choice under a message is made: its buttons go (if Telegram still allows the edit)."""
+    with contextlib.suppress(TelegramError):
+        await query.edit_message_reply_markup(reply_markup=None)
