@@ -240,11 +240,7 @@ class Courier:
                 # Sent by this process, but recording it failed then: record it now.
                 await self.rt.cases.record_sent([item, *along], user_id, "sent")
                 reached[user_id] = "sent"
-        missing = [
-            u
-            for u in settings.coordinator_user_ids
-            if u not in reached and (item.id, u) not in self._sent
-        ]
+        missing = [u for u in settings.coordinator_user_ids if u not in reached]
         refused: list[tuple[int, Forbidden]] = []
         for user_id in missing:
             reply_to = None if message.kind == "question" else await self._first_post(case, user_id)

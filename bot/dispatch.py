@@ -109,8 +109,8 @@ class Dispatcher:
     ) -> None:
         self.app = app
         self.journal = journal
-        # Updates not worth handling at all (a flood past the limit, already told to wait):
-        # they are journalled and dropped before parsing, so a flood costs little.
+        # Updates not worth handling at all (a flood past the limit): dropped before they are
+        # journalled or parsed, so a flood costs little.
         self.shed = shed
         self.highest = 0  # the newest update id taken: Telegram may send older ones again
         self._queues: dict[int, deque[Update]] = {}
