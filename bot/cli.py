@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any, TextIO
 
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError
@@ -62,6 +62,17 @@ def _settings(args: argparse.Namespace, err: TextIO | None = None) -> Settings:
         return Settings.from_env(env_file=env_file)
     except ConfigError as exc:
         raise SystemExit(f"lotse: configuration error: {exc}") from exc
+
+
+def _private_and_locked(database: Path, command: str, err: TextIO) -> IO[str] | None:
+    """For a command that delivers from `database`: files readable by the owner only, and the
+    database's lock (None, and said why, if another process holds it)."""
+    private_umask()
+    try:
+        return hold_database(database)
+    except AlreadyRunning as exc:
+        print(f"lotse {command}: {exc}", file=err)
+        return None
 
 
 def _directory(path: Path) -> Any:
@@ -224,11 +235,8 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     )
     quiet_libraries()
     hide_token(settings.telegram_token)
-    private_umask()
-    try:
-        lock = hold_database(settings.database)
-    except AlreadyRunning as exc:
-        print(f"lotse run: {exc}", file=err)
+    lock = _private_and_locked(settings.database, "run", err)
+    if lock is None:
         return 2
     directory = _directory(settings.knowledge)
     delay = 2.0
@@ -451,11 +459,8 @@ def cmd_chat(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         coordinator_chat_id=None,
         coordinator_user_ids=(),
     )
-    private_umask()
-    try:
-        lock = hold_database(database)
-    except AlreadyRunning as exc:
-        print(f"lotse chat: {exc}", file=err)
+    lock = _private_and_locked(database, "chat", err)
+    if lock is None:
         return 2
     # The chat screen is the resident's view; the bot's log would only clutter it.
     logging.basicConfig(level=logging.ERROR)
@@ -638,7 +643,7 @@ def main(
     if args.command == "export":
         return cmd_export(args, out, err)
     if args.command == "review":
-        return cli_learning.cmd_review(args, out, err)
+        return cli_learning.cmd_review(args, _settings(args, err), out)
     if args.command == "teach":
         return cli_learning.cmd_teach(args, out, err)
     return cmd_chat(args, out, err)

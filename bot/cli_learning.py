@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
-from .config import DEFAULT_ENV_FILE, Settings
+from .config import Settings
 from .directory import DirectoryError, load_directory, pick
 from .learning import KEEP_DAYS, TeachError, group, known_language, teach_need, teach_service
 from .store import Store
@@ -58,9 +58,8 @@ async def _review(args: argparse.Namespace, settings: Settings, out: TextIO) -> 
     return 0
 
 
-def cmd_review(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    env_file = Path(args.env_file) if args.env_file else DEFAULT_ENV_FILE
-    return asyncio.run(_review(args, Settings.from_env(env_file=env_file), out))
+def cmd_review(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    return asyncio.run(_review(args, settings, out))
 
 
 def cmd_teach(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
