@@ -48,6 +48,11 @@ class Stats:
     top_unmatched_topics: list[tuple[str, int]]
 
 
+# Minutes from a case's creation to its first answer; kept as a number when anonymisation cuts
+# the timestamps to the month.
+ANSWER_MINUTES = "(julianday(first_answer_at) - julianday(created_at)) * 1440"
+
+
 def anonymise_statements(case_ids: list[int]) -> list[tuple[str, Iterable[Any]]]:
     """Keep a case as a number for statistics; drop who asked and what was said."""
     if not case_ids:
@@ -65,8 +70,8 @@ def anonymise_statements(case_ids: list[int]) -> list[tuple[str, Iterable[Any]]]
             case_ids,
         ),
         (
-            "UPDATE cases SET answer_minutes = ROUND((julianday(first_answer_at) - "
-            f"julianday(created_at)) * 1440, 1) WHERE anonymised = 0 AND id IN ({marks})",
+            f"UPDATE cases SET answer_minutes = ROUND({ANSWER_MINUTES}, 1) "
+            f"WHERE anonymised = 0 AND id IN ({marks})",
             case_ids,
         ),
         (
@@ -336,15 +341,10 @@ class Store(Database):
         open_sql = "SELECT COUNT(*) FROM cases WHERE spam = 0 AND status IN ('open', 'answered')"
         open_cases = int(await self.value(open_sql) or 0)
         answered_sql = (
-            "SELECT created_at, first_answer_at, answer_minutes FROM cases "
+            f"SELECT COALESCE(answer_minutes, {ANSWER_MINUTES}) FROM cases "
             "WHERE first_answer_at IS NOT NULL"
         )
-        waits = [
-            float(minutes)
-            if minutes is not None
-            else (datetime.fromisoformat(done) - datetime.fromisoformat(made)).total_seconds() / 60
-            for made, done, minutes in await self.rows(answered_sql)
-        ]
+        waits = [float(minutes) for (minutes,) in await self.rows(answered_sql)]
         # The themes of what the bot could not answer: the need it half-recognised, if any.
         topics = await self.rows(
             "SELECT COALESCE(need, '?'), COUNT(*) AS n FROM unmatched "
@@ -384,7 +384,7 @@ class Store(Database):
             sql = (
                 "SELECT id, substr(created_at, 1, 10), lang, status, priority, topic, "
                 "CASE WHEN first_answer_at IS NULL THEN NULL ELSE COALESCE(answer_minutes, "
-                "ROUND((julianday(first_answer_at) - julianday(created_at)) * 1440, 1)) END, spam "
+                f"ROUND({ANSWER_MINUTES}, 1)) END, spam "
                 "FROM cases ORDER BY id"
             )
         return header, await self.rows(sql)
