@@ -94,11 +94,13 @@ async def housekeeping_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def housekeeping(rt: Runtime, now: datetime | None = None) -> int:
-    """Anonymise cases past the retention period; forget old update ids and unanswered
-    questions older than the learning loop keeps them. Returns the cases anonymised."""
+    """Anonymise cases past the retention period or closed for longer than the days kept after
+    closing; forget old update ids and unanswered questions older than the learning loop keeps
+    them. Returns the cases anonymised."""
     now = now or datetime.now(UTC)
     cutoff = (now - timedelta(days=rt.settings.retention_days)).isoformat(timespec="milliseconds")
-    count = await rt.db.anonymise_before(cutoff)
+    closed = (now - timedelta(days=rt.settings.closed_days)).isoformat(timespec="milliseconds")
+    count = await rt.db.anonymise_before(cutoff, closed)
     old = (now - timedelta(days=KEEP_PROCESSED_DAYS)).isoformat(timespec="milliseconds")
     await rt.db.prune_processed(old)
     await rt.db.prune_unmatched((now - timedelta(days=learning.KEEP_DAYS)).date().isoformat())
@@ -108,7 +110,7 @@ async def housekeeping(rt: Runtime, now: datetime | None = None) -> int:
     if expired:
         log.info("forgot %d resident(s) idle for %d days", expired, rt.settings.retention_days)
     if count:
-        log.info("anonymised %d case(s) older than %d days", count, rt.settings.retention_days)
+        log.info("anonymised %d case(s) past their retention", count)
     return count
 
 

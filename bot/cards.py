@@ -42,11 +42,13 @@ class Reply:
     text: str = ""
     buttons: Keyboard = ()
     venue: Venue | None = None
+    copy_of: tuple[int, int] | None = None  # (chat, message): a resident's file, copied after
 
 
 # ---- callback data: "<kind>:<arg>[:<arg>]", always under Telegram's 64 bytes ------------------
 
 SHOW, PIN, FEEDBACK, MENU, LANGUAGE, ESCALATE, DELETE = "s", "v", "f", "m", "l", "c", "x"
+CLOSE = "d"  # "d:<case>": the resident closes their own case ("done")
 # ESCALATE: "c:ask", and "c:yes:<token>"/"c:no:<token>" bound to the question the consent showed.
 _ARITY = {
     SHOW: {1},
@@ -56,6 +58,7 @@ _ARITY = {
     LANGUAGE: {1},
     ESCALATE: {1, 2},
     DELETE: {1},
+    CLOSE: {1},
 }
 
 

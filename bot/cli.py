@@ -504,7 +504,7 @@ async def _inbox(args: argparse.Namespace, settings: Settings, out: TextIO, err:
                 print(f"case #{case.id} was already closed", file=out)
                 return 0
             await inbox.close_case(case.id)
-            print(f"case #{case.id} closed", file=out)
+            print(f"case #{case.id} closed; the running bot tells the resident", file=out)
         else:
             text = " ".join(args.text).strip()
             if not text:

@@ -42,6 +42,7 @@ class Settings:
     coordinator_user_ids: tuple[int, ...] = field(default_factory=tuple)
     office_hours: str = "mo-fr 09:00-16:00"
     retention_days: int = 180
+    closed_days: int = 30  # a closed case is kept this long, for the resident to come back to it
     log_level: str = "INFO"
 
     @classmethod
@@ -60,6 +61,9 @@ class Settings:
         retention = get("LOTSE_RETENTION_DAYS", "180")
         if not retention.isdigit() or int(retention) < 1:
             raise ConfigError("LOTSE_RETENTION_DAYS must be a whole number of days (at least 1)")
+        closed = get("LOTSE_CLOSED_DAYS", "30")
+        if not closed.isdigit():
+            raise ConfigError("LOTSE_CLOSED_DAYS must be a whole number of days")
         chat_id = get("COORDINATOR_CHAT_ID")
         try:
             coordinator_chat_id = int(chat_id) if chat_id else None
@@ -77,5 +81,6 @@ class Settings:
             coordinator_user_ids=_int_list(get("COORDINATOR_USER_IDS"), "COORDINATOR_USER_IDS"),
             office_hours=get("COORDINATOR_OFFICE_HOURS", "mo-fr 09:00-16:00"),
             retention_days=int(retention),
+            closed_days=min(int(closed), int(retention)),
             log_level=get("LOTSE_LOG_LEVEL", "INFO").upper(),
         )

@@ -165,8 +165,10 @@ async def close_case(rt: Runtime, context: Context) -> str:
     case = await _case_from_args(rt, context)
     if case is None:
         return "Benutzung: /close N (eine vorhandene Anfragenummer)"
-    await rt.cases.close_case(case.id)
-    return f"✅ Anfrage #{case.id} ist geschlossen."
+    if not await rt.cases.close_case(case.id):
+        return f"Anfrage #{case.id} war schon geschlossen."
+    wake_courier(context)
+    return f"✅ Anfrage #{case.id} ist geschlossen; die Person wird benachrichtigt."
 
 
 async def pause_of(rt: Runtime, case: Case) -> str:
@@ -300,8 +302,11 @@ async def case_button(update: Update, context: Context) -> None:
         await query.answer(f"Anfrage #{case.id} übernommen.")
         await reply(update, context, f"🙋 {esc(user.first_name)} übernimmt Anfrage #{case.id}.")
     elif action == "close":
-        await rt.cases.close_case(case.id)
-        await query.answer(f"Anfrage #{case.id} geschlossen.")
+        if await rt.cases.close_case(case.id):
+            wake_courier(context)
+            await query.answer(f"Anfrage #{case.id} geschlossen; die Person wird benachrichtigt.")
+        else:
+            await query.answer(f"Anfrage #{case.id} war schon geschlossen.")
     elif action == "spam":
         await rt.cases.mark_spam(case.id)
         await query.answer(f"Anfrage #{case.id} als Spam markiert.")

@@ -167,6 +167,34 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE outbox ADD COLUMN claimed_at TEXT;
     """,
+    # 9: two new kinds of case message: a file the resident added to their case (photo of a
+    # letter, voice message; `copy_of` is the id of their Telegram message, which the courier
+    # copies into the case's topic: Telegram keeps the file, the database only the reference,
+    # erased with the case) and "closed", which tells the other side. SQLite cannot change a
+    # CHECK constraint, so the table is rebuilt (foreign keys are off during migrations).
+    """
+    CREATE TABLE messages_new (
+        id               INTEGER PRIMARY KEY,
+        case_id          INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        direction        TEXT NOT NULL CHECK (direction IN ('in', 'out', 'note')),
+        kind             TEXT NOT NULL DEFAULT 'text'
+                         CHECK (kind IN ('question', 'text', 'card', 'media', 'closed')),
+        body             TEXT,
+        author           INTEGER,
+        author_name      TEXT,
+        created_at       TEXT NOT NULL,
+        delivered_at     TEXT,
+        source_update_id INTEGER UNIQUE,
+        danger           TEXT,
+        copy_of          INTEGER
+    );
+    INSERT INTO messages_new (id, case_id, direction, kind, body, author, author_name,
+                              created_at, delivered_at, source_update_id, danger)
+    SELECT id, case_id, direction, kind, body, author, author_name, created_at, delivered_at,
+           source_update_id, danger FROM messages;
+    DROP TABLE messages;
+    ALTER TABLE messages_new RENAME TO messages;
+    """,
 )
 
 
@@ -211,10 +239,20 @@ class Database:
 
     async def migrate(self) -> None:
         version = await self.schema_version()
+        if version == len(MIGRATIONS):
+            return
+        # A table rebuilt under a migration must not cascade-delete what refers to it; the
+        # pragma works only outside a transaction.
+        await self.connection.execute("PRAGMA foreign_keys=OFF")
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             await self.connection.executescript(
                 f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version={number};\nCOMMIT;"
             )
+        async with self.connection.execute("PRAGMA foreign_key_check") as cursor:
+            broken = await cursor.fetchall()
+        if broken:
+            raise RuntimeError(f"the database migration broke references: {broken[:5]}")
+        await self.connection.execute("PRAGMA foreign_keys=ON")
 
     async def schema_version(self) -> int:
         return int(await self.value("PRAGMA user_version") or 0)

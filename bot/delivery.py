@@ -39,6 +39,7 @@ ALERT_AFTER_ATTEMPTS = 3  # failed tries of a coordinator post before the coordi
 # What Telegram answers when a forum topic is gone, or when the bot may not open topics.
 TOPIC_GONE = ("thread not found", "topic_deleted", "topic was deleted", "topic_closed")
 NO_TOPIC_RIGHTS = ("not enough rights to create a topic", "not enough rights to manage topics")
+COPY_GONE = ("message to copy not found", "message can't be copied")
 
 
 class NoDesk(Exception):
@@ -150,6 +151,10 @@ class Courier:
         """Mend what a refused coordinator post says is wrong; True if a retry may now work."""
         lowered = error.lower()
         group = self.rt.desk_chat_id
+        if item.message.copy_of is not None and any(sign in lowered for sign in COPY_GONE):
+            # The resident deleted the file meanwhile: the post says so instead of waiting.
+            await self.rt.cases.drop_copy(item.message.id)
+            return True
         if any(sign in lowered for sign in TOPIC_GONE):
             # Someone deleted (or closed) the case's topic: the next try opens a new one.
             await self.rt.cases.set_thread(item.case.id, None, None)
@@ -199,6 +204,8 @@ class Courier:
             card = render_card(service, self.rt.directory, t, self.rt.now())
             intro = replies.coordinator_recommends(t, case.id)
             reply = Reply(f"{intro.text}\n\n{card.text}", card.buttons)
+        elif message.kind == "closed":
+            reply = replies.closed_by_coordinator(t, case.id)
         else:
             reply = replies.coordinator_answer(t, case.id, message.body or "")
         await send(bot, case.resident_chat_id, reply)
@@ -217,7 +224,13 @@ class Courier:
                 # post for all of them, not one each.
                 along = await self.rt.cases.follow_ups_after(item, desk.BATCH_CHARS)
             messages = [message, *(a.message for a in along)]
-            reply = Reply(desk.follow_up_post(case, messages, self.rt.directory))
+            text = desk.follow_up_post(case, messages, self.rt.directory)
+            copy = (
+                (case.resident_chat_id, message.copy_of)
+                if message.copy_of is not None and case.resident_chat_id is not None
+                else None
+            )
+            reply = Reply(text, copy_of=copy)
         group = self.rt.desk_chat_id
         if group is not None:
             if (item.id, group) in self._sent:

@@ -162,6 +162,12 @@ def batchable(message: CaseMessage) -> bool:
 def follow_up_post(case: Case, messages: Sequence[CaseMessage], directory: Directory) -> str:
     """One or several follow-ups of a case (several: ordinary ones that waited together)."""
     message = messages[0]
+    if message.kind == "closed":
+        return f"✅ <b>Anfrage #{case.id}</b>: Die Person hat die Anfrage als erledigt geschlossen."
+    if message.kind == "media":
+        caption = f"\n{quoted(message.body)}" if message.body else ""
+        where = "(oben)" if message.copy_of is not None else "– nicht mehr verfügbar (gelöscht)"
+        return f"📎 <b>Anfrage #{case.id}</b>, Datei der Person {where}{caption}"
     if message.direction == "note":
         return f"⚠️ <b>Anfrage #{case.id}</b>: {esc(unbidi(message.body or ''))}"
     if message.danger:
@@ -193,7 +199,8 @@ def inbox_list(cases: Sequence[Case], previews: dict[int, str]) -> str:
             preview = preview[: PREVIEW - 1] + "…"
         urgent = "🚨 " if case.priority == "high" else ""
         stamp = _stamp(case.created_at)
-        lines.append(f"{urgent}#{case.id} · {stamp} · {case.lang} · {esc(preview)}")
+        state = " · beantwortet" if case.status == "answered" else ""
+        lines.append(f"{urgent}#{case.id} · {stamp} · {case.lang}{state} · {esc(preview)}")
     lines.append("Details: /case N · Schließen: /close N")
     return "\n".join(lines)
 
@@ -223,6 +230,12 @@ def history(case: Case, messages: Sequence[CaseMessage], directory: Directory) -
         if message.kind == "card":
             service = directory.service(body)
             body = f"📇 {pick(service.name, 'de')}" if service else f"📇 {body}"
+        elif message.kind == "closed":
+            body = (
+                "✅ von der Person geschlossen" if message.direction == "note" else "✅ geschlossen"
+            )
+        elif message.kind == "media":
+            body = "📎 Datei" + (f": {message.body}" if message.body else "")
         state = ""
         if message.direction == "out":
             state = " ✓ zugestellt" if message.delivered_at else " ⏳ noch nicht zugestellt"

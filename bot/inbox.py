@@ -49,12 +49,13 @@ class CaseMessage:
     id: int
     case_id: int
     direction: str  # in: from the resident; out: to the resident; note: for coordinators only
-    kind: str  # question (the first), text, card (body = a service id)
+    kind: str  # question (the first), text, card (body = a service id), media, closed
     body: str | None
     author_name: str | None
     created_at: str
     delivered_at: str | None
     danger: str | None = None  # the danger signals it raised, comma-separated
+    copy_of: int | None = None  # media: the resident's Telegram message to copy to the desk
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ _CASE_COLUMNS = (
     "thread_chat_id"
 )
 _MESSAGE_COLUMNS = (
-    "id, case_id, direction, kind, body, author_name, created_at, delivered_at, danger"
+    "id, case_id, direction, kind, body, author_name, created_at, delivered_at, danger, copy_of"
 )
 _OUTBOX_MESSAGE = ", ".join(f"m.{column}" for column in _MESSAGE_COLUMNS.split(", "))
 
@@ -137,6 +138,7 @@ class Inbox:
         author_name: str | None = None,
         update_id: int | None = None,
         danger: Sequence[str] = (),
+        copy_of: int | None = None,
     ) -> int | None:
         """A follow-up from the resident ('in'), an answer to them ('out') or a note for the
         coordinators ('note'), queued for delivery. None if this update was handled before.
@@ -154,6 +156,9 @@ class Inbox:
                         "UPDATE messages SET danger = ? WHERE id = ?",
                         (",".join(danger), message_id),
                     )
+                if copy_of is not None:
+                    sql = "UPDATE messages SET copy_of = ? WHERE id = ?"
+                    await connection.execute(sql, (copy_of, message_id))
                 await connection.execute(
                     f"UPDATE cases SET updated_at = ?{changes} WHERE id = ?", (now, case_id)
                 )
@@ -207,8 +212,31 @@ class Inbox:
     async def claim(self, case_id: int, user_id: int, name: str) -> None:
         await self._set(case_id, "claimed_by = ?, claimed_name = ?", (user_id, name))
 
-    async def close_case(self, case_id: int) -> None:
-        await self._set(case_id, "status = 'closed'")
+    async def close_case(self, case_id: int, by: str = "coordinator") -> bool:
+        """Close an open case and tell the other side: the resident when a coordinator closed
+        it, the coordinators when the resident did. False if it was not open."""
+        now = now_iso()
+        async with self.db.transaction() as connection:
+            cursor = await connection.execute(
+                "UPDATE cases SET status = 'closed', updated_at = ? "
+                "WHERE id = ? AND status IN ('open', 'answered')",
+                (now, case_id),
+            )
+            if cursor.rowcount != 1:
+                return False
+            if by == "resident":
+                direction = "note"
+            else:
+                sql = "SELECT resident_chat_id FROM cases WHERE id = ?"
+                async with connection.execute(sql, (case_id,)) as rows:
+                    row = await rows.fetchone()
+                if row is None or row[0] is None:
+                    return True  # nobody to tell
+                direction = "out"
+            await _insert_message(
+                connection, case_id, direction, "closed", None, None, None, now, None
+            )
+        return True
 
     async def mark_spam(self, case_id: int) -> None:
         await self._set(case_id, "spam = 1, status = 'closed'")
@@ -294,6 +322,9 @@ class Inbox:
             found.append(OutboxItem(outbox_id, target, attempts, case_message, item.case))
         return found
 
+    async def drop_copy(self, message_id: int) -> None:
+        await self.db.write(("UPDATE messages SET copy_of = NULL WHERE id = ?", (message_id,)))
+
     async def take_up(self, item: OutboxItem) -> None:
         """Written right before sending; raises when the database cannot be written to."""
         sql = "UPDATE outbox SET claimed_at = ? WHERE id = ?"
@@ -305,7 +336,7 @@ class Inbox:
             ("UPDATE outbox SET done_at = ?, attempts = attempts + 1 WHERE id = ?", (now, item.id)),
             ("UPDATE messages SET delivered_at = ? WHERE id = ?", (now, item.message.id)),
         ]
-        if item.target == "resident":
+        if item.target == "resident" and item.message.kind != "closed":
             statements.append(
                 (
                     "UPDATE cases SET first_answer_at = COALESCE(first_answer_at, ?), "

@@ -153,6 +153,8 @@ class LocalBotApi(BaseRequest):
             return BOT_USER
         if endpoint in _SEND_METHODS or endpoint == "editMessageText":
             return self._message(endpoint, params)
+        if endpoint == "copyMessage":
+            return {"message_id": next(self._message_ids)}
         if endpoint == "createForumTopic":
             return {
                 "message_thread_id": next(

@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 
 from .cards import (
+    CLOSE,
     DELETE,
     ESCALATE,
     LANGUAGE,
@@ -240,7 +241,9 @@ def not_helpful_followup(t: Translator) -> Reply:
 # ---- asking a person ------------------------------------------------------------------------
 
 
-def consent(t: Translator, question: str, token: str, retention_days: int) -> Reply:
+def consent(
+    t: Translator, question: str, token: str, retention_days: int, closed_days: int
+) -> Reply:
     """The question quoted as it will be passed on; the buttons are bound to it by `token`."""
     shown = esc(question if len(question) <= 600 else question[:599] + "…")
     lines = [
@@ -252,8 +255,9 @@ def consent(t: Translator, question: str, token: str, retention_days: int) -> Re
         f"«{shown}»",
         t(
             "What is kept: this question, what you add to it and the answers, your chat number "
-            "and your language – until the case is closed, at most {days} days; then only an "
-            "anonymous number remains.",
+            "and your language – until {closed} days after the case is closed, and never longer "
+            "than {days} days after your last message; then only an anonymous number remains.",
+            closed=closed_days,
             days=retention_days,
         ),
         t("You can see your data with /mydata and delete it with /delete."),
@@ -281,18 +285,72 @@ def case_received(t: Translator, case_id: int, hours: str, next_time: str | None
         + t("Your question has been passed on. Your case number is #{number}.", number=case_id),
         t("The coordinators read messages: {hours}.", hours=esc(hours)) if hours else "",
         t("Expect an answer from about {when}.", when=esc(next_time)) if next_time else "",
-        t("You can write more details here at any time; they are added to your case."),
+        t(
+            "You can write more here at any time; I ask you each time whether it should be "
+            "added to your case."
+        ),
     ]
-    return Reply("\n".join(t.line(line) for line in lines if line))
+    return Reply("\n".join(t.line(line) for line in lines if line), ((close_button(t, case_id),),))
 
 
 def added_to_case(t: Translator, case_id: int) -> Reply:
     return Reply(t.line("➕ " + t("Added to your case #{number}.", number=case_id)))
 
 
+def close_button(t: Translator, case_id: int) -> Button:
+    return Button(
+        "✅ " + t("Settled – close case #{number}", number=case_id), callback(CLOSE, str(case_id))
+    )
+
+
+def offer_to_add(t: Translator, case_id: int, token: str, media: bool = False) -> Reply:
+    """Inside an open case, a message joins it only when the resident says so."""
+    question = (
+        t(
+            "Should I add this file to your case #{number}? The neighbourhood coordinator will "
+            "see it.",
+            number=case_id,
+        )
+        if media
+        else t(
+            "Should I add this message to your case #{number}? Then the neighbourhood "
+            "coordinator will read it too.",
+            number=case_id,
+        )
+    )
+    add = Button(
+        "➕ " + t("Add to case #{number}", number=case_id), callback(ESCALATE, "yes", token)
+    )
+    return Reply(t.line(question), ((add,), (close_button(t, case_id),)))
+
+
+def settled_question(t: Translator, case_id: int) -> Reply:
+    text = t("Is your case #{number} settled? Then you can close it here.", number=case_id)
+    return Reply(t.line(text), ((close_button(t, case_id),),))
+
+
+def closed_by_you(t: Translator, case_id: int) -> Reply:
+    text = t("Case #{number} is closed. If you need help again, just write to me.", number=case_id)
+    return Reply(t.line("✅ " + text))
+
+
+def closed_by_coordinator(t: Translator, case_id: int) -> Reply:
+    text = t(
+        "The neighbourhood coordinator has closed your case #{number}. Do you still need help? "
+        "Just write to me – I can pass your question on again.",
+        number=case_id,
+    )
+    return Reply(t.line("✅ " + text))
+
+
+def already_closed(t: Translator, case_id: int) -> Reply:
+    return Reply(t.line(t("Case #{number} is already closed.", number=case_id)))
+
+
 def coordinator_answer(t: Translator, case_id: int, text: str) -> Reply:
     title = t("Answer from the neighbourhood coordinator")
-    return Reply(t.line(f"💬 <b>{title}</b> (#{case_id})") + "\n" + t.line(esc(text)))
+    body = t.line(f"💬 <b>{title}</b> (#{case_id})") + "\n" + t.line(esc(text))
+    return Reply(body, ((close_button(t, case_id),),))
 
 
 def coordinator_recommends(t: Translator, case_id: int) -> Reply:

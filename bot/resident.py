@@ -26,6 +26,7 @@ from telegram.ext import (
 
 from . import compose, desk, replies, sending
 from .cards import (
+    CLOSE,
     DELETE,
     ESCALATE,
     FEEDBACK,
@@ -42,6 +43,7 @@ from .cards import (
 from .coordinator import in_desk, wake_courier
 from .directory import LANGUAGES
 from .i18n import Translator, choose_language, date_text
+from .inbox import Case
 from .limits import Verdict
 from .matching import Result
 from .runtime import Runtime
@@ -184,12 +186,10 @@ async def understand(update: Update, context: Context, text: str) -> None:
         result = rt.matcher.match(text, t.lang)
     now = rt.now()
 
-    open_case = await rt.cases.open_case_of(chat_id)
-    if open_case is not None and await rt.db.paused_until(chat_id):
-        open_case = None  # the coordinators asked not to get this resident's messages for now
-    if open_case is not None:
-        # A resident with an open case is talking to a person: the message joins the case, as
-        # urgent when it raises a danger signal. Emergency numbers still come first.
+    open_case = await open_case_for(rt, chat_id)
+    if open_case is not None and (result.danger or replies_to_case(update, context, open_case)):
+        # Danger joins the case at once, marked urgent, after the emergency numbers; so does a
+        # reply to the coordinator's message, which is addressed to them.
         for reply in compose.emergency_replies(result, rt.directory, t, now):
             await send(context, chat_id, reply)
         await rt.cases.add_message(
@@ -215,8 +215,37 @@ async def understand(update: Update, context: Context, text: str) -> None:
             list(result.danger),
             clock(),
         )
-    for reply in compose.answer(result, rt.directory, t, now):
-        await send(context, chat_id, reply)
+    answer = compose.answer(result, rt.directory, t, now)
+    if open_case is None:
+        for reply in answer:
+            await send(context, chat_id, reply)
+        return
+    # An open case may wait days for a coordinator: the bot still answers what it can, and
+    # the message joins the case only if the resident says so ("danke" never does).
+    if result.decision != "escalate":
+        for reply in answer:
+            await send(context, chat_id, reply)
+    pending = current_pending(context.user_data or {})
+    if result.thanks:
+        await send(context, chat_id, replies.settled_question(t, open_case.id))
+    elif result.decision != "greeting" and pending is not None:
+        await send(context, chat_id, replies.offer_to_add(t, open_case.id, pending.token))
+
+
+async def open_case_for(rt: Runtime, chat_id: int) -> Case | None:
+    """The resident's open case, unless the coordinators paused their messages for now."""
+    case = await rt.cases.open_case_of(chat_id)
+    if case is not None and await rt.db.paused_until(chat_id):
+        return None
+    return case
+
+
+def replies_to_case(update: Update, context: Context, case: Case) -> bool:
+    """A reply to one of the bot's messages about this case (the coordinator's answer)."""
+    original = update.effective_message.reply_to_message if update.effective_message else None
+    if original is None or original.from_user is None or original.from_user.id != context.bot.id:
+        return False
+    return f"#{case.id}" in (original.text or "")
 
 
 async def log_question(rt: Runtime, lang: str, text: str, result: Result) -> None:
@@ -235,13 +264,30 @@ async def log_question(rt: Runtime, lang: str, text: str, result: Result) -> Non
         )
 
 
+# A file a coordinator can use (a photo of a letter, a voice message); stickers are not.
+CASE_MEDIA = ("photo", "voice", "audio", "document", "video", "video_note")
+
+
 async def media(update: Update, context: Context) -> None:
-    """Voice notes, photos, stickers, files: a kind word, but a caption is read for danger."""
-    caption = update.effective_message.caption if update.effective_message else None
-    if caption and runtime(context).matcher.danger.detect(caption):
+    """Voice notes, photos, stickers, files: read for danger in the caption; inside an open
+    case, offered to the case; otherwise a kind word that only text can be read."""
+    message = update.effective_message
+    caption = message.caption if message else None
+    rt = runtime(context)
+    if caption and rt.matcher.danger.detect(caption):
         await understand(update, context, caption)
     t = await translator(update, context)
-    await send(context, update.effective_chat.id, replies.media_not_understood(t))
+    chat_id = update.effective_chat.id
+    open_case = await open_case_for(rt, chat_id)
+    kind = next((k for k in CASE_MEDIA if message and getattr(message, k, None)), None)
+    if open_case is None or kind is None or message is None or context.user_data is None:
+        await send(context, chat_id, replies.media_not_understood(t))
+        return
+    pending = Pending(
+        secrets.token_hex(4), (caption or "")[:MAX_QUESTION], [], [], clock(), message.message_id
+    )
+    context.user_data["pending"] = pending
+    await send(context, chat_id, replies.offer_to_add(t, open_case.id, pending.token, media=True))
 
 
 async def location(update: Update, context: Context) -> None:
@@ -286,6 +332,9 @@ async def button(update: Update, context: Context) -> None:
     if kind == ESCALATE:
         await escalate(update, context, t, args[0], args[1] if len(args) > 1 else None)
         return
+    if kind == CLOSE and args[0].isdigit():
+        await close_own_case(update, context, t, int(args[0]))
+        return
     service = rt.directory.service(args[0]) if kind in (SHOW, PIN, FEEDBACK) else None
     if kind == MENU and (args[0] == replies.MENU_TOP or rt.directory.category(args[0])):
         await query.answer()
@@ -309,6 +358,25 @@ async def button(update: Update, context: Context) -> None:
         await query.answer(replies.stale_button(t), show_alert=True)
 
 
+async def close_own_case(update: Update, context: Context, t: Translator, case_id: int) -> None:
+    """The resident says their case is settled: closed, and the coordinators are told."""
+    rt = runtime(context)
+    query = update.callback_query
+    chat_id = update.effective_chat.id
+    case = await rt.cases.case(case_id)
+    if case is None or case.resident_chat_id != chat_id:
+        # Forged or foreign: nobody closes another resident's case.
+        await query.answer(replies.stale_button(t), show_alert=True)
+        return
+    await query.answer()
+    await sending.drop_buttons(query)
+    if not await rt.cases.close_case(case.id, by="resident"):
+        await send(context, chat_id, replies.already_closed(t, case.id))
+        return
+    wake_courier(context)
+    await send(context, chat_id, replies.closed_by_you(t, case.id))
+
+
 # ---- asking a person ------------------------------------------------------------------------
 
 
@@ -325,6 +393,7 @@ class Pending:
     guesses: list[str]
     danger: list[str]
     at: float  # clock()
+    media: int | None = None  # a file's message id: it is copied into the case
 
 
 def current_pending(memory: Mapping[str, Any]) -> Pending | None:
@@ -374,7 +443,13 @@ async def escalate(
         return
     if step == "ask":
         reply = (
-            replies.consent(t, pending.text, pending.token, rt.settings.retention_days)
+            replies.consent(
+                t,
+                pending.text,
+                pending.token,
+                rt.settings.retention_days,
+                rt.settings.closed_days,
+            )
             if pending
             else replies.no_question_to_pass(t)
         )
@@ -383,8 +458,23 @@ async def escalate(
     assert pending is not None  # checked with the token above
     existing = await rt.cases.open_case_of(chat_id)
     if existing is not None:
-        await rt.cases.add_message(existing.id, "in", pending.text, update_id=update.update_id)
-        case = existing
+        await rt.cases.add_message(
+            existing.id,
+            "in",
+            pending.text,
+            kind="text" if pending.media is None else "media",
+            update_id=update.update_id,
+            copy_of=pending.media,
+        )
+        memory.pop("pending", None)
+        wake_courier(context)
+        await send(context, chat_id, replies.added_to_case(t, existing.id))
+        return
+    if pending.media is not None:
+        # The case the file was offered to was closed meanwhile.
+        memory.pop("pending", None)
+        await send(context, chat_id, replies.media_not_understood(t))
+        return
     else:
         guesses = pending.guesses
         # High priority comes only from a danger signal, never from an urgent entry that
@@ -427,13 +517,15 @@ async def my_data(update: Update, context: Context) -> None:
     for case in await rt.cases.cases_of(chat_id):
         entries = []
         for message in await rt.cases.messages(case.id):
-            if message.direction == "note" or message.body is None:
+            if message.direction == "note" or (message.body is None and message.kind != "media"):
                 continue
             arrow = "👤" if message.direction == "in" else "💬"
             body = message.body
             if message.kind == "card":
                 service = rt.directory.service(body)
                 body = f"📇 {service_title(service, t.lang, rt.directory)}" if service else body
+            elif message.kind == "media":
+                body = f"📎 {body}".strip()
             entries.append(f"{arrow} {local_date(rt, message.created_at, t.lang)}: {body}")
         cases.append((case.id, status_names.get(case.status, case.status), entries))
     paused = await rt.db.paused_until(chat_id)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+from datetime import UTC, datetime
 
 from telegram import (
     Bot,
     CallbackQuery,
+    Chat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
@@ -39,6 +41,23 @@ async def send(
 ) -> list[Message]:
     """Send a reply (split at 4096 characters, keyboard on the last part); every message sent."""
     sent: list[Message] = []
+    if reply.copy_of is not None:
+        # First, so that a file that cannot be copied (the resident deleted it) fails before
+        # any text went out.
+        from_chat, message_id = reply.copy_of
+        copied = await bot.copy_message(
+            chat_id,
+            from_chat,
+            message_id,
+            message_thread_id=thread_id,
+            reply_parameters=(
+                ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
+            ),
+        )
+        # copyMessage answers only the new id; as a Message it is recorded like the others, so
+        # a coordinator's reply to the copied photo finds its case.
+        chat_type = Chat.PRIVATE if chat_id > 0 else Chat.SUPERGROUP
+        sent.append(Message(copied.message_id, datetime.now(UTC), Chat(chat_id, chat_type)))
     if reply.text:
         parts = split_html(reply.text)
         for index, part in enumerate(parts):

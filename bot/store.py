@@ -64,7 +64,7 @@ def anonymise_statements(case_ids: list[int]) -> list[tuple[str, Iterable[Any]]]
     month = "substr({0}, 1, 7) || '-01T00:00:00.000+00:00'"
     return [
         (
-            "UPDATE messages SET body = NULL, author_name = NULL, "
+            "UPDATE messages SET body = NULL, author_name = NULL, copy_of = NULL, "
             f"created_at = {month.format('created_at')}, "
             f"delivered_at = {month.format('delivered_at')} WHERE case_id IN ({marks})",
             case_ids,
@@ -210,10 +210,14 @@ class Store(Database):
     async def prune_pauses(self) -> None:
         await self.write(("DELETE FROM paused_residents WHERE until <= ?", (now_iso(),)))
 
-    async def anonymise_before(self, cutoff: str) -> int:
-        """Anonymise cases untouched since `cutoff` (the retention period). Returns how many."""
-        sql = "SELECT id FROM cases WHERE anonymised = 0 AND updated_at < ?"
-        cases = [int(r[0]) for r in await self.rows(sql, (cutoff,))]
+    async def anonymise_before(self, cutoff: str, closed_cutoff: str | None = None) -> int:
+        """Anonymise cases untouched since `cutoff` (the retention period), and closed ones
+        untouched since `closed_cutoff` (the days kept after closing). Returns how many."""
+        sql = (
+            "SELECT id FROM cases WHERE anonymised = 0 AND (updated_at < ? "
+            "OR (status = 'closed' AND updated_at < ?))"
+        )
+        cases = [int(r[0]) for r in await self.rows(sql, (cutoff, closed_cutoff or cutoff))]
         if cases:
             await self.write(*anonymise_statements(cases))
             await self.checkpoint()

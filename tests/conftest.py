@@ -106,6 +106,13 @@ class Harness:
     async def press(self, user: dict[str, Any], data: str) -> list[Call]:
         return await self.feed(self.updates.callback(user, data))
 
+    async def add(self, user: dict[str, Any], text: str) -> list[Call]:
+        """A resident with an open case writes, and adds the message to the case by its button."""
+        calls = await self.say(user, text)
+        offered = [d for d in button_data(calls) if d.startswith("c:yes:")]
+        assert offered, texts(calls)
+        return calls + await self.press(user, offered[-1])
+
     @property
     def runtime(self):
         return runtime_of(self.app)

@@ -186,7 +186,10 @@ def test_reading_commands_never_create_a_database_and_say_which_they_read(tmp_pa
     asyncio.run(_case_in(database))
     code, _, err = run("inbox", "--db", str(database))
     assert code == 0 and str(database) in err
-    assert run("inbox", "--db", str(database), "close", "1")[1] == "case #1 closed\n"
+    assert (
+        run("inbox", "--db", str(database), "close", "1")[1]
+        == "case #1 closed; the running bot tells the resident\n"
+    )
     assert "already closed" in run("inbox", "--db", str(database), "close", "1")[1]
     code, _, err = run("inbox", "--db", str(database), "answer", "1", "Hallo")
     assert code == 2 and "closed; nothing was sent" in err

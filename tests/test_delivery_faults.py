@@ -47,7 +47,7 @@ async def test_a_deleted_topic_gets_a_new_one_and_the_follow_up_arrives(harness_
     h.api.faults.append(
         Fault("sendMessage", 400, "Bad Request: message thread not found", chat_id=GROUP)
     )
-    await h.say(resident, "Es ist jede Nacht ab 23 Uhr.")
+    await h.add(resident, "Es ist jede Nacht ab 23 Uhr.")
     await h.deliver()  # refused: the topic was deleted
     delivered = await h.deliver()
     assert any("ab 23 Uhr" in c.text for c in posts(delivered, GROUP))
@@ -122,7 +122,7 @@ async def test_one_coordinator_who_never_started_the_bot_holds_up_nobody(harness
     resident = await escalate(h)
     await h.deliver()
     for number in range(3):
-        await h.say(resident, f"Nachtrag {number}")
+        await h.add(resident, f"Nachtrag {number}")
         await due_now(h)
         await h.deliver()
         await due_now(h)
@@ -174,7 +174,7 @@ async def test_other_words_for_a_gone_topic_are_recovered_too(harness_for, hagen
     resident = await escalate(h)
     await h.deliver()
     h.api.faults.append(Fault("sendMessage", 400, reason, chat_id=GROUP))
-    await h.say(resident, "Noch eine Frage")
+    await h.add(resident, "Noch eine Frage")
     await h.deliver()
     assert any("Noch eine Frage" in c.text for c in posts(await h.deliver(), GROUP))
 
@@ -218,7 +218,7 @@ async def test_a_coordinator_who_is_also_a_resident_does_not_answer_her_own_case
     h = await harness_for(hagen, coordinator_chat_id=GROUP, coordinator_user_ids=(ALICE,))
     alice = await escalate(h, user_id=ALICE)  # Alice asks for herself
     await h.deliver()
-    added = [c for c in await h.say(alice, "Noch eine Frage dazu") if "hinzugefügt" in c.text]
+    added = [c for c in await h.add(alice, "Noch eine Frage dazu") if "hinzugefügt" in c.text]
     await h.feed(h.updates.text(alice, "Danke!", reply_to_message=added[0].result))
     case = await h.runtime.cases.require(1)
     assert case.status == "open" and case.first_answer_at is None

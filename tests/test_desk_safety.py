@@ -117,8 +117,9 @@ async def test_a_button_without_a_message_is_answered_not_crashed(desk):
 async def test_case_and_mydata_stay_short_however_long_the_case(desk):
     resident, _ = await escalate(desk, user_id=RESIDENT, lang="de")
     desk.runtime.messages_limit = Limiter(1000)  # a long case, written over weeks
+    desk.runtime.buttons_limit = Limiter(1000)
     for number in range(30):
-        await desk.say(resident, f"Nachtrag {number}: " + "sehr lange Geschichte " * 150)
+        await desk.add(resident, f"Nachtrag {number}: " + "sehr lange Geschichte " * 150)
     history = await desk.say(coordinator(desk), "/case 1")
     assert len([c for c in history if c.method == "sendMessage"]) <= 2
     assert "21 frühere Nachrichten nicht gezeigt" in texts(history)
@@ -172,7 +173,7 @@ async def test_follow_ups_waiting_together_go_out_as_one_post(desk):
     resident, _ = await escalate(desk, user_id=RESIDENT, lang="de")
     await desk.deliver()  # the case post
     for number in range(8):
-        await desk.say(resident, f"Nachtrag Nummer {number}")
+        await desk.add(resident, f"Nachtrag Nummer {number}")
     posts = sent(await desk.deliver(), GROUP)
     assert len(posts) == 1 and "8 Nachträge" in posts[0].text
     assert all(f"┃ Nachtrag Nummer {n}" in posts[0].text for n in range(8))

@@ -54,7 +54,8 @@ async def test_consent_text_says_who_reads_what_and_how_long(desk):
     text = texts(calls)
     assert "A person from the coordination office" in text
     assert "«my neighbour is too loud every night»" in text
-    assert "at most 180 days" in text and "/mydata" in text and "/delete" in text
+    assert "30 days after the case is closed" in text and "180 days after your last" in text
+    assert "/mydata" in text and "/delete" in text
 
 
 async def test_escalation_without_consent_stores_nothing(desk):
@@ -94,11 +95,19 @@ async def test_case_is_committed_before_the_resident_hears_of_it(desk):
     assert len(await desk.runtime.cases.open_cases()) == 1
 
 
-async def test_follow_ups_join_the_open_case(desk):
+async def test_inside_an_open_case_questions_are_answered_and_join_the_case_only_on_request(desk):
     resident, _ = await escalate(desk, lang="de")
-    calls = await desk.say(resident, "Es passiert jede Nacht ab 23 Uhr.")
     case = (await desk.runtime.cases.open_cases())[0]
-    assert f"#{case.id}" in texts(calls)
+    calls = await desk.say(resident, "wo kann ich deutsch lernen")
+    assert "Volkshochschule" in texts(calls)  # answered as usual, not swallowed
+    assert "hinzugefügt" not in texts(calls) and f"#{case.id}" in texts(calls)
+    assert [m.body for m in await desk.runtime.cases.messages(case.id)][-1] != "wo kann ich"
+    thanks = await desk.say(resident, "danke")
+    assert "Gern geschehen" in texts(thanks) and f"d:{case.id}" in button_data(thanks)
+    assert len(await desk.runtime.cases.messages(case.id)) == 1  # neither joined the case
+
+    calls = await desk.add(resident, "Es passiert jede Nacht ab 23 Uhr.")
+    assert "Zu Ihrer Anfrage #1 hinzugefügt" in texts(calls)
     messages = await desk.runtime.cases.messages(case.id)
     assert [m.body for m in messages][-1] == "Es passiert jede Nacht ab 23 Uhr."
     posted = await desk.deliver()
@@ -367,7 +376,7 @@ async def test_the_consent_is_asked_in_the_residents_own_language(desk):
     assert "Bir kişiye sor" in str([c.buttons for c in calls])
     consent = texts(await desk.press(resident, callback(ESCALATE, "ask")))
     assert "Sorunuz mahalle koordinasyonuna iletilsin mi?" in consent
-    assert "en fazla 180 gün" in consent
+    assert "en fazla 180 gün" in consent and "kapatıldıktan sonra 30 gün" in consent
     confirm = texts(await desk.press(resident, consent_button(desk.api, RESIDENT)))
     assert "Talep numaranız #1" in confirm and "Pzt–Cum" in confirm
 
@@ -502,7 +511,7 @@ async def test_after_moving_to_a_new_forum_group_topics_are_told_apart_by_group(
     case_one, case_two = await new.runtime.cases.require(1), await new.runtime.cases.require(2)
     assert case_one.thread_id == case_two.thread_id == 100  # the same number, other groups
 
-    await new.say(first, "Meine Telefonnummer ist 0171 2345678")
+    await new.add(first, "Meine Telefonnummer ist 0171 2345678")
     posts = [c for c in await new.deliver() if c.chat_id == new_group]
     assert posts and all(c.params.get("message_thread_id") != 100 for c in posts)
     in_topic = new.updates.text(

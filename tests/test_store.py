@@ -23,6 +23,32 @@ async def test_migrations_run_once_and_survive_reopening(tmp_path):
     await store.close()
 
 
+async def test_rebuilding_the_messages_table_keeps_cases_their_messages_and_the_outbox(tmp_path):
+    import aiosqlite
+
+    path = tmp_path / "old.sqlite3"
+    async with aiosqlite.connect(path, isolation_level=None) as old:
+        for number, script in enumerate(MIGRATIONS[:8], start=1):
+            await old.executescript(f"BEGIN;{script}PRAGMA user_version={number};COMMIT;")
+        await old.executescript(
+            "INSERT INTO residents (chat_id, lang, created_at, updated_at) "
+            "VALUES (7, 'de', 'x', 'x');"
+            "INSERT INTO cases (id, resident_chat_id, lang, created_at, updated_at) "
+            "VALUES (1, 7, 'de', 'x', 'x');"
+            "INSERT INTO messages (id, case_id, direction, kind, body, created_at, danger) "
+            "VALUES (1, 1, 'in', 'question', 'Frage', 'x', 'suicide');"
+            "INSERT INTO outbox (message_id, target, next_attempt_at) "
+            "VALUES (1, 'coordinators', 'x');"
+        )
+    store = await Store.open(path)
+    assert await store.schema_version() == len(MIGRATIONS)
+    assert await store.rows("SELECT body, danger FROM messages") == [("Frage", "suicide")]
+    assert await store.value("SELECT COUNT(*) FROM outbox") == 1  # nothing cascaded away
+    await store.write(("DELETE FROM cases WHERE id = 1", ()))
+    assert await store.value("SELECT COUNT(*) FROM outbox") == 0  # and the cascade works again
+    await store.close()
+
+
 async def test_language_choice_is_updated_and_deleted(tmp_path):
     store = await Store.open(tmp_path / "s.sqlite3")
     await store.set_language(5, "de")
