@@ -151,3 +151,28 @@ def test_every_ui_message_is_translated_into_every_language_with_its_placeholder
                 assert message.string, (lang, message.id)
                 fields = sorted(re.findall(r"\{\w+\}", message.id))
                 assert sorted(re.findall(r"\{\w+\}", message.string)) == fields, (lang, message.id)
+
+
+def test_every_catalog_holds_exactly_the_messages_the_code_uses():
+    """A message the code shows but no catalog holds would appear in English to everyone; one
+    the catalogs hold but the code no longer uses is a translation nobody sees."""
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.pofile import read_po
+
+    from bot.directory import LANGUAGES
+    from bot.i18n import LOCALE_DIR
+
+    root = LOCALE_DIR.parent
+    used = {
+        message
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            root, method_map=[("**.py", "python")], keywords={"t": None, "N_": None}
+        )
+        if isinstance(message, str)
+    }
+    assert len(used) > 50
+    for lang in LANGUAGES:
+        with (LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+            held = {m.id for m in read_po(fh) if m.id}
+        assert used - held == set(), lang
+        assert held - used == set(), lang

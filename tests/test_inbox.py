@@ -375,7 +375,7 @@ async def test_the_consent_is_asked_in_the_residents_own_language(desk):
     calls = await desk.say(resident, "komşum her gece çok gürültü yapıyor")
     assert "Bir kişiye sor" in str([c.buttons for c in calls])
     consent = texts(await desk.press(resident, callback(ESCALATE, "ask")))
-    assert "Sorunuz mahalle koordinasyonuna iletilsin mi?" in consent
+    assert "Sorunuz mahalle koordinatörüne iletilsin mi?" in consent
     assert "en fazla 180 gün" in consent and "kapatıldıktan sonra 30 gün" in consent
     confirm = texts(await desk.press(resident, consent_button(desk.api, RESIDENT)))
     assert "Talep numaranız #1" in confirm and "Pzt–Cum" in confirm
