@@ -7,7 +7,7 @@ import logging
 import signal
 import sqlite3
 import warnings
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from telegram import BotCommand, Update
 from telegram.error import NetworkError, RetryAfter, TelegramError
@@ -18,6 +18,7 @@ from telegram.warnings import PTBUserWarning
 from . import coordinator, learning, resident
 from .config import Settings
 from .delivery import Courier
+from .desk import DESK_TIME
 from .directory import LANGUAGES, Directory
 from .dispatch import Dispatcher, Journal
 from .i18n import N_
@@ -73,6 +74,9 @@ def courier_of(app: Application) -> Courier:
     return app.bot_data["courier"]
 
 
+DIGEST_HOUR = 8  # the coordinators' morning overview of open cases, desk time
+
+
 def schedule_jobs(app: Application) -> None:
     """The outbox round (which also delivers what waited over a restart) and housekeeping."""
     assert app.job_queue is not None
@@ -82,6 +86,9 @@ def schedule_jobs(app: Application) -> None:
     app.job_queue.run_repeating(housekeeping_job, interval=24 * 3600, first=60, name="retention")
     app.job_queue.run_repeating(
         forget_questions_job, interval=300, first=300, name="pending questions"
+    )
+    app.job_queue.run_daily(
+        coordinator.digest_job, time=time(DIGEST_HOUR, tzinfo=DESK_TIME), name="digest"
     )
 
 

@@ -3,13 +3,14 @@ relaying what they write in a case's topic or as a reply to a case post."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import sqlite3
 from collections.abc import Awaitable, Callable
 from datetime import UTC, timedelta
 
-from telegram import Message, MessageEntity, Update
+from telegram import Bot, Message, MessageEntity, Update
 from telegram.error import TelegramError
 from telegram.ext import Application as PTBApplication
 from telegram.ext import (
@@ -145,13 +146,41 @@ async def _case_from_args(rt: Runtime, context: Context) -> Case | None:
 
 
 async def inbox(rt: Runtime, context: Context) -> str:
-    cases = (await rt.cases.open_cases())[:50]
+    return await inbox_text(rt)
+
+
+async def inbox_text(rt: Runtime) -> str:
+    cases = await rt.cases.open_cases()
+    # Urgent first, then the oldest: the 50 that matter most, whatever the list's length.
+    cases = sorted(cases, key=lambda c: (c.priority != "high", c.created_at, c.id))[:50]
     previews = {}
     for case in cases:
         messages = await rt.cases.messages(case.id)
         previews[case.id] = next((m.body or "" for m in messages if m.direction == "in"), "")
     failing = await rt.cases.undelivered(delivery.ALERT_AFTER_ATTEMPTS)
     return desk.undelivered_banner(failing) + desk.inbox_list(cases, previews)
+
+
+async def digest_job(context: Context) -> None:
+    await digest(runtime(context), context.bot)
+
+
+async def digest(rt: Runtime, bot: Bot) -> int:
+    """The morning overview of open cases (urgent and oldest first) for the coordinators;
+    nothing on a morning without open cases. Returns how many chats got it."""
+    if not await rt.cases.open_cases():
+        return 0
+    text = "🗓 <b>Tagesübersicht</b>\n" + await inbox_text(rt)
+    targets = [rt.desk_chat_id] if rt.desk_chat_id is not None else []
+    targets += list(rt.settings.coordinator_user_ids) if not targets else []
+    reached = 0
+    for chat_id in targets:
+        try:
+            await send(bot, chat_id, Reply(text))
+            reached += 1
+        except TelegramError as exc:
+            log.warning("the daily overview did not reach %s: %s", chat_id, exc)
+    return reached
 
 
 async def show_case(rt: Runtime, context: Context) -> str:
@@ -248,8 +277,25 @@ async def relay(update: Update, context: Context) -> None:
     if case_id is None:
         if chat.id == rt.desk_chat_id:
             await done(update, context)  # ordinary talk among coordinators
+        elif rt.desk_chat_id is None and message.text and original is None:
+            # The private chat is this coordinator's desk: a message that answers no case
+            # would otherwise be read as a resident's question and go nowhere.
+            await reply(update, context, NO_CASE_HINT)
+            await done(update, context)
         return
     case = await rt.cases.require(case_id)
+    if message.text and message.text.startswith(NOTE_MARK):
+        user = update.effective_user
+        await rt.cases.add_note(
+            case.id,
+            message.text[len(NOTE_MARK) :].strip(),
+            author=user.id if user else None,
+            author_name=user.first_name if user else None,
+            update_id=update.update_id,
+        )
+        with contextlib.suppress(TelegramError):
+            await message.set_reaction("✍")
+        await done(update, context)
     if case.resident_chat_id is None:
         await reply(
             update, context, f"Anfrage #{case.id} ist anonymisiert; keine Zustellung möglich."
@@ -281,6 +327,15 @@ async def relay(update: Update, context: Context) -> None:
 
 
 # ---- buttons under a case post --------------------------------------------------------------
+
+
+NOTE_MARK = "!"  # a message starting with it stays with the coordinators
+NO_CASE_HINT = (
+    "ℹ️ Diese Nachricht gehört zu keiner Anfrage und wurde nicht weitergeleitet. Um einer Person "
+    "zu antworten, antworten Sie auf den Beitrag ihrer Anfrage (Nachricht gedrückt halten → "
+    "Antworten). Offene Anfragen: /inbox. Interne Notiz zu einer Anfrage: Antwort, die mit ! "
+    "beginnt (geht nicht an die Person, steht aber in ihrer Datenauskunft /mydata)."
+)
 
 
 async def case_button(update: Update, context: Context) -> None:

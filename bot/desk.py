@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_skeleton
+from babel.dates import format_datetime, format_skeleton
 
 from .cards import CALLBACK_LIMIT, Button, Keyboard, Reply, esc
 from .directory import WEEKDAYS, Directory, parse_span, pick
@@ -62,9 +62,12 @@ def next_opening(hours: dict[str, Spans], now: datetime) -> datetime | None:
 
 
 def when_text(moment: datetime, now: datetime, lang: str) -> str:
+    """'09:00' today, else the full weekday and time ('Perşembe 09:00'): the abbreviations a
+    skeleton gives ('Per', 'pşm') are hard to read for many residents."""
+    time_of_day = format_skeleton("Hm", moment, locale=locale(lang))
     if moment.date() == now.date():
-        return format_skeleton("Hm", moment, locale=locale(lang))
-    return format_skeleton("EEEEHm", moment, locale=locale(lang))
+        return time_of_day
+    return f"{format_datetime(moment, 'EEEE', locale=locale(lang))} {time_of_day}"
 
 
 # ---- what coordinators see --------------------------------------------------------------------
@@ -224,6 +227,8 @@ def history(case: Case, messages: Sequence[CaseMessage], directory: Directory) -
         messages = messages[-HISTORY_SHOWN:]
     for message in messages:
         who = {"in": "👤", "out": "💬", "note": "⚠️"}[message.direction]
+        if message.direction == "note" and message.author_name:
+            who = f"📝 {esc(message.author_name)}"  # a coordinator's internal note
         body = message.body or "–"
         if len(body) > HISTORY_BODY:
             body = body[: HISTORY_BODY - 1] + "…"

@@ -164,6 +164,26 @@ class Inbox:
                 )
         return message_id
 
+    async def add_note(
+        self,
+        case_id: int,
+        body: str,
+        *,
+        author: int | None,
+        author_name: str | None,
+        update_id: int | None,
+    ) -> None:
+        """A coordinator's internal note: kept with the case, never sent to the resident (and
+        not posted again: the coordinators read it where it was written)."""
+        await self.db.write(
+            (
+                "INSERT OR IGNORE INTO messages (case_id, direction, kind, body, author, "
+                "author_name, created_at, source_update_id) VALUES (?, 'note', 'text', ?, ?, ?, "
+                "?, ?)",
+                (case_id, body, author, author_name, now_iso(), update_id),
+            )
+        )
+
     # ---- reading ------------------------------------------------------------------------------
 
     async def case(self, case_id: int) -> Case | None:

@@ -517,9 +517,12 @@ async def my_data(update: Update, context: Context) -> None:
     for case in await rt.cases.cases_of(chat_id):
         entries = []
         for message in await rt.cases.messages(case.id):
-            if message.direction == "note" or (message.body is None and message.kind != "media"):
+            system_note = message.direction == "note" and message.author_name is None
+            if system_note or (message.body is None and message.kind != "media"):
                 continue
-            arrow = "👤" if message.direction == "in" else "💬"
+            # The coordinators' internal notes are data about the resident too: shown here,
+            # never sent as an answer.
+            arrow = {"in": "👤", "out": "💬", "note": "📝"}[message.direction]
             body = message.body
             if message.kind == "card":
                 service = rt.directory.service(body)

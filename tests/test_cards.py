@@ -176,3 +176,15 @@ def test_every_catalog_holds_exactly_the_messages_the_code_uses():
             held = {m.id for m in read_po(fh) if m.id}
         assert used - held == set(), lang
         assert held - used == set(), lang
+
+
+def test_the_expected_answer_time_names_the_weekday_in_full():
+    from datetime import datetime
+
+    from bot.desk import when_text
+
+    wednesday_evening, thursday_morning = datetime(2026, 11, 25, 20), datetime(2026, 11, 26, 9)
+    assert when_text(thursday_morning, wednesday_evening, "de") == "Donnerstag 09:00"
+    assert when_text(thursday_morning, wednesday_evening, "tr") == "Perşembe 09:00"
+    assert when_text(thursday_morning, wednesday_evening, "ku") == "pêncşem 09:00"
+    assert when_text(thursday_morning, datetime(2026, 11, 26, 7), "de") == "09:00"
