@@ -43,6 +43,8 @@ class Settings:
     office_hours: str = "mo-fr 09:00-16:00"
     retention_days: int = 180
     closed_days: int = 30  # a closed case is kept this long, for the resident to come back to it
+    translate_url: str = ""  # a self-hosted LibreTranslate-compatible server (optional)
+    translate_key: str = ""
     log_level: str = "INFO"
 
     @classmethod
@@ -82,5 +84,7 @@ class Settings:
             office_hours=get("COORDINATOR_OFFICE_HOURS", "mo-fr 09:00-16:00"),
             retention_days=int(retention),
             closed_days=min(int(closed), int(retention)),
+            translate_url=get("LOTSE_TRANSLATE_URL"),
+            translate_key=get("LOTSE_TRANSLATE_KEY"),
             log_level=get("LOTSE_LOG_LEVEL", "INFO").upper(),
         )

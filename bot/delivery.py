@@ -207,9 +207,19 @@ class Courier:
         elif message.kind == "closed":
             reply = replies.closed_by_coordinator(t, case.id)
         else:
-            reply = replies.coordinator_answer(t, case.id, message.body or "")
+            body = message.body or ""
+            own = await self.rt.bridge.translate(body, "de", case.lang) if self.rt.bridge else None
+            reply = replies.coordinator_answer(
+                t, case.id, own or body, original=body if own else None
+            )
         await send(bot, case.resident_chat_id, reply)
         self._sent.add((item.id, case.resident_chat_id))
+
+    async def _german(self, case: Case, text: str | None) -> str | None:
+        """A resident's words in German for the desk, when the translation bridge is set."""
+        if self.rt.bridge is None or not text:
+            return None
+        return await self.rt.bridge.translate(text, case.lang, "de")
 
     async def _to_coordinators(self, bot: Bot, item: OutboxItem) -> list[OutboxItem]:
         """Post a case or a follow-up; returns the later follow-ups that went in the same post."""
@@ -217,14 +227,19 @@ class Courier:
         case, message = item.case, item.message
         along: list[OutboxItem] = []
         if message.kind == "question":
-            reply = desk.case_post(case, message.body or "", self.rt.directory)
+            german = await self._german(case, message.body)
+            reply = desk.case_post(case, message.body or "", self.rt.directory, german)
         else:
             if desk.batchable(message):
                 # Several follow-ups waiting (Telegram allows a group ~20 posts a minute): one
                 # post for all of them, not one each.
                 along = await self.rt.cases.follow_ups_after(item, desk.BATCH_CHARS)
             messages = [message, *(a.message for a in along)]
-            text = desk.follow_up_post(case, messages, self.rt.directory)
+            translations = {}
+            for each in messages:
+                if each.direction == "in" and (german := await self._german(case, each.body)):
+                    translations[each.id] = german
+            text = desk.follow_up_post(case, messages, self.rt.directory, translations)
             copy = (
                 (case.resident_chat_id, message.copy_of)
                 if message.copy_of is not None and case.resident_chat_id is not None

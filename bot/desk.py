@@ -4,7 +4,7 @@ language); residents' own words are shown as they wrote them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -111,9 +111,16 @@ def case_header(case: Case) -> str:
     return f"<b>Anfrage #{case.id}</b> · {esc(language)} · {status}{extra}"
 
 
-def case_post(case: Case, question: str, directory: Directory) -> Reply:
+def translated(text: str | None) -> str:
+    """The bridge's German under a resident's words, marked as a machine's."""
+    return f"\n🇩🇪 <i>maschinell übersetzt:</i> {esc(unbidi(text))}" if text else ""
+
+
+def case_post(
+    case: Case, question: str, directory: Directory, translation: str | None = None
+) -> Reply:
     """The first message about a new case, with the bot's guesses and the coordinator's buttons."""
-    lines = [f"📨 {case_header(case)}", "", quoted(question), ""]
+    lines = [f"📨 {case_header(case)}", "", quoted(question) + translated(translation), ""]
     guesses = [directory.service(g) for g in case.guesses]
     guesses = [g for g in guesses if g is not None]
     if guesses:
@@ -162,13 +169,21 @@ def batchable(message: CaseMessage) -> bool:
     return message.direction == "in" and message.kind == "text" and not message.danger
 
 
-def follow_up_post(case: Case, messages: Sequence[CaseMessage], directory: Directory) -> str:
+def follow_up_post(
+    case: Case,
+    messages: Sequence[CaseMessage],
+    directory: Directory,
+    translations: Mapping[int, str] | None = None,
+) -> str:
     """One or several follow-ups of a case (several: ordinary ones that waited together)."""
+    german = translations or {}
     message = messages[0]
     if message.kind == "closed":
         return f"✅ <b>Anfrage #{case.id}</b>: Die Person hat die Anfrage als erledigt geschlossen."
     if message.kind == "media":
-        caption = f"\n{quoted(message.body)}" if message.body else ""
+        caption = (
+            f"\n{quoted(message.body)}{translated(german.get(message.id))}" if message.body else ""
+        )
         where = "(oben)" if message.copy_of is not None else "– nicht mehr verfügbar (gelöscht)"
         return f"📎 <b>Anfrage #{case.id}</b>, Datei der Person {where}{caption}"
     if message.direction == "note":
@@ -177,11 +192,12 @@ def follow_up_post(case: Case, messages: Sequence[CaseMessage], directory: Direc
         return (
             f"🚨 <b>Anfrage #{case.id}</b>, dringender Nachtrag – möglicher Notfall "
             f"({esc(danger_names(message.danger, directory))}). Die Person hat die Notrufnummern "
-            f"bekommen.\n{quoted(message.body or '')}"
+            f"bekommen.\n{quoted(message.body or '')}{translated(german.get(message.id))}"
         )
     if len(messages) == 1:
-        return f"➕ <b>Anfrage #{case.id}</b>, Nachtrag:\n{quoted(message.body or '')}"
-    quotes = "\n\n".join(quoted(m.body or "") for m in messages)
+        body = quoted(message.body or "") + translated(german.get(message.id))
+        return f"➕ <b>Anfrage #{case.id}</b>, Nachtrag:\n{body}"
+    quotes = "\n\n".join(quoted(m.body or "") + translated(german.get(m.id)) for m in messages)
     return f"➕ <b>Anfrage #{case.id}</b>, {len(messages)} Nachträge:\n{quotes}"
 
 

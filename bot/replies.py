@@ -347,9 +347,15 @@ def already_closed(t: Translator, case_id: int) -> Reply:
     return Reply(t.line(t("Case #{number} is already closed.", number=case_id)))
 
 
-def coordinator_answer(t: Translator, case_id: int, text: str) -> Reply:
+def coordinator_answer(
+    t: Translator, case_id: int, text: str, original: str | None = None
+) -> Reply:
+    """The coordinator's answer; translated by the bridge, with the German original below."""
     title = t("Answer from the neighbourhood coordinator")
     body = t.line(f"💬 <b>{title}</b> (#{case_id})") + "\n" + t.line(esc(text))
+    if original is not None:
+        note = t("Translated by machine. The original in German:")
+        body += "\n\n" + t.line(f"<i>{note}</i>") + "\n" + esc(original)
     return Reply(body, ((close_button(t, case_id),),))
 
 

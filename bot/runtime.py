@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .bridge import Bridge
 from .config import ConfigError, Settings
 from .desk import OfficeHoursError, parse_office_hours
 from .directory import Directory, Problem, check_directory
@@ -46,6 +47,7 @@ class Runtime:
     buttons_limit: Limiter = field(default_factory=lambda: Limiter(BUTTONS_PER_MINUTE))
     intake_limit: Limiter = field(default_factory=lambda: Limiter(TAKEN_PER_MINUTE))
     moved_desk: int | None = None  # the coordinator group's new id after a migration
+    bridge: Bridge | None = None  # translation between residents and coordinators (optional)
 
     @classmethod
     def create(cls, settings: Settings, directory: Directory) -> Runtime:
@@ -53,7 +55,14 @@ class Runtime:
             hours = parse_office_hours(settings.office_hours)
         except OfficeHoursError as exc:
             raise ConfigError(f"COORDINATOR_OFFICE_HOURS: {exc}") from exc
-        runtime = cls(settings, directory, matcher_for(directory), office_hours=hours)
+        bridge = (
+            Bridge(settings.translate_url, settings.translate_key)
+            if settings.translate_url
+            else None
+        )
+        runtime = cls(
+            settings, directory, matcher_for(directory), office_hours=hours, bridge=bridge
+        )
         # The index is millions of long-lived objects: frozen, the cyclic garbage collector no
         # longer walks them, which otherwise costs a resident a pause of a few hundred ms now
         # and then with a directory of 10,000 services.
