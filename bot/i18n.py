@@ -68,6 +68,43 @@ def own_name(code: str) -> str:
     return language_name(code, code)
 
 
+# Letters only Persian writes (Arabic keyboards type ي ك, Persian ones ی ک); letters only
+# Ukrainian, only Russian, and the Bulgarian vowel ъ.
+_PERSIAN = set("پچژگکی")
+_UKRAINIAN, _RUSSIAN = set("іїєґІЇЄҐ"), set("ыэёЫЭЁ")
+_SCRIPT_OF = {"ar": "arabic", "fa": "arabic", "uk": "cyrillic", "ru": "cyrillic", "bg": "cyrillic"}
+
+
+def _script(char: str) -> str | None:
+    if "\u0600" <= char <= "\u06ff" or "\ufb50" <= char <= "\ufeff":
+        return "arabic"
+    if "\u0400" <= char <= "\u04ff":
+        return "cyrillic"
+    return "latin" if char.isalpha() and char.isascii() else None
+
+
+def script_language(text: str, lang: str) -> str | None:
+    """The language to offer when a question is clearly written in another script than the
+    resident's language (Arabic script under an English Telegram), else None. Latin letters
+    are never read as a change: Arabic and Ukrainian are often typed in Latin letters."""
+    scripts = [s for s in map(_script, text) if s is not None]
+    if len(scripts) < 4:
+        return None
+    main = max(set(scripts), key=scripts.count)
+    if main == "latin" or scripts.count(main) < 0.8 * len(scripts):
+        return None
+    if main == _SCRIPT_OF.get(lang, "latin"):
+        return None
+    letters = set(text)
+    if main == "arabic":
+        return "fa" if letters & _PERSIAN else "ar"
+    if letters & _UKRAINIAN:
+        return "uk"
+    if letters & _RUSSIAN:
+        return "ru"
+    return "bg" if "ъ" in letters else "ru"
+
+
 @cache
 def _mo_bytes(locale_dir: Path, code: str) -> bytes:
     """Compile one .po file in memory."""

@@ -135,6 +135,12 @@ def language_set(t: Translator) -> Reply:
     return Reply(t.line(t("From now on I answer in this language. Ask me anything.")))
 
 
+def offer_language(t: Translator) -> Reply:
+    """Asked in the language the resident just wrote (`t`), with one tap to switch to it."""
+    text = t("Shall I answer in this language from now on?")
+    return Reply(t.line(text), ((Button("✅ " + own_name(t.lang), callback(LANGUAGE, t.lang)),),))
+
+
 def emergency_banner(t: Translator) -> Reply:
     return Reply(
         t.line(

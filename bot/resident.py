@@ -42,7 +42,7 @@ from .cards import (
 )
 from .coordinator import in_desk, wake_courier
 from .directory import LANGUAGES
-from .i18n import Translator, choose_language, date_text
+from .i18n import Translator, choose_language, date_text, script_language
 from .inbox import Case
 from .limits import Verdict
 from .matching import Result
@@ -219,17 +219,29 @@ async def understand(update: Update, context: Context, text: str) -> None:
     if open_case is None:
         for reply in answer:
             await send(context, chat_id, reply)
+        await offer_language_of(context, chat_id, text, t.lang)
         return
     # An open case may wait days for a coordinator: the bot still answers what it can, and
     # the message joins the case only if the resident says so ("danke" never does).
     if result.decision != "escalate":
         for reply in answer:
             await send(context, chat_id, reply)
+    await offer_language_of(context, chat_id, text, t.lang)
     pending = current_pending(context.user_data or {})
     if result.thanks:
         await send(context, chat_id, replies.settled_question(t, open_case.id))
     elif result.decision != "greeting" and pending is not None:
         await send(context, chat_id, replies.offer_to_add(t, open_case.id, pending.token))
+
+
+async def offer_language_of(context: Context, chat_id: int, text: str, lang: str) -> None:
+    """A question in another script than the resident's language: offer that language once."""
+    offer = script_language(text, lang)
+    memory = context.user_data if context.user_data is not None else {}
+    if offer is None or memory.get("offered_language") == offer:
+        return
+    memory["offered_language"] = offer
+    await send(context, chat_id, replies.offer_language(runtime(context).translator(offer)))
 
 
 async def open_case_for(rt: Runtime, chat_id: int) -> Case | None:

@@ -476,3 +476,25 @@ async def test_the_command_menu_is_set_in_every_language(bot):
     assert set(LANGUAGES) <= set(by_language) and None in by_language
     assert "Мои данные" in str(by_language["ru"]) and "Meine Daten" in str(by_language["de"])
     assert "/" not in str(by_language["tr"])  # no "Start / Neu beginnen" pairs any more
+
+
+async def test_a_question_in_another_script_offers_that_language_once(bot):
+    resident = bot.user(user_id=777, lang="en")  # Telegram set to English
+    calls = await bot.say(resident, "أين أتعلم اللغة الألمانية؟")
+    assert "l:ar" in button_data(calls) and "هل أجيب بالعربية" in texts(calls)
+    again = await bot.say(resident, "أين مكتب العمل؟")
+    assert "l:ar" not in button_data(again)  # asked once, not after every message
+    await bot.press(resident, "l:ar")
+    assert "l:ar" not in button_data(await bot.say(resident, "أين أتعلم اللغة الألمانية؟"))
+
+
+def test_which_script_offers_which_language():
+    from bot.i18n import script_language
+
+    assert script_language("где учить немецкий язык", "de") == "ru"
+    assert script_language("де вивчити німецьку мову", "en") == "uk"
+    assert script_language("къде да уча немски", "de") == "bg"
+    assert script_language("کجا آلمانی یاد بگیرم", "ar") is None  # same script: no nagging
+    assert script_language("کجا آلمانی یاد بگیرم", "de") == "fa"
+    assert script_language("wen fi akel bbalash", "ar") is None  # Arabizi stays
+    assert script_language("ok", "de") is None
