@@ -231,6 +231,10 @@ async def unblock(rt: Runtime, context: Context) -> str:
     return f"✅ Fragen der Person aus Anfrage #{case.id} werden wieder weitergeleitet."
 
 
+async def canned_list(rt: Runtime, context: Context) -> str:
+    return desk.canned_list(rt.directory)
+
+
 async def stats(rt: Runtime, context: Context) -> str:
     return desk.stats_text(await rt.db.stats(), rt.directory)
 
@@ -296,6 +300,15 @@ async def relay(update: Update, context: Context) -> None:
         with contextlib.suppress(TelegramError):
             await message.set_reaction("✍")
         await done(update, context)
+    canned_id = CANNED.fullmatch((message.text or "").strip())
+    kind, body = "text", message.text
+    if canned_id is not None:
+        if rt.directory.reply(canned_id.group(1)) is None:
+            await reply(
+                update, context, f"Unbekannte Vorlage {esc(canned_id.group(0))}; alle: /vorlagen"
+            )
+            await done(update, context)
+        kind, body = "canned", canned_id.group(1)
     if case.resident_chat_id is None:
         await reply(
             update, context, f"Anfrage #{case.id} ist anonymisiert; keine Zustellung möglich."
@@ -308,7 +321,8 @@ async def relay(update: Update, context: Context) -> None:
             await rt.cases.add_message(
                 case.id,
                 "out",
-                message.text,
+                body or "",
+                kind=kind,
                 author=user.id if user else None,
                 author_name=user.first_name if user else None,
                 update_id=update.update_id,
@@ -330,6 +344,7 @@ async def relay(update: Update, context: Context) -> None:
 
 
 NOTE_MARK = "!"  # a message starting with it stays with the coordinators
+CANNED = re.compile(r"#([a-z0-9][a-z0-9-]*)")  # "#foto-brief": a ready answer (replies.yaml)
 NO_CASE_HINT = (
     "ℹ️ Diese Nachricht gehört zu keiner Anfrage und wurde nicht weitergeleitet. Um einer Person "
     "zu antworten, antworten Sie auf den Beitrag ihrer Anfrage (Nachricht gedrückt halten → "
@@ -394,6 +409,7 @@ def register(app: PTBApplication) -> None:
         "block": block,
         "unblock": unblock,
         "stats": stats,
+        "vorlagen": canned_list,
         "reload": reload,
     }
     for name, work in handlers.items():

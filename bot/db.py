@@ -167,7 +167,8 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE outbox ADD COLUMN claimed_at TEXT;
     """,
-    # 9: two new kinds of case message: a file the resident added to their case (photo of a
+    # 9: new kinds of case message: a canned reply (body = its id in knowledge/replies.yaml,
+    # sent in the resident's language), a file the resident added to their case (photo of a
     # letter, voice message; `copy_of` is the id of their Telegram message, which the courier
     # copies into the case's topic: Telegram keeps the file, the database only the reference,
     # erased with the case) and "closed", which tells the other side. SQLite cannot change a
@@ -178,7 +179,8 @@ MIGRATIONS: tuple[str, ...] = (
         case_id          INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
         direction        TEXT NOT NULL CHECK (direction IN ('in', 'out', 'note')),
         kind             TEXT NOT NULL DEFAULT 'text'
-                         CHECK (kind IN ('question', 'text', 'card', 'media', 'closed')),
+                         CHECK (kind IN ('question', 'text', 'card', 'media', 'closed',
+                                         'canned')),
         body             TEXT,
         author           INTEGER,
         author_name      TEXT,

@@ -29,6 +29,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, Tele
 from . import desk, replies
 from .cards import Reply, render_card
 from .db import now_iso
+from .directory import pick
 from .inbox import Case, OutboxItem
 from .runtime import Runtime
 from .sending import send
@@ -206,6 +207,18 @@ class Courier:
             reply = Reply(f"{intro.text}\n\n{card.text}", card.buttons)
         elif message.kind == "closed":
             reply = replies.closed_by_coordinator(t, case.id)
+        elif message.kind == "canned":
+            canned = self.rt.directory.reply(message.body or "")
+            if canned is None:
+                raise BadRequest(f"unknown ready answer {message.body!r}")
+            german = pick(canned.text, "de")
+            if case.lang in canned.text or self.rt.bridge is None:
+                reply = replies.coordinator_answer(t, case.id, pick(canned.text, case.lang))
+            else:
+                own = await self.rt.bridge.translate(german, "de", case.lang)
+                reply = replies.coordinator_answer(
+                    t, case.id, own or german, original=german if own else None
+                )
         else:
             body = message.body or ""
             own = await self.rt.bridge.translate(body, "de", case.lang) if self.rt.bridge else None

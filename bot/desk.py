@@ -220,7 +220,7 @@ def inbox_list(cases: Sequence[Case], previews: dict[int, str]) -> str:
         stamp = _stamp(case.created_at)
         state = " · beantwortet" if case.status == "answered" else ""
         lines.append(f"{urgent}#{case.id} · {stamp} · {case.lang}{state} · {esc(preview)}")
-    lines.append("Details: /case N · Schließen: /close N")
+    lines.append("Details: /case N · Schließen: /close N · Vorlagen: /vorlagen")
     return "\n".join(lines)
 
 
@@ -251,6 +251,9 @@ def history(case: Case, messages: Sequence[CaseMessage], directory: Directory) -
         if message.kind == "card":
             service = directory.service(body)
             body = f"📇 {pick(service.name, 'de')}" if service else f"📇 {body}"
+        elif message.kind == "canned":
+            canned = directory.reply(body)
+            body = f"📋 #{body}: {pick(canned.text, 'de')}" if canned else f"📋 #{body}"
         elif message.kind == "closed":
             body = (
                 "✅ von der Person geschlossen" if message.direction == "note" else "✅ geschlossen"
@@ -262,6 +265,18 @@ def history(case: Case, messages: Sequence[CaseMessage], directory: Directory) -
             state = " ✓ zugestellt" if message.delivered_at else " ⏳ noch nicht zugestellt"
         text = quoted(body) if message.direction == "in" else esc(unbidi(body))
         lines.append(f"{who} {_stamp(message.created_at)}{state}\n{text}")
+    return "\n".join(lines)
+
+
+def canned_list(directory: Directory) -> str:
+    if not directory.replies:
+        return "Keine Vorlagen (knowledge/replies.yaml)."
+    lines = ["<b>Vorlagen</b> – als Antwort in einer Anfrage nur <code>#name</code> schreiben:"]
+    for canned in directory.replies:
+        languages = len(canned.text)
+        lines.append(
+            f"<code>#{canned.id}</code> ({languages} Sprachen): {esc(pick(canned.text, 'de'))}"
+        )
     return "\n".join(lines)
 
 

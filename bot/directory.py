@@ -182,6 +182,13 @@ class Category(_Model):
     label: NamedText
 
 
+class CannedReply(_Model):
+    """replies.yaml: a coordinator's ready answer, sent in the resident's language."""
+
+    id: Id
+    text: NamedText
+
+
 class Phrases(_Model):
     """language.yaml: greetings and thanks (answered with help), stopwords (ignored in matching)."""
 
@@ -220,6 +227,10 @@ class Directory:
     categories: tuple[Category, ...]
     phrases: Phrases = field(default_factory=Phrases)
     vocabulary: Vocabulary = field(default_factory=Vocabulary)
+    replies: tuple[CannedReply, ...] = ()
+
+    def reply(self, reply_id: str) -> CannedReply | None:
+        return next((r for r in self.replies if r.id == reply_id), None)
 
     @cached_property
     def _services_by_id(self) -> dict[str, Service]:
@@ -345,6 +356,19 @@ def check_directory(root: Path) -> tuple[Directory | None, list[Problem]]:
         raw_phrases = _read_yaml(phrase_file, root, problems)
         phrases = _validate(Phrases, raw_phrases, "language.yaml", "", problems) or phrases
 
+    replies: list[CannedReply] = []
+    reply_file = root / "replies.yaml"
+    raw_replies = _read_yaml(reply_file, root, problems) if reply_file.is_file() else []
+    if not isinstance(raw_replies, list):
+        problems.append(Problem("replies.yaml", "-", "expected a list of replies"))
+        raw_replies = []
+    for i, item in enumerate(raw_replies):
+        canned = _validate(CannedReply, item, "replies.yaml", f"[{i}]", problems)
+        if canned is not None and any(r.id == canned.id for r in replies):
+            problems.append(Problem("replies.yaml", canned.id, "duplicate reply id"))
+        elif canned is not None:
+            replies.append(canned)
+
     services: list[Service] = []
     seen: dict[str, str] = {}
     files = sorted((root / "services").glob("*.yaml")) if (root / "services").is_dir() else []
@@ -384,7 +408,7 @@ def check_directory(root: Path) -> tuple[Directory | None, list[Problem]]:
 
     if problems:
         return None, problems
-    return Directory(tuple(services), tuple(categories), phrases, vocabulary), []
+    return Directory(tuple(services), tuple(categories), phrases, vocabulary, tuple(replies)), []
 
 
 def load_directory(root: Path) -> Directory:

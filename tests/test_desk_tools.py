@@ -54,3 +54,26 @@ async def test_in_a_private_desk_a_message_that_answers_no_case_gets_a_hint(harn
     assert "zu keiner Anfrage" in texts(calls)
     assert not [c for c in await h.deliver() if c.chat_id == RESIDENT]
     assert len(await h.runtime.cases.messages(1)) == 1
+
+
+async def test_a_ready_answer_goes_out_in_the_residents_language(desk):
+    resident, _ = await escalate(desk, lang="tr")
+    post = sent(await desk.deliver(), GROUP)[0]
+    listed = texts(await desk.say(coordinator(desk), "/vorlagen"))
+    assert "#foto-brief" in listed and "#rueckruf" in listed
+    await desk.feed(
+        desk.updates.text(
+            coordinator(desk), "#foto-brief", chat_id=GROUP, reply_to_message=post.result
+        )
+    )
+    to_resident = texts([c for c in await desk.deliver() if c.chat_id == RESIDENT])
+    assert "mektubun bir fotoğrafını" in to_resident and "#foto-brief" not in to_resident
+    history = texts(await desk.say(coordinator(desk), "/case 1"))
+    assert "📋 #foto-brief: Bitte schicken Sie uns hier ein Foto" in history  # German for the desk
+    unknown = await desk.feed(
+        desk.updates.text(
+            coordinator(desk), "#gibtsnicht", chat_id=GROUP, reply_to_message=post.result
+        )
+    )
+    assert "Unbekannte Vorlage" in texts(unknown)
+    assert not [c for c in await desk.deliver() if c.chat_id == RESIDENT]
