@@ -57,7 +57,7 @@ async def test_in_a_private_desk_a_message_that_answers_no_case_gets_a_hint(harn
 
 
 async def test_a_ready_answer_goes_out_in_the_residents_language(desk):
-    resident, _ = await escalate(desk, lang="tr")
+    await escalate(desk, lang="tr")
     post = sent(await desk.deliver(), GROUP)[0]
     listed = texts(await desk.say(coordinator(desk), "/vorlagen"))
     assert "#foto-brief" in listed and "#rueckruf" in listed
