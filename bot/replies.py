@@ -71,7 +71,8 @@ def help_text(t: Translator) -> Reply:
     return Reply("\n".join(t.line(line) for line in lines))
 
 
-def privacy_text(t: Translator) -> Reply:
+def privacy_text(t: Translator, translated: bool = False) -> Reply:
+    """`translated`: the translation bridge is set up, so passed-on messages go through it."""
     lines = [
         "<b>" + t("Privacy") + "</b>",
         t("I store your chat number and the language you chose, so that I answer in it."),
@@ -98,9 +99,16 @@ def privacy_text(t: Translator) -> Reply:
             "If you ask me to pass a question to the neighbourhood coordinator, I first tell you "
             "what a person will read and what is kept; nothing is passed on without your yes."
         ),
+        t(
+            "Questions you pass on and the answers to them are translated by machine on a "
+            "translation server that the neighbourhood office runs itself; no other company "
+            "receives them."
+        )
+        if translated
+        else "",
         t("To see what is stored about you, send /mydata; to have it erased, send /delete."),
     ]
-    return Reply("\n".join(t.line(line) for line in lines))
+    return Reply("\n".join(t.line(line) for line in lines if line))
 
 
 def confirm_delete(t: Translator, open_case: int | None) -> Reply:

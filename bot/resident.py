@@ -129,6 +129,12 @@ async def start(update: Update, context: Context) -> None:
     )
 
 
+async def privacy(update: Update, context: Context) -> None:
+    t = await translator(update, context)
+    translated = runtime(context).bridge is not None
+    await send(context, update.effective_chat.id, replies.privacy_text(t, translated))
+
+
 async def delete(update: Update, context: Context) -> None:
     """Asks first, and says what an open case loses; the buttons do it (`erase`)."""
     t = await translator(update, context)
@@ -644,7 +650,7 @@ def register(app: PTBApplication) -> None:
         "start": start,
         "language": reply_with(replies.language_picker),
         "help": reply_with(replies.help_text),
-        "privacy": reply_with(replies.privacy_text),
+        "privacy": privacy,
         "delete": delete,
         "mydata": my_data,
         "menu": menu,

@@ -103,3 +103,11 @@ async def test_a_german_speaking_resident_is_not_translated(harness_for, hagen, 
     await ask(h, "Mein Nachbar ist jede Nacht laut, was kann ich tun?", lang="de")
     post = sent(await h.deliver(), GROUP)[0]
     assert "maschinell" not in post.text and StandIn.seen == []
+
+
+async def test_privacy_names_the_translation_server_only_when_there_is_one(
+    harness_for, hagen, libretranslate
+):
+    resident = {"id": RESIDENT, "is_bot": False, "first_name": "R", "language_code": "de"}
+    with_bridge = await harness_for(hagen, translate_url=libretranslate)
+    assert "Übersetzungsserver" in texts(await with_bridge.say(resident, "/privacy"))

@@ -498,3 +498,7 @@ def test_which_script_offers_which_language():
     assert script_language("کجا آلمانی یاد بگیرم", "de") == "fa"
     assert script_language("wen fi akel bbalash", "ar") is None  # Arabizi stays
     assert script_language("ok", "de") is None
+
+
+async def test_privacy_does_not_mention_a_translation_server_there_is_not(bot):
+    assert "Übersetzungsserver" not in texts(await bot.say(bot.user(), "/privacy"))
