@@ -3,7 +3,7 @@
 python benchmarks/matching.py [--set NAME=PATH ...] [--knowledge knowledge] [--repeat 20]
                               [--misses NAME]
 
-Default sets: dev (tests/questions.yaml, tuned on); dev2 and dev3 (tests/dev2, tests/dev3: each
+Default sets: dev (tests/questions.yaml, tuned on); dev2, dev3 and dev4 (tests/dev2..4: each
 written as a held-out set, scored once, then tuned on); heldout (tests/heldout: never tuned on).
 """
 
@@ -64,6 +64,7 @@ def main() -> int:
             "dev": ROOT / "tests" / "questions.yaml",
             "dev2": ROOT / "tests" / "dev2",
             "dev3": ROOT / "tests" / "dev3",
+            "dev4": ROOT / "tests" / "dev4",
             "heldout": ROOT / "tests" / "heldout",
         },
     )

@@ -105,7 +105,26 @@ NamedText = Annotated[
 Span = Annotated[tuple[time, time], BeforeValidator(parse_span)]
 Phone = Annotated[str, AfterValidator(_check_phone)]
 Url = Annotated[str, AfterValidator(_check_url)]
-Weekday = Literal["mo", "tu", "we", "th", "fr", "sa", "su"]
+# "ph": hours on public holidays in NRW; without it a service is closed on them (unless it is
+# open day and night, like the emergency lines).
+Weekday = Literal["mo", "tu", "we", "th", "fr", "sa", "su", "ph"]
+Access = Literal["walk-in", "call-first", "appointment"]
+_PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+def _check_partial_date(value: object) -> str:
+    text = str(value)
+    if not _PARTIAL_DATE.match(text):
+        raise ValueError(f"{text!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)")
+    return text
+
+
+def _check_languages(value: list[str]) -> list[str]:
+    _check_lang_keys(dict.fromkeys(value))
+    return value
+
+
+PartialDate = Annotated[str, BeforeValidator(_check_partial_date)]
 Area = Literal["altenhagen-eckesey-sued", "zentrum-remberg", "hagen", "nrw", "germany"]
 
 
@@ -119,12 +138,15 @@ class Address(_Model):
     city: str = "Hagen"
     lat: Annotated[float, Field(ge=-90, le=90)] | None = None
     lon: Annotated[float, Field(ge=-180, le=180)] | None = None
+    geo_source: Url | None = None  # where the coordinates come from (a page, or OSM Nominatim)
     note: LangText = {}
 
     @model_validator(mode="after")
     def _coordinates_in_pairs(self) -> Address:
         if (self.lat is None) != (self.lon is None):
             raise ValueError("lat and lon go together")
+        if self.lat is not None and self.geo_source is None:
+            raise ValueError("coordinates need a geo_source (the page or service they come from)")
         return self
 
     @property
@@ -134,6 +156,21 @@ class Address(_Model):
     def one_line(self) -> str:
         place = " ".join(part for part in (self.postcode, self.city) if part)
         return ", ".join(part for part in (self.street, place) if part)
+
+
+class Closure(_Model):
+    """A temporary closure: holidays, renovation, a move."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    start: date = Field(alias="from")
+    end: date = Field(alias="to")
+    note: LangText = {}
+
+    @model_validator(mode="after")
+    def _in_order(self) -> Closure:
+        if self.end < self.start:
+            raise ValueError("'to' lies before 'from'")
+        return self
 
 
 class Service(_Model):
@@ -152,13 +189,37 @@ class Service(_Model):
     url: Url | None = None
     hours: dict[Weekday, list[Span]] = {}
     hours_note: LangText = {}
+    closed: list[Closure] = []
+    # How to get in, after the 211 style guide: walk in, call first, or by appointment.
+    access: Access | None = None
+    booking_url: Url | None = None
+    bring: LangText = {}  # what to bring
+    eligibility: LangText = {}  # who can come
+    # Open only to one group (men, young people, refugees): among equally good answers, a
+    # service open to everyone comes first.
+    restricted: bool = False
     languages: list[Annotated[str, AfterValidator(_check_spoken)]] = []
+    languages_note: LangText = {}  # e.g. "Russisch donnerstags"
+    stop: str | None = None  # the nearest bus stop, as the timetable names it
     accessibility: LangText = {}
     cost: LangText = {}
     areas: list[Area] = ["hagen"]
     urgent: bool = False
     source: Url
+    sources: list[Url] = []  # further pages single facts come from
+    source_date: PartialDate | None = None  # the date the source itself states, if any
     verified: date
+    # Languages whose texts here no native speaker has reviewed yet (machine or team drafts).
+    unreviewed: Annotated[list[str], AfterValidator(_check_languages)] = []
+
+    @property
+    def reachable(self) -> bool:
+        """Whether a resident finds a way to make contact on the card."""
+        address = self.address is not None and bool(self.address.street)
+        return bool(address or self.phone or self.email or self.url or self.booking_url)
+
+    def closure_on(self, day: date) -> Closure | None:
+        return next((c for c in self.closed if c.start <= day <= c.end), None)
 
 
 def _short_number(service: Service) -> int:

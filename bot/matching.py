@@ -17,6 +17,7 @@ Pure code, no Telegram.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -34,6 +35,13 @@ SUGGEST_MIN = 62  # best score from which it shows candidates and offers the coo
 LIST_MIN = 50  # matches below this are not worth showing
 MAX_MATCHES = 5
 TORN_MARGIN = 8  # two needs this close, served by different services: suggest, don't answer
+# The need behind a danger signal: among equal places, the one that serves it comes first (the
+# hospital with an emergency room after "chest pain").
+SIGNAL_NEEDS = {
+    "medical": "medical-emergency",
+    "violence": "violence-now",
+    "fire": "medical-emergency",
+}
 MAX_RANKED = 40  # services ranked in full; the rest of a 10,000-service directory is not
 EXTRA_TERM_BONUS = 2  # per further strong term of the same need or service
 MAX_EXTRA_TERMS = 3
@@ -81,6 +89,7 @@ class Matcher:
         vocab = directory.vocabulary
         self.needs = vocab.needs
         need_index = {n.id: i for i, n in enumerate(self.needs)}
+        self._need_ids = need_index
         self._lines = {
             signal: tuple(line for line in s.lines if line in self._ids)
             for signal, s in vocab.signals.items()
@@ -101,6 +110,7 @@ class Matcher:
         ).astype(np.int64)
         self._specificity = np.array([len(s.needs) for s in self.services], dtype=np.int64)
         self._urgent = np.array([s.urgent for s in self.services], dtype=np.int64)
+        self._restricted = np.array([s.restricted for s in self.services], dtype=np.int64)
 
         self.index = TermIndex(directory)
         self.danger = DangerLexicon(
@@ -213,7 +223,10 @@ class Matcher:
             need_scores, named = {}, set()
             service_scores = np.zeros(len(self.services), dtype=np.float32)
         needs = sorted(need_scores.items(), key=lambda item: -item[1])
-        ranked = self._ranked(service_scores, needs)
+        signalled = [
+            self._need_ids[n] for s in danger if (n := SIGNAL_NEEDS.get(s)) in self._need_ids
+        ]
+        ranked = self._ranked(service_scores, needs, signalled)
         needs_out = tuple(
             (self.needs[n].id, min(100, round(s))) for n, s in needs[:5] if s >= SUGGEST_MIN
         )
@@ -252,7 +265,9 @@ class Matcher:
         serving_second = set(self._serving(second).tolist())
         return bool(serving_second) and serving_second.isdisjoint(self._serving(first).tolist())
 
-    def _ranked(self, services: np.ndarray, needs: list[tuple[int, float]]) -> list[Match]:
+    def _ranked(
+        self, services: np.ndarray, needs: list[tuple[int, float]], signalled: Sequence[int] = ()
+    ) -> list[Match]:
         """Services best first; when a question names two needs, the second need's best service
         comes right after the first's, even if a second service of the first need scores more."""
         listed = np.flatnonzero(services >= LIST_MIN)
@@ -260,20 +275,29 @@ class Matcher:
             listed = listed[np.argpartition(-services[listed], MAX_RANKED - 1)[:MAX_RANKED]]
         # Ties go to an ordinary service before an emergency line (the danger layer alone decides
         # when 112/110 lead: "Pflegegrad nach dem Schlaganfall" is not an emergency), then to the
-        # more specialised service (fewer needs): the clothes shop before the family centre that
-        # also sells clothes.
-        order = [int(i) for i in self._best_first(listed, services)]
+        # service that serves more of the needs the question names (the hospital with the
+        # emergency room for "nearest hospital with an emergency room"), then to a service open
+        # to everyone over one for a group (the station mission before the men's shelter), then
+        # to the more specialised service (fewer needs): the clothes shop before the family
+        # centre that also sells clothes.
+        coverage = np.zeros(len(services))
+        for need in {*(n for n, score in needs[:3] if score >= SUGGEST_MIN), *signalled}:
+            coverage[self._serving(need)] += 1
+        order = [int(i) for i in self._best_first(listed, services, coverage)]
         first: list[int] = []
+        top = needs[0][1] if needs else 0.0
         for need, score in needs[:3]:
-            if score < ANSWER_MIN:
+            # A second need counts when it is nearly as clear as the first ("miete und essen"),
+            # not when a side word raised it ("father" and elderly care).
+            if score < SUGGEST_MIN or score < top - TORN_MARGIN:
                 break
             serving = self._serving(need)
             serving = serving[services[serving] >= LIST_MIN]
-            best = self._best_first(serving, services)[:1]
+            best = self._best_first(serving, services, coverage)[:1]
             if len(best) and int(best[0]) not in first:
                 first.append(int(best[0]))
         if len(first) > 1:
-            first = [int(i) for i in self._best_first(np.array(first), services)]
+            first = [int(i) for i in self._best_first(np.array(first), services, coverage)]
             order = first + [s for s in order if s not in first]
         return [
             Match(self.services[s].id, min(100, round(float(services[s]))), self.services[s].urgent)
@@ -284,8 +308,19 @@ class Matcher:
         """The services that serve a need."""
         return self._ns_service[self._ns_start[need] : self._ns_start[need + 1]]
 
-    def _best_first(self, ids: np.ndarray, services: np.ndarray) -> np.ndarray:
-        return ids[np.lexsort((ids, self._specificity[ids], self._urgent[ids], -services[ids]))]
+    def _best_first(
+        self, ids: np.ndarray, services: np.ndarray, coverage: np.ndarray | None = None
+    ) -> np.ndarray:
+        covered = -coverage[ids] if coverage is not None else np.zeros(len(ids))
+        keys = (
+            ids,
+            self._specificity[ids],
+            self._restricted[ids],
+            covered,
+            self._urgent[ids],
+            -services[ids],
+        )
+        return ids[np.lexsort(keys)]
 
 
 _BUILT: dict[int, tuple[Directory, Matcher]] = {}
