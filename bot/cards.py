@@ -10,8 +10,9 @@ import html
 from dataclasses import dataclass
 from datetime import datetime
 
+from . import opening
 from .directory import Directory, Service, pick
-from .i18n import Translator, always_open, date_text, hours_lines, is_open, language_name
+from .i18n import Translator, always_open, date_text, hours_lines, language_name, spans_text
 
 TELEGRAM_LIMIT = 4096
 CALLBACK_LIMIT = 64
@@ -140,33 +141,44 @@ def render_card(service: Service, directory: Directory, t: Translator, now: date
         lines.append(t.line(f"📍 {t.ltr(esc(service.address.one_line()))}"))
         if note := pick(service.address.note, lang):
             lines.append(t.line(f"   {esc(note)}"))
-    if service.hours:
-        if always_open(service.hours):
-            always = t("Open day and night")
-            lines.append(t.line(f"🕒 {always}"))
-        else:
-            state = is_open(service.hours, now)
-            status = "🟢 " + t("open now") if state else "🔴 " + t("closed now")
-            label = t("Opening hours")
-            lines.append(t.line(f"🕒 {label} ({status}):"))
-            lines += [t.line(f"   {t.ltr(esc(row))}") for row in hours_lines(service.hours, lang)]
-    if note := pick(service.hours_note, lang):
-        lines.append(t.line(f"ℹ️ {esc(note)}"))
+    lines += _hours(service, t, now)
     if service.phone:
         phones = ", ".join(t.ltr(esc(p)) for p in service.phone)
         lines.append(t.line(f"☎️ {phones}"))
     if service.email:
         lines.append(t.line(f"✉️ {t.ltr(esc(service.email))}"))
+    if service.access is not None:
+        lines.append(t.line(f"🚪 {_ACCESS[service.access](t)}"))
+    if bring := pick(service.bring, lang):
+        label = t("What to bring")
+        lines.append(t.line(f"📄 {label}: {esc(bring)}"))
+    if eligible := pick(service.eligibility, lang):
+        label = t("Who can come")
+        lines.append(t.line(f"👥 {label}: {esc(eligible)}"))
     if service.languages:
         spoken = ", ".join(esc(language_name(code, lang)) for code in service.languages)
         label = t("Languages spoken")
-        lines.append(t.line(f"🗣 {label}: {spoken}"))
+        note = pick(service.languages_note, lang)
+        lines.append(t.line(f"🗣 {label}: {spoken}" + (f" ({esc(note)})" if note else "")))
     if access := pick(service.accessibility, lang):
         lines.append(t.line(f"♿ {esc(access)}"))
+    if service.stop:
+        label = t("Bus stop")
+        lines.append(t.line(f"🚏 {label}: {t.ltr(esc(service.stop))}"))
     if cost := pick(service.cost, lang):
         lines.append(t.line(f"💶 {esc(cost)}"))
     if service.url:
         lines.append(t.line(f"🌐 {t.ltr(esc(service.url))}"))
+    if not service.reachable:
+        lines.append(
+            t.line(
+                "❔ "
+                + t(
+                    "No way to contact this service is known yet. A person from the "
+                    "neighbourhood office can help you find out more."
+                )
+            )
+        )
     checked = date_text(service.verified, lang)
     checked_line = t("Checked on {date}", date=esc(checked))
     lines.append(t.line(f"<i>{checked_line}</i>"))
@@ -174,14 +186,62 @@ def render_card(service: Service, directory: Directory, t: Translator, now: date
     first_row = []
     if service.address is not None and service.address.has_pin:
         first_row.append(Button("🗺 " + t("Map"), callback(PIN, service.id)))
-    if service.url:
+    if service.booking_url:
+        first_row.append(Button("📅 " + t("Book an appointment"), url=service.booking_url))
+    elif service.url:
         first_row.append(Button("🌐 " + t("Website"), url=service.url))
+    if not service.reachable:
+        ask = t("Ask a person (neighbourhood coordinator)")
+        first_row.append(Button("🙋 " + ask, callback(ESCALATE, "ask")))
     feedback = (
         Button("👍 " + t("This helped"), callback(FEEDBACK, service.id, "1")),
         Button("👎 " + t("Not what I need"), callback(FEEDBACK, service.id, "0")),
     )
     buttons = (tuple(first_row), feedback) if first_row else (feedback,)
     return Reply("\n".join(lines), buttons)
+
+
+_ACCESS = {
+    "walk-in": lambda t: t("Walk in, no appointment needed"),
+    "call-first": lambda t: t("Please call before you come"),
+    "appointment": lambda t: t("Only with an appointment"),
+}
+
+
+def _hours(service: Service, t: Translator, now: datetime) -> list[str]:
+    """Opening hours with an honest 'open now', closures and holiday hours."""
+    lines = []
+    closure = opening.closure_ahead(service, now.date())
+    if closure is not None:
+        start, end = date_text(closure.start, t.lang), date_text(closure.end, t.lang)
+        text = (
+            t("Closed until {date}", date=esc(end))
+            if closure.start <= now.date()
+            else t("Closed from {start} to {end}", start=esc(start), end=esc(end))
+        )
+        note = pick(closure.note, t.lang)
+        lines.append(t.line(f"⛔ {text}" + (f" – {esc(note)}" if note else "")))
+    weekly = {k: v for k, v in service.hours.items() if k != "ph"}
+    if weekly and always_open(weekly) and "ph" not in service.hours:
+        always = t("Open day and night")
+        lines.append(t.line(f"🕒 {always}"))
+    elif service.hours:
+        state = opening.state(service, now)
+        status = {
+            opening.State.OPEN: "🟢 " + t("open now"),
+            opening.State.CLOSED: "🔴 " + t("closed now"),
+            opening.State.HOLIDAY: "🟡 " + t("public holiday today: hours may differ"),
+        }.get(state, "")
+        label = t("Opening hours")
+        lines.append(t.line(f"🕒 {label} ({status}):" if status else f"🕒 {label}:"))
+        lines += [t.line(f"   {t.ltr(esc(row))}") for row in hours_lines(weekly, t.lang)]
+        if "ph" in service.hours:
+            spans = spans_text(service.hours["ph"], t.lang)
+            holidays = t("Public holidays")
+            lines.append(t.line(f"   {holidays} {t.ltr(esc(spans))}"))
+    if note := pick(service.hours_note, t.lang):
+        lines.append(t.line(f"ℹ️ {esc(note)}"))
+    return lines
 
 
 def venue_for(service: Service, lang: str) -> Venue | None:

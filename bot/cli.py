@@ -34,7 +34,9 @@ from .directory import (
     DirectoryError,
     check_directory,
     coverage,
+    ignored_files,
     load_directory,
+    missing_translations,
     pick,
     stale,
 )
@@ -112,12 +114,23 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
         print(f"\nlanguage  names  descriptions  keywords   (of {total})", file=out)
         for lang, (names, descriptions, keywords) in coverage(directory).items():
             print(f"{lang:8}  {names:5}  {descriptions:12}  {keywords:8}", file=out)
-    for service in stale(directory, date.today()):
+    for path in ignored_files(Path(args.directory)):
+        print(f"warning: services/{path.name}: not read (only .yaml and .yml files are)", file=out)
+    today = date.today()
+    for service in stale(directory, today):
         print(
-            f"note: {service.id}: verified {service.verified}, more than "
+            f"warning: {service.id}: verified {service.verified}, more than "
             f"{STALE_AFTER_DAYS} days ago – check it against {service.source}",
             file=out,
         )
+    for service in directory.services:
+        if service.verified > today:
+            print(
+                f"warning: {service.id}: verified {service.verified} lies in the future", file=out
+            )
+        if args.verbose:
+            for name, langs in missing_translations(service).items():
+                print(f"warning: {service.id}: {name}: no {', '.join(langs)}", file=out)
     return 0
 
 

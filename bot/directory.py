@@ -340,6 +340,39 @@ def stale(directory: Directory, today: date, days: int = STALE_AFTER_DAYS) -> li
     return [s for s in directory.services if (today - s.verified).days > days]
 
 
+def service_files(root: Path) -> list[Path]:
+    """services/*.yaml and *.yml: both endings are common, and a file ignored for its ending
+    would silently drop a service."""
+    folder = root / "services"
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def ignored_files(root: Path) -> list[Path]:
+    """Files in services/ that are not read (a .txt, a backup copy): said, never silent."""
+    folder = root / "services"
+    if not folder.is_dir():
+        return []
+    read = set(service_files(root))
+    return sorted(p for p in folder.iterdir() if p.is_file() and p not in read)
+
+
+TRANSLATED_FIELDS = ("name", "description", "hours_note", "cost", "bring", "eligibility")
+
+
+def missing_translations(service: Service) -> dict[str, list[str]]:
+    """Per multilingual field that has a German text: the languages it lacks."""
+    found = {}
+    for name in TRANSLATED_FIELDS:
+        texts = getattr(service, name)
+        if texts.get("de"):
+            missing = [lang for lang in LANGUAGES if not texts.get(lang)]
+            if missing:
+                found[name] = missing
+    return found
+
+
 def _field_path(loc: Sequence[str | int]) -> str:
     path = ""
     for part in loc:
@@ -364,6 +397,12 @@ def _read_yaml(path: Path, root: Path, problems: list[Problem]) -> Any:
     rel = str(path.relative_to(root))
     try:
         return read_yaml(path)
+    except yaml.MarkedYAMLError as exc:
+        # Where the editor's cursor must go: line and column, as text editors count them.
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "-"
+        problems.append(Problem(rel, where, f"YAML syntax: {exc.problem or exc.context}"))
+        return _UNREADABLE
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         problems.append(Problem(rel, "-", f"cannot read YAML: {exc}".splitlines()[0]))
         return _UNREADABLE
@@ -432,7 +471,7 @@ def check_directory(root: Path) -> tuple[Directory | None, list[Problem]]:
 
     services: list[Service] = []
     seen: dict[str, str] = {}
-    files = sorted((root / "services").glob("*.yaml")) if (root / "services").is_dir() else []
+    files = service_files(root)
     if not files:
         problems.append(Problem("services/", "-", "no service files (services/*.yaml)"))
     for path in files:

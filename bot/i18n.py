@@ -174,6 +174,10 @@ def _span_text(span: tuple[time, time], lang: str) -> str:
     return f"{start}–{end}"
 
 
+def spans_text(spans: Spans, lang: str) -> str:
+    return ", ".join(_span_text(span, lang) for span in spans)
+
+
 def hours_lines(hours: Mapping[str, Spans], lang: str) -> list[str]:
     """Opening hours grouped by runs of days with the same times: 'Mo.–Di. 08:00–17:00'."""
     if not hours:
@@ -191,7 +195,7 @@ def hours_lines(hours: Mapping[str, Spans], lang: str) -> list[str]:
     lines = []
     for first, last, spans in rows:
         label = days[first] if first == last else f"{days[first]}–{days[last]}"
-        lines.append(f"{label} {', '.join(_span_text(s, lang) for s in spans)}")
+        lines.append(f"{label} {spans_text(spans, lang)}")
     return lines
 
 

@@ -188,3 +188,69 @@ def test_the_expected_answer_time_names_the_weekday_in_full():
     assert when_text(thursday_morning, wednesday_evening, "tr") == "Perşembe 09:00"
     assert when_text(thursday_morning, wednesday_evening, "ku") == "pêncşem 09:00"
     assert when_text(thursday_morning, datetime(2026, 11, 26, 7), "de") == "09:00"
+
+
+def _service(**fields):
+    from bot.directory import Service
+
+    base = {
+        "id": "beratung",
+        "name": {"de": "Beratung"},
+        "categories": ["food"],
+        "source": "https://example.org",
+        "verified": "2026-11-26",
+    }
+    return Service.model_validate({**base, **fields})
+
+
+BERLIN = ZoneInfo("Europe/Berlin")
+WEEKDAYS_9_TO_5 = {day: ["09:00-17:00"] for day in ("mo", "tu", "we", "th", "fr")}
+
+
+def test_open_now_knows_public_holidays_closures_and_holiday_hours():
+    from bot.opening import State, state
+
+    office = _service(hours=WEEKDAYS_9_TO_5)
+    assert state(office, datetime(2026, 11, 26, 10, tzinfo=BERLIN)) is State.OPEN  # a Thursday
+    # Christmas Day 2026 is a Friday: no source gives holiday hours, so never "open".
+    assert state(office, datetime(2026, 12, 25, 10, tzinfo=BERLIN)) is State.HOLIDAY
+    with_holiday = _service(hours={**WEEKDAYS_9_TO_5, "ph": ["10:00-12:00"]})
+    assert state(with_holiday, datetime(2026, 12, 25, 11, tzinfo=BERLIN)) is State.OPEN
+    assert state(with_holiday, datetime(2026, 12, 25, 13, tzinfo=BERLIN)) is State.CLOSED
+    closed = _service(hours=WEEKDAYS_9_TO_5, closed=[{"from": "2026-11-23", "to": "2026-11-27"}])
+    assert state(closed, datetime(2026, 11, 26, 10, tzinfo=BERLIN)) is State.CLOSED
+    line = _service(hours={d: ["00:00-24:00"] for d in ("mo", "tu", "we", "th", "fr", "sa", "su")})
+    assert state(line, datetime(2026, 12, 25, 3, tzinfo=BERLIN)) is State.OPEN
+
+
+def test_a_card_shows_how_to_get_in_and_offers_a_person_when_no_contact_is_known(catalogs, tiny):
+    t = catalogs.translator("de")
+    now = datetime(2026, 11, 26, 10, tzinfo=BERLIN)
+    full = _service(
+        hours=WEEKDAYS_9_TO_5,
+        access="appointment",
+        booking_url="https://termine.example.org",
+        bring={"de": "Personalausweis und Bescheid"},
+        eligibility={"de": "Alle mit wenig Geld"},
+        languages=["de", "tr"],
+        languages_note={"de": "Türkisch dienstags"},
+        stop="Hagen Hbf",
+        closed=[{"from": "2026-12-01", "to": "2026-12-05", "note": {"de": "Umzug"}}],
+    )
+    card = render_card(full, tiny, t, now)
+    for shown in (
+        "Nur mit Termin",
+        "Mitbringen: Personalausweis und Bescheid",
+        "Wer kommen kann: Alle mit wenig Geld",
+        "(Türkisch dienstags)",
+        "Haltestelle",
+        "Geschlossen von",
+        "Umzug",
+    ):
+        assert shown in card.text, shown
+    assert any(b.url == "https://termine.example.org" for row in card.buttons for b in row)
+    holiday = render_card(full, tiny, t, datetime(2026, 12, 25, 10, tzinfo=BERLIN))
+    assert "Feiertag" in holiday.text and "geöffnet" not in holiday.text.lower()
+    nowhere = render_card(_service(description={"de": "Irgendwo"}), tiny, t, now)
+    assert "noch nicht bekannt" in nowhere.text
+    assert any(b.data == "c:ask" for row in nowhere.buttons for b in row)

@@ -74,7 +74,7 @@ def test_validator_reports_every_problem_with_file_and_field(tmp_path):
     assert "services/tafel.yaml: name: a German name ('de') is required" in report
     assert any(line.startswith("services/tafel.yaml: verified:") for line in lines)
     assert "services/twin.yaml: id: duplicate id 'notruf' (also in services/notruf.yaml)" in report
-    assert any(line.startswith("services/junk.yaml: -: cannot read YAML") for line in lines)
+    assert any(line.startswith("services/junk.yaml: line 2, column 1: YAML") for line in lines)
 
 
 def test_validator_reports_unknown_categories_and_fields(tmp_path):
@@ -130,7 +130,26 @@ def test_check_shows_translation_coverage_and_flags_stale_entries(tmp_path):
     assert main(["check", "--verbose", str(root)], out=out) == 0
     report = out.getvalue()
     assert "de            2             1         2" in report.replace("  ", "  ")
-    assert "note: notruf: verified 2020-01-01" in report
+    assert "warning: notruf: verified 2020-01-01" in report
+    assert "warning: tafel: description: no tr, ar" in report  # -v names missing translations
+
+
+def test_check_reads_yml_names_ignored_files_gives_yaml_positions_and_future_dates(tmp_path):
+    services = copy.deepcopy(TINY_SERVICES)
+    services["notruf"]["verified"] = "2099-01-01"
+    root = write_directory(tmp_path / "k", services)
+    (root / "services" / "tafel.yaml").rename(root / "services" / "tafel.yml")
+    (root / "services" / "notes.txt").write_text("draft", "utf-8")
+    out = io.StringIO()
+    assert main(["check", str(root)], out=out) == 0
+    report = out.getvalue()
+    assert "OK: 2 services" in report  # the .yml file is read
+    assert "warning: services/notes.txt: not read" in report
+    assert "warning: notruf: verified 2099-01-01 lies in the future" in report
+    (root / "services" / "tafel.yml").write_text("id: tafel\nname: {de: [unclosed\n", "utf-8")
+    out = io.StringIO()
+    assert main(["check", str(root)], out=out) == 1
+    assert "services/tafel.yml: line 3, column 1: YAML syntax" in out.getvalue()
 
 
 # ---- needs and the danger lexicon ----------------------------------------------------------
