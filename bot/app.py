@@ -90,6 +90,9 @@ def schedule_jobs(app: Application) -> None:
     app.job_queue.run_daily(
         coordinator.digest_job, time=time(DIGEST_HOUR, tzinfo=DESK_TIME), name="digest"
     )
+    app.job_queue.run_monthly(
+        coordinator.review_job, when=time(DIGEST_HOUR, tzinfo=DESK_TIME), day=1, name="review"
+    )
 
 
 async def forget_questions_job(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -8,7 +8,7 @@ import logging
 import re
 import sqlite3
 from collections.abc import Awaitable, Callable
-from datetime import UTC, timedelta
+from datetime import UTC, date, timedelta
 
 from telegram import Bot, Message, MessageEntity, Update
 from telegram.error import TelegramError
@@ -24,6 +24,7 @@ from telegram.ext import (
 
 from . import delivery, desk, replies
 from .cards import Reply, esc
+from .directory import STALE_AFTER_DAYS, stale
 from .i18n import choose_language
 from .inbox import Case
 from .runtime import Runtime
@@ -161,6 +162,19 @@ async def inbox_text(rt: Runtime) -> str:
     return desk.undelivered_banner(failing) + desk.inbox_list(cases, previews)
 
 
+async def review_job(context: Context) -> None:
+    await review_reminder(runtime(context), context.bot, date.today())
+
+
+async def review_reminder(rt: Runtime, bot: Bot, today: date) -> int:
+    """Once a month: the entries whose check against their source is due (verified more than
+    11 months ago: due within the month), with the source to check. Returns chats reached."""
+    due = stale(rt.directory, today, days=STALE_AFTER_DAYS - 31)
+    if not due:
+        return 0
+    return await _to_desk(rt, bot, desk.review_list(due, today))
+
+
 async def digest_job(context: Context) -> None:
     await digest(runtime(context), context.bot)
 
@@ -171,6 +185,11 @@ async def digest(rt: Runtime, bot: Bot) -> int:
     if not await rt.cases.open_cases():
         return 0
     text = "🗓 <b>Tagesübersicht</b>\n" + await inbox_text(rt)
+    return await _to_desk(rt, bot, text)
+
+
+async def _to_desk(rt: Runtime, bot: Bot, text: str) -> int:
+    """A message for all coordinators: to the group, else to each listed coordinator."""
     targets = [rt.desk_chat_id] if rt.desk_chat_id is not None else []
     targets += list(rt.settings.coordinator_user_ids) if not targets else []
     reached = 0
@@ -179,7 +198,7 @@ async def digest(rt: Runtime, bot: Bot) -> int:
             await send(bot, chat_id, Reply(text))
             reached += 1
         except TelegramError as exc:
-            log.warning("the daily overview did not reach %s: %s", chat_id, exc)
+            log.warning("a message to the desk did not reach %s: %s", chat_id, exc)
     return reached
 
 

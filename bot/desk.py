@@ -5,13 +5,13 @@ language); residents' own words are shown as they wrote them."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime, format_skeleton
 
 from .cards import CALLBACK_LIMIT, Button, Keyboard, Reply, esc
-from .directory import WEEKDAYS, Directory, parse_span, pick
+from .directory import WEEKDAYS, Directory, Service, parse_span, pick
 from .i18n import Spans, hours_lines, is_open, language_name, locale
 from .inbox import Case, CaseMessage
 from .store import Stats
@@ -265,6 +265,23 @@ def history(case: Case, messages: Sequence[CaseMessage], directory: Directory) -
             state = " ✓ zugestellt" if message.delivered_at else " ⏳ noch nicht zugestellt"
         text = quoted(body) if message.direction == "in" else esc(unbidi(body))
         lines.append(f"{who} {_stamp(message.created_at)}{state}\n{text}")
+    return "\n".join(lines)
+
+
+def review_list(due: Sequence[Service], today: date) -> str:
+    lines = [
+        f"🔎 <b>Verzeichnis prüfen</b>: {len(due)} Einträge wurden vor fast einem Jahr oder "
+        "länger zuletzt mit ihrer Quelle verglichen. Bitte Quelle öffnen, Angaben vergleichen, "
+        "<code>verified</code> auf das Prüfdatum setzen, dann /reload."
+    ]
+    for service in sorted(due, key=lambda s: s.verified)[:40]:
+        age = (today - service.verified).days
+        lines.append(
+            f"• {esc(pick(service.name, 'de'))} (<code>{service.id}</code>, geprüft "
+            f"{service.verified:%d.%m.%Y}, vor {age} Tagen): {esc(service.source)}"
+        )
+    if len(due) > 40:
+        lines.append(f"… und {len(due) - 40} weitere: <code>lotse check knowledge</code>")
     return "\n".join(lines)
 
 

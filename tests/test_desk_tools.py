@@ -77,3 +77,16 @@ async def test_a_ready_answer_goes_out_in_the_residents_language(desk):
     )
     assert "Unbekannte Vorlage" in texts(unknown)
     assert not [c for c in await desk.deliver() if c.chat_id == RESIDENT]
+
+
+async def test_the_monthly_reminder_lists_entries_due_for_a_check_with_their_source(desk):
+    from datetime import date
+
+    from bot.coordinator import review_reminder
+
+    before = len(desk.api.calls)
+    assert await review_reminder(desk.runtime, desk.app.bot, date(2026, 12, 1)) == 0
+    assert await review_reminder(desk.runtime, desk.app.bot, date(2027, 11, 1)) == 1
+    text = texts(desk.api.calls[before:])
+    assert "Verzeichnis prüfen" in text and "bahnhofsmission-hagen" in text
+    assert "https://" in text  # the source to check against
