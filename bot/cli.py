@@ -24,7 +24,7 @@ from typing import IO, Any, TextIO
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError
 
-from . import cli_learning, desk
+from . import cli_learning, desk, geocode
 from .app import build_application, runtime_of, schedule_jobs, serve
 from .config import DEFAULT_ENV_FILE, ConfigError, Settings
 from .deployment import AlreadyRunning, env_file_warning, hold_database, private_umask
@@ -629,8 +629,34 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--csv", action="store_true", help="CSV (the only format, also without it)")
     e.add_argument("--what", default="questions", choices=("questions", "cases", "feedback"))
     e.add_argument("--output", "-o", help="file to write (default: standard output)")
+    g = sub.add_parser("geocode", help="coordinates for entries with an address (OSM Nominatim)")
+    g.add_argument("--knowledge", default=str(Settings().knowledge), help="directory to use")
+    g.add_argument(
+        "--contact",
+        help="an e-mail or web address for the user agent (Nominatim's usage policy asks for it)",
+    )
+    g.add_argument("--server", default=geocode.NOMINATIM, help="Nominatim host (self-hosted)")
+    g.add_argument("--http", action="store_true", help="plain http (a local server)")
+    g.add_argument("--dry-run", action="store_true", help="show what would be written")
     cli_learning.add_parsers(sub)
     return p
+
+
+def cmd_geocode(args: argparse.Namespace, out: TextIO) -> int:
+    root = Path(args.knowledge)
+    agent = "Quartierslotse directory geocoder" + (f" ({args.contact})" if args.contact else "")
+    written = geocode.geocode_directory(
+        root,
+        user_agent=agent,
+        domain=args.server,
+        scheme="http" if args.http else "https",
+        cache=root / ".geocode-cache.json",
+        delay=1.0 if args.server == geocode.NOMINATIM else 0.0,
+        dry_run=args.dry_run,
+        report=lambda line: print(line, file=out),
+    )
+    print(f"{written} entr{'y' if written == 1 else 'ies'} got coordinates", file=out)
+    return 0
 
 
 def main(
@@ -655,6 +681,8 @@ def main(
         return cmd_inbox(args, out, err)
     if args.command == "export":
         return cmd_export(args, out, err)
+    if args.command == "geocode":
+        return cmd_geocode(args, out)
     if args.command == "review":
         return cli_learning.cmd_review(args, _settings(args, err), out)
     if args.command == "teach":

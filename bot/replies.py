@@ -525,5 +525,19 @@ def nearest(directory: Directory, t: Translator, latitude: float, longitude: flo
         )
         for meters, s in placed[:NEAREST_COUNT]
     ]
-    text = t.line(t("Services near you, nearest first:"))
-    return Reply(text, _rows(buttons, 1))
+    lines = [t("Services near you, nearest first:")]
+    unplaced = sum(
+        1
+        for service in directory.services
+        if not service.urgent and (service.address is None or service.address.lat is None)
+    )
+    if unplaced:
+        # Honest about the list's gaps: a place may be close without a known position.
+        lines.append(
+            t(
+                "{count} places in the directory have no known position yet and are not in "
+                "this list; /menu shows all of them.",
+                count=unplaced,
+            )
+        )
+    return Reply("\n".join(t.line(line) for line in lines), _rows(buttons, 1))
