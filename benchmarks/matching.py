@@ -65,6 +65,7 @@ def main() -> int:
             "dev2": ROOT / "tests" / "dev2",
             "dev3": ROOT / "tests" / "dev3",
             "dev4": ROOT / "tests" / "dev4",
+            "dev5": ROOT / "tests" / "dev5",
             "heldout": ROOT / "tests" / "heldout",
         },
     )

@@ -665,16 +665,20 @@ def main(
     out = out or sys.stdout
     err = err or sys.stderr
     args = parser().parse_args(argv)
+    try:
+        return _dispatch(args, out, err)
+    except BrokenPipeError:
+        # `lotse ask … | head`, `lotse check | head`: the reader has all it wanted.
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.command == "check":
         return cmd_check(args, out)
     if args.command == "ask":
-        try:
-            return cmd_ask(args, out, err)
-        except BrokenPipeError:
-            # `lotse ask … | head`: the reader has all it wanted.
-            with contextlib.suppress(OSError):
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            return 0
+        return cmd_ask(args, out, err)
     if args.command == "run":
         return cmd_run(args, out, err)
     if args.command == "inbox":
