@@ -16,12 +16,14 @@ Pure code, no Telegram.
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+from anyascii import anyascii
 
 from .danger import DangerLexicon
 from .directory import LANGUAGES, Directory, Service
@@ -37,6 +39,12 @@ MAX_MATCHES = 5
 TORN_MARGIN = 8  # two needs this close, served by different services: suggest, don't answer
 # The need behind a danger signal: among equal places, the one that serves it comes first (the
 # hospital with an emergency room after "chest pain").
+# A quarter the question names, written in any script: among equal answers, a place there
+# comes first ("cheap children's clothes in Altenhagen").
+AREA_NAMES = {
+    "altenhagen-eckesey-sued": re.compile(r"alt[e']?n(?:k?h)?h?a?g|ekes[e]?[iy]|eckesey|ltnh"),
+    "zentrum-remberg": re.compile(r"remberg|innenstadt|stadtmitte|city center|city centre"),
+}
 SIGNAL_NEEDS = {
     "medical": "medical-emergency",
     "violence": "violence-now",
@@ -111,6 +119,10 @@ class Matcher:
         self._specificity = np.array([len(s.needs) for s in self.services], dtype=np.int64)
         self._urgent = np.array([s.urgent for s in self.services], dtype=np.int64)
         self._restricted = np.array([s.restricted for s in self.services], dtype=np.int64)
+        self._in_area = {
+            area: np.array([area in s.areas for s in self.services], dtype=np.int64)
+            for area in AREA_NAMES
+        }
 
         self.index = TermIndex(directory)
         self.danger = DangerLexicon(
@@ -226,7 +238,9 @@ class Matcher:
         signalled = [
             self._need_ids[n] for s in danger if (n := SIGNAL_NEEDS.get(s)) in self._need_ids
         ]
-        ranked = self._ranked(service_scores, needs, signalled)
+        written = anyascii(text[:500]).lower()
+        areas = [area for area, pattern in AREA_NAMES.items() if pattern.search(written)]
+        ranked = self._ranked(service_scores, needs, signalled, areas)
         needs_out = tuple(
             (self.needs[n].id, min(100, round(s))) for n, s in needs[:5] if s >= SUGGEST_MIN
         )
@@ -266,7 +280,11 @@ class Matcher:
         return bool(serving_second) and serving_second.isdisjoint(self._serving(first).tolist())
 
     def _ranked(
-        self, services: np.ndarray, needs: list[tuple[int, float]], signalled: Sequence[int] = ()
+        self,
+        services: np.ndarray,
+        needs: list[tuple[int, float]],
+        signalled: Sequence[int] = (),
+        areas: Sequence[str] = (),
     ) -> list[Match]:
         """Services best first; when a question names two needs, the second need's best service
         comes right after the first's, even if a second service of the first need scores more."""
@@ -283,6 +301,8 @@ class Matcher:
         coverage = np.zeros(len(services))
         for need in {*(n for n, score in needs[:3] if score >= SUGGEST_MIN), *signalled}:
             coverage[self._serving(need)] += 1
+        for area in areas:
+            coverage = coverage + 0.5 * self._in_area[area]
         order = [int(i) for i in self._best_first(listed, services, coverage)]
         first: list[int] = []
         top = needs[0][1] if needs else 0.0
