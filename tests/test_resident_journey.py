@@ -109,7 +109,10 @@ async def test_feedback_is_counted_anonymously(bot):
     assert "anderen Worten" in texts(calls)
     async with bot.runtime.db.connection.execute("SELECT * FROM feedback_log") as cursor:
         rows = await cursor.fetchall()
-    assert len(rows) == 1 and str(resident["id"]) not in json.dumps(rows)
+    # No column holds the chat id. (Not a substring test: the voter's keyed hash is random hex,
+    # which contains "501" now and then.)
+    chat = resident["id"]
+    assert len(rows) == 1 and all(value not in (chat, str(chat)) for value in rows[0])
 
 
 async def test_forged_callback_data_gets_a_polite_answer(bot):
