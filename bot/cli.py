@@ -24,7 +24,7 @@ from typing import IO, Any, TextIO
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError
 
-from . import cli_learning, desk, geocode
+from . import cli_learning, desk, geocode, hsds
 from .app import build_application, runtime_of, schedule_jobs, serve
 from .config import DEFAULT_ENV_FILE, ConfigError, Settings
 from .deployment import AlreadyRunning, env_file_warning, hold_database, private_umask
@@ -580,6 +580,12 @@ def _write_csv(target: TextIO, header: list[str], rows: list[tuple[Any, ...]]) -
 
 
 def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.hsds:
+        # The directory, not statistics: no database involved.
+        directory = _directory(Path(args.knowledge))
+        count = hsds.export(directory, Path(args.hsds), args.lang)
+        print(f"{count} services written as HSDS 3.0 to {args.hsds}", file=out)
+        return 0
     settings = _settings(args, err)
     if not _existing_database(settings, "export", err):
         return 2
@@ -629,6 +635,9 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--csv", action="store_true", help="CSV (the only format, also without it)")
     e.add_argument("--what", default="questions", choices=("questions", "cases", "feedback"))
     e.add_argument("--output", "-o", help="file to write (default: standard output)")
+    e.add_argument("--hsds", metavar="DIR", help="write the directory as Open Referral HSDS 3.0")
+    e.add_argument("--knowledge", default=str(Settings().knowledge), help="directory (--hsds)")
+    e.add_argument("--lang", default="de", help="language of the texts (--hsds; default: de)")
     g = sub.add_parser("geocode", help="coordinates for entries with an address (OSM Nominatim)")
     g.add_argument("--knowledge", default=str(Settings().knowledge), help="directory to use")
     g.add_argument(
