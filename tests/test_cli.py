@@ -19,11 +19,11 @@ def run(*argv: str) -> tuple[int, str, str]:
 
 
 def test_ask_json_prints_the_documented_shape():
-    code, out, _ = run("ask", "--json", "wo bekomme ich essen umsonst")
+    code, out, _ = run("ask", "--json", "wo ist die tafel")
     assert code == 0
     record = json.loads(out)
     assert set(record) == {"query", "lang", "decision", "matches", "danger"}
-    assert record["query"] == "wo bekomme ich essen umsonst"
+    assert record["query"] == "wo ist die tafel"
     assert record["decision"] == "answer"
     assert record["lang"] == "de"
     assert record["matches"][0] == {"id": "warenkorb-caritas", "score": 100}

@@ -304,7 +304,7 @@ async def test_a_self_hosted_bot_api_url_is_used_over_real_http(tmp_path, hagen)
     poller = asyncio.create_task(poll_updates(app, stop))
     try:
         api.push_update(updates.text(resident, "/start"))
-        api.push_update(updates.text(resident, "wo bekomme ich essen umsonst"))
+        api.push_update(updates.text(resident, "wo ist die tafel"))
         await until(lambda: len(api.sent_to(2024)) >= 2, seconds=30)
         sent = api.sent_to(2024)
         assert "Hallo Lena!" in sent[0].text
