@@ -37,6 +37,7 @@ KEEP_PROCESSED_DAYS = 30
 _COMMANDS = {
     "start": N_("Start"),
     "menu": N_("Topics"),
+    "events": N_("What's on"),
     "language": N_("Language"),
     "help": N_("Help"),
     "privacy": N_("Privacy"),

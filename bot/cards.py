@@ -50,6 +50,9 @@ class Reply:
 
 SHOW, PIN, FEEDBACK, MENU, LANGUAGE, ESCALATE, DELETE = "s", "v", "f", "m", "l", "c", "x"
 CLOSE = "d"  # "d:<case>": the resident closes their own case ("done")
+# "w:<area|all>": what's on, filtered by quarter; "i:<event>:<YYYYmmddHHMM>": its calendar file.
+# ("e:" and "k:" belong to the coordinators' case buttons.)
+EVENTS, CALENDAR = "w", "i"
 # ESCALATE: "c:ask", and "c:yes:<token>"/"c:no:<token>" bound to the question the consent showed.
 _ARITY = {
     SHOW: {1},
@@ -60,6 +63,8 @@ _ARITY = {
     ESCALATE: {1, 2},
     DELETE: {1},
     CLOSE: {1},
+    EVENTS: {1},
+    CALENDAR: {2},
 }
 
 

@@ -103,7 +103,8 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     print(
         f"OK: {len(directory.services)} services ({urgent} emergency), "
         f"{len(directory.categories)} categories, {len(vocabulary.needs)} needs with "
-        f"{phrases} phrases, {danger} danger phrases in {args.directory}",
+        f"{phrases} phrases, {danger} danger phrases, {len(directory.events)} events "
+        f"in {args.directory}",
         file=out,
     )
     served = Counter(need for s in directory.services for need in s.needs)

@@ -289,6 +289,7 @@ class Directory:
     phrases: Phrases = field(default_factory=Phrases)
     vocabulary: Vocabulary = field(default_factory=Vocabulary)
     replies: tuple[CannedReply, ...] = ()
+    events: tuple[Any, ...] = ()  # events.EventSeries (that module builds on this one)
 
     def reply(self, reply_id: str) -> CannedReply | None:
         return next((r for r in self.replies if r.id == reply_id), None)
@@ -506,9 +507,39 @@ def check_directory(root: Path) -> tuple[Directory | None, list[Problem]]:
                     Problem("danger.yaml", f"{signal_id}.lines[{i}]", "unknown service")
                 )
 
+    events = _load_events(root, set(seen), problems)
     if problems:
         return None, problems
-    return Directory(tuple(services), tuple(categories), phrases, vocabulary, tuple(replies)), []
+    directory = Directory(
+        tuple(services), tuple(categories), phrases, vocabulary, tuple(replies), tuple(events)
+    )
+    return directory, []
+
+
+def _load_events(root: Path, service_ids: set[str], problems: list[Problem]) -> list[Any]:
+    """knowledge/events/*.yaml: validated like services; a place must be a known entry."""
+    from .events import EventSeries  # events.py builds on this module's types
+
+    folder = root / "events"
+    files = sorted(p for p in folder.glob("*.y*ml") if p.suffix in (".yaml", ".yml"))
+    found: list[Any] = []
+    seen: set[str] = set()
+    for path in files if folder.is_dir() else []:
+        rel = str(path.relative_to(root))
+        series = _validate(EventSeries, _read_yaml(path, root, problems), rel, "", problems)
+        if series is None:
+            continue
+        if series.id in seen:
+            problems.append(Problem(rel, "id", f"duplicate event id {series.id!r}"))
+            continue
+        seen.add(series.id)
+        if series.place.service and series.place.service not in service_ids:
+            problems.append(
+                Problem(rel, "place.service", f"unknown service {series.place.service!r}")
+            )
+            continue
+        found.append(series)
+    return found
 
 
 def load_directory(root: Path) -> Directory:

@@ -63,6 +63,7 @@ def help_text(t: Translator) -> Reply:
             "I find the right place in Hagen."
         ),
         "/menu – " + t("browse services by topic"),
+        "/events – " + t("what's on in the neighbourhood"),
         "/language – " + t("change the language"),
         "/privacy – " + t("what I store and how to delete it"),
         "📎 " + t("Share your location (paperclip → Location) to see the nearest services."),

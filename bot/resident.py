@@ -24,11 +24,13 @@ from telegram.ext import (
     filters,
 )
 
-from . import compose, desk, replies, sending
+from . import compose, desk, eventcards, replies, sending
 from .cards import (
+    CALENDAR,
     CLOSE,
     DELETE,
     ESCALATE,
+    EVENTS,
     FEEDBACK,
     LANGUAGE,
     MENU,
@@ -42,6 +44,7 @@ from .cards import (
 )
 from .coordinator import in_desk, wake_courier
 from .directory import LANGUAGES
+from .events import ics, upcoming
 from .i18n import Translator, choose_language, date_text, script_language
 from .inbox import Case
 from .limits import Verdict
@@ -127,6 +130,37 @@ async def start(update: Update, context: Context) -> None:
         update.effective_chat.id,
         replies.welcome(rt.translator(lang), user.first_name if user else None),
     )
+
+
+async def events(update: Update, context: Context) -> None:
+    await show_events(update, context, None)
+
+
+async def show_events(update: Update, context: Context, area: str | None) -> None:
+    """What's on in the next two weeks (in the resident's quarter, when they choose one)."""
+    rt = runtime(context)
+    t = await translator(update, context)
+    found = upcoming(rt.directory.events, rt.now(), area=area)
+    page = eventcards.whats_on(found, rt.directory, t, area)
+    query = update.callback_query
+    if query is not None and await sending.replace(context.bot, query.message, page):
+        return
+    await send(context, update.effective_chat.id, page)
+
+
+async def calendar_file(update: Update, context: Context, series_id: str, stamp: str) -> None:
+    rt = runtime(context)
+    query = update.callback_query
+    t = await translator(update, context)
+    series = next((e for e in rt.directory.events if e.id == series_id), None)
+    found = upcoming((series,), rt.now(), days=60) if series is not None else []
+    occurrence = eventcards.find_occurrence(found, series_id, stamp)
+    if occurrence is None:
+        await query.answer(replies.stale_button(t), show_alert=True)
+        return
+    await query.answer()
+    data = ics(occurrence, rt.directory, t.lang)
+    await sending.send_file(context.bot, update.effective_chat.id, f"{series_id}.ics", data)
 
 
 async def privacy(update: Update, context: Context) -> None:
@@ -349,6 +383,13 @@ async def button(update: Update, context: Context) -> None:
         return
     if kind == ESCALATE:
         await escalate(update, context, t, args[0], args[1] if len(args) > 1 else None)
+        return
+    if kind == EVENTS and (args[0] == "all" or args[0] in eventcards.AREAS):
+        await query.answer()
+        await show_events(update, context, None if args[0] == "all" else args[0])
+        return
+    if kind == CALENDAR and args[1].isdigit():
+        await calendar_file(update, context, args[0], args[1])
         return
     if kind == CLOSE and args[0].isdigit():
         await close_own_case(update, context, t, int(args[0]))
@@ -654,6 +695,7 @@ def register(app: PTBApplication) -> None:
         "delete": delete,
         "mydata": my_data,
         "menu": menu,
+        "events": events,
     }
     group = RESIDENT_GROUP
     for name, callback in commands.items():

@@ -84,7 +84,11 @@ async def send(
 
 async def send_text_file(bot: Bot, chat_id: int, filename: str, text: str) -> Message:
     """A UTF-8 text file: one message however long the text is."""
-    return await bot.send_document(chat_id, InputFile(text.encode("utf-8"), filename=filename))
+    return await send_file(bot, chat_id, filename, text.encode("utf-8"))
+
+
+async def send_file(bot: Bot, chat_id: int, filename: str, data: bytes) -> Message:
+    return await bot.send_document(chat_id, InputFile(data, filename=filename))
 
 
 async def replace(
