@@ -38,6 +38,7 @@ _COMMANDS = {
     "start": N_("Start"),
     "menu": N_("Topics"),
     "events": N_("What's on"),
+    "area": N_("Your quarter"),
     "language": N_("Language"),
     "help": N_("Help"),
     "privacy": N_("Privacy"),

@@ -53,6 +53,7 @@ CLOSE = "d"  # "d:<case>": the resident closes their own case ("done")
 # "w:<area|all>": what's on, filtered by quarter; "i:<event>:<YYYYmmddHHMM>": its calendar file.
 # ("e:" and "k:" belong to the coordinators' case buttons.)
 EVENTS, CALENDAR = "w", "i"
+AREA = "a"  # "a:<area|none>": the resident's quarter, stored only by their choice
 # ESCALATE: "c:ask", and "c:yes:<token>"/"c:no:<token>" bound to the question the consent showed.
 _ARITY = {
     SHOW: {1},
@@ -65,6 +66,7 @@ _ARITY = {
     CLOSE: {1},
     EVENTS: {1},
     CALENDAR: {2},
+    AREA: {1},
 }
 
 

@@ -197,6 +197,14 @@ MIGRATIONS: tuple[str, ...] = (
     DROP TABLE messages;
     ALTER TABLE messages_new RENAME TO messages;
     """,
+    # 10: the quarter a resident chose to tell (/area; with the time of that consent): events
+    # and news for their quarter, the area of their cases, and the anonymous statistics per
+    # quarter for the council's report.
+    """
+    ALTER TABLE residents ADD COLUMN area TEXT;
+    ALTER TABLE residents ADD COLUMN area_at TEXT;
+    ALTER TABLE question_log ADD COLUMN area TEXT;
+    """,
 )
 
 

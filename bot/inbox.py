@@ -101,6 +101,7 @@ class Inbox:
         topic: str | None = None,
         priority: str = "normal",
         update_id: int | None = None,
+        area: str | None = None,
     ) -> tuple[Case, bool]:
         """Open a case with the resident's question and queue it for the coordinators, in one
         transaction. Returns (case, created); a replayed update returns the existing case."""
@@ -118,8 +119,18 @@ class Inbox:
             )
             cursor = await connection.execute(
                 "INSERT INTO cases (resident_chat_id, lang, priority, topic, guesses, created_at, "
-                "updated_at, source_update_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (chat_id, lang, priority, topic, json.dumps(list(guesses)), now, now, update_id),
+                "updated_at, source_update_id, area) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    chat_id,
+                    lang,
+                    priority,
+                    topic,
+                    json.dumps(list(guesses)),
+                    now,
+                    now,
+                    update_id,
+                    area,
+                ),
             )
             case_id = int(cursor.lastrowid or 0)
             await _insert_message(

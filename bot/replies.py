@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 
 from .cards import (
+    AREA,
     CLOSE,
     DELETE,
     ESCALATE,
@@ -64,6 +65,7 @@ def help_text(t: Translator) -> Reply:
         ),
         "/menu – " + t("browse services by topic"),
         "/events – " + t("what's on in the neighbourhood"),
+        "/area – " + t("tell me your quarter (optional)"),
         "/language – " + t("change the language"),
         "/privacy – " + t("what I store and how to delete it"),
         "📎 " + t("Share your location (paperclip → Location) to see the nearest services."),
@@ -77,6 +79,10 @@ def privacy_text(t: Translator, translated: bool = False) -> Reply:
     lines = [
         "<b>" + t("Privacy") + "</b>",
         t("I store your chat number and the language you chose, so that I answer in it."),
+        t(
+            "If you tell me your quarter with /area, I store it as well and count it, without "
+            "your number, in the anonymous statistics."
+        ),
         t(
             "Your questions are not stored with your name or number. For statistics I keep "
             "only which topic was asked and whether I could help, "
@@ -148,6 +154,43 @@ def offer_language(t: Translator) -> Reply:
     """Asked in the language the resident just wrote (`t`), with one tap to switch to it."""
     text = t("Shall I answer in this language from now on?")
     return Reply(t.line(text), ((Button("✅ " + own_name(t.lang), callback(LANGUAGE, t.lang)),),))
+
+
+QUARTERS = {
+    "altenhagen-eckesey-sued": "Altenhagen/Eckesey-Süd",
+    "zentrum-remberg": "Zentrum/Remberg",
+}
+
+
+def area_name(t: Translator, area: str) -> str:
+    return QUARTERS.get(area) or t("Elsewhere in Hagen")
+
+
+def area_choice(t: Translator, current: str | None) -> Reply:
+    """Asked, never assumed: what is stored and what for, before anything is stored."""
+    lines = [
+        "<b>" + t("Where do you live?") + "</b>",
+        t(
+            "If you tell me, I store your quarter – nothing more precise – and use it to show you "
+            "events for your quarter and, without your name, to count in anonymous statistics "
+            "what each quarter needs. You can see it with /mydata and delete it here or with "
+            "/delete."
+        ),
+    ]
+    choices = [*QUARTERS, "hagen"]
+    buttons = [
+        Button(("✓ " if current == area else "") + area_name(t, area), callback(AREA, area))
+        for area in choices
+    ]
+    buttons.append(Button("✖ " + t("Do not store it"), callback(AREA, "none")))
+    return Reply("\n".join(t.line(line) for line in lines), _rows(buttons, 1))
+
+
+def area_saved(t: Translator, area: str | None) -> Reply:
+    if area is None:
+        return Reply(t.line(t("Deleted: I no longer store where you live.")))
+    text = t("Saved: {area}. /events now shows your quarter.", area=esc(area_name(t, area)))
+    return Reply(t.line("✅ " + text))
 
 
 def emergency_banner(t: Translator) -> Reply:
@@ -396,13 +439,14 @@ def my_data(
     since: str | None,
     cases: Sequence[tuple[int, str, list[str]]],
     paused_until: str | None = None,
+    area: str | None = None,
 ) -> tuple[Reply, str | None]:
     """cases: (number, status, the resident's own messages and the answers, oldest first).
 
     The reply stays short – a resident may send /mydata as often as they like, and Telegram
     lets a bot send about one message a second to a chat – so when there is more, the newest
     entries are shown and everything goes in a text file (the second value)."""
-    if since is None and not cases and paused_until is None:
+    if since is None and not cases and paused_until is None and area is None:
         return Reply(t.line(t("I have no data stored about you."))), None
     header = ["<b>" + t("What is stored about you") + "</b>"]
     if since is not None:
@@ -413,6 +457,8 @@ def my_data(
                 date=esc(since),
             )
         )
+    if area is not None:
+        header.append(t("Quarter: {area}", area=esc(area_name(t, area))))
     if paused_until is not None:
         header.append(
             t(

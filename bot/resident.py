@@ -26,6 +26,7 @@ from telegram.ext import (
 
 from . import compose, desk, eventcards, replies, sending
 from .cards import (
+    AREA,
     CALENDAR,
     CLOSE,
     DELETE,
@@ -133,7 +134,25 @@ async def start(update: Update, context: Context) -> None:
 
 
 async def events(update: Update, context: Context) -> None:
-    await show_events(update, context, None)
+    # The resident's own quarter first, if they told it (the filter changes it in place).
+    area = await runtime(context).db.area_of(update.effective_chat.id)
+    await show_events(update, context, area if area in eventcards.AREAS else None)
+
+
+async def area(update: Update, context: Context) -> None:
+    t = await translator(update, context)
+    current = await runtime(context).db.area_of(update.effective_chat.id)
+    await send(context, update.effective_chat.id, replies.area_choice(t, current))
+
+
+async def choose_area(update: Update, context: Context, t: Translator, choice: str) -> None:
+    rt = runtime(context)
+    query = update.callback_query
+    await query.answer()
+    await sending.drop_buttons(query)
+    chosen = None if choice == "none" else choice
+    await rt.db.set_area(update.effective_chat.id, t.lang, chosen)
+    await send(context, update.effective_chat.id, replies.area_saved(t, chosen))
 
 
 async def show_events(update: Update, context: Context, area: str | None) -> None:
@@ -244,7 +263,7 @@ async def understand(update: Update, context: Context, text: str) -> None:
         return
 
     if await rt.db.first_today(chat_id, text):
-        await log_question(rt, t.lang, text, result)
+        await log_question(rt, t.lang, text, result, await rt.db.area_of(chat_id))
     if context.user_data is not None and result.decision != "greeting":
         # Kept in memory only, until the resident agrees to pass it on (or not), at most
         # PENDING_SECONDS.
@@ -300,8 +319,11 @@ def replies_to_case(update: Update, context: Context, case: Case) -> bool:
     return f"#{case.id}" in (original.text or "")
 
 
-async def log_question(rt: Runtime, lang: str, text: str, result: Result) -> None:
-    """The anonymous statistics, and what the bot could not answer for the learning loop."""
+async def log_question(
+    rt: Runtime, lang: str, text: str, result: Result, area: str | None = None
+) -> None:
+    """The anonymous statistics (with the quarter, if the resident told it), and what the bot
+    could not answer for the learning loop."""
     top = result.matches[0] if result.matches else None
     await rt.db.log_question(
         lang,
@@ -309,6 +331,7 @@ async def log_question(rt: Runtime, lang: str, text: str, result: Result) -> Non
         top.service_id if top else None,
         top.score if top else 0,
         topic_of(rt, top.service_id if top else None) if result.decision != "answer" else None,
+        area,
     )
     if result.decision in ("suggest", "escalate") and not result.danger:
         await rt.db.log_unmatched(
@@ -390,6 +413,9 @@ async def button(update: Update, context: Context) -> None:
         return
     if kind == CALENDAR and args[1].isdigit():
         await calendar_file(update, context, args[0], args[1])
+        return
+    if kind == AREA and args[0] in (*replies.QUARTERS, "hagen", "none"):
+        await choose_area(update, context, t, args[0])
         return
     if kind == CLOSE and args[0].isdigit():
         await close_own_case(update, context, t, int(args[0]))
@@ -542,6 +568,7 @@ async def escalate(
             chat_id,
             t.lang,
             pending.text,
+            area=await rt.db.area_of(chat_id),
             guesses=guesses,
             topic=topic_of(rt, guesses[0] if guesses else None),
             priority="high" if pending.danger else "normal",
@@ -598,6 +625,7 @@ async def my_data(update: Update, context: Context) -> None:
         local_date(rt, resident.created_at, t.lang) if resident else None,
         cases,
         paused_until=until,
+        area=resident.area if resident else None,
     )
     await send(context, chat_id, reply)
     if everything is not None:
@@ -696,6 +724,7 @@ def register(app: PTBApplication) -> None:
         "mydata": my_data,
         "menu": menu,
         "events": events,
+        "area": area,
     }
     group = RESIDENT_GROUP
     for name, callback in commands.items():

@@ -33,6 +33,8 @@ class ResidentData:
     created_at: str
     updated_at: str
     consent_at: str | None = None
+    area: str | None = None  # the quarter the resident chose to tell (/area)
+    area_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,23 @@ class Store(Database):
         value = await self.value("SELECT lang FROM residents WHERE chat_id = ?", (chat_id,))
         return str(value) if value else None
 
+    async def set_area(self, chat_id: int, lang: str, area: str | None) -> None:
+        """Store the quarter with the time of the resident's choice; None forgets it."""
+        now = now_iso()
+        await self.write(
+            (
+                "INSERT INTO residents (chat_id, lang, created_at, updated_at, area, area_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(chat_id) DO UPDATE SET "
+                "area = excluded.area, area_at = excluded.area_at, "
+                "updated_at = excluded.updated_at",
+                (chat_id, lang, now, now, area, now if area else None),
+            )
+        )
+
+    async def area_of(self, chat_id: int) -> str | None:
+        value = await self.value("SELECT area FROM residents WHERE chat_id = ?", (chat_id,))
+        return str(value) if value else None
+
     async def set_language(self, chat_id: int, lang: str) -> None:
         now = now_iso()
         await self.write(
@@ -122,8 +141,8 @@ class Store(Database):
 
     async def resident(self, chat_id: int) -> ResidentData | None:
         rows = await self.rows(
-            "SELECT chat_id, lang, created_at, updated_at, consent_at FROM residents "
-            "WHERE chat_id = ?",
+            "SELECT chat_id, lang, created_at, updated_at, consent_at, area, area_at "
+            "FROM residents WHERE chat_id = ?",
             (chat_id,),
         )
         return ResidentData(*rows[0]) if rows else None
@@ -252,13 +271,19 @@ class Store(Database):
     # ---- anonymous statistics -----------------------------------------------------------------
 
     async def log_question(
-        self, lang: str, decision: str, service_id: str | None, score: int, topic: str | None = None
+        self,
+        lang: str,
+        decision: str,
+        service_id: str | None,
+        score: int,
+        topic: str | None = None,
+        area: str | None = None,
     ) -> None:
         await self.write(
             (
-                "INSERT INTO question_log (day, lang, decision, service_id, score, topic) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (_today(), lang, decision, service_id, score, topic),
+                "INSERT INTO question_log (day, lang, decision, service_id, score, topic, area) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (_today(), lang, decision, service_id, score, topic, area),
             )
         )
 

@@ -109,3 +109,25 @@ def test_the_calendar_file_holds_that_date_in_the_residents_language(tiny_root):
     assert str(event["SUMMARY"]) == "Dil kafesi"
     assert event.decoded("DTSTART") == datetime(2026, 12, 1, 15, tzinfo=BERLIN)
     assert "Musterstraße 1" in str(event["LOCATION"])
+
+
+async def test_a_resident_may_tell_their_quarter_see_it_and_take_it_back(harness_for, tiny_root):
+    directory = load_directory(with_events(tiny_root, CAFE, DAILY))
+    h = await harness_for(directory)
+    resident = h.user(user_id=322, lang="de")
+    asked = await h.say(resident, "/area")
+    assert "Wo wohnen Sie?" in texts(asked) and "a:altenhagen-eckesey-sued" in button_data(asked)
+    assert await h.runtime.db.area_of(322) is None  # nothing stored by asking
+    await h.press(resident, "a:altenhagen-eckesey-sued")
+    stored = await h.runtime.db.resident(322)
+    assert stored.area == "altenhagen-eckesey-sued" and stored.area_at
+    assert "Quartier: Altenhagen/Eckesey-Süd" in texts(await h.say(resident, "/mydata"))
+    own = await h.say(resident, "/events")  # the own quarter first: the Remberg series is not
+    assert "Sprachcafé" in texts(own) and "Offener Treff" not in texts(own)
+    await h.say(resident, "lebensmittel")
+    logged = await h.runtime.db.rows("SELECT area FROM question_log")
+    assert logged == [("altenhagen-eckesey-sued",)]  # counted by quarter, without the chat id
+    forged = await h.press(resident, "a:mars")
+    assert any(c.params.get("show_alert") for c in forged if c.method == "answerCallbackQuery")
+    await h.press(resident, "a:none")
+    assert await h.runtime.db.area_of(322) is None

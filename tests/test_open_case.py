@@ -124,3 +124,11 @@ async def test_a_closed_case_is_kept_for_the_days_the_consent_names_an_open_one_
     assert (await h.runtime.cases.require(1)).anonymised
     assert not (await h.runtime.cases.require(2)).anonymised  # open: 180 days of idleness
     assert await housekeeping(h.runtime, datetime.now(UTC) + timedelta(days=181)) == 1
+
+
+async def test_a_case_carries_the_quarter_the_resident_told(desk):
+    resident = desk.user(user_id=RESIDENT, lang="de")
+    await desk.say(resident, "/area")
+    await desk.press(resident, "a:zentrum-remberg")
+    await escalate(desk, lang="de")
+    assert await desk.runtime.db.value("SELECT area FROM cases WHERE id = 1") == "zentrum-remberg"
