@@ -16,6 +16,7 @@ from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
 from . import coordinator, learning, resident
+from .broadcast import Sender
 from .config import Settings
 from .delivery import Courier
 from .desk import DESK_TIME
@@ -30,6 +31,7 @@ warnings.filterwarnings("ignore", message=r"Please use 'Bot\.getUpdates'", categ
 # Any well-formed token works against the local stand-in; Telegram itself never sees it.
 LOCAL_TOKEN = "0:local"
 DELIVERY_INTERVAL = 2.0  # seconds between outbox rounds (new items also wake it at once)
+BROADCAST_INTERVAL = 1.0  # a round sends broadcast.ROUND messages: ~25 a second at most
 KEEP_PROCESSED_DAYS = 30
 
 
@@ -39,6 +41,7 @@ _COMMANDS = {
     "menu": N_("Topics"),
     "events": N_("What's on"),
     "area": N_("Your quarter"),
+    "news": N_("News"),
     "language": N_("Language"),
     "help": N_("Help"),
     "privacy": N_("Privacy"),
@@ -63,6 +66,7 @@ def build_application(
     rt = Runtime.create(settings, directory)
     app.bot_data["runtime"] = rt
     app.bot_data["courier"] = Courier(rt)
+    app.bot_data["sender"] = Sender(rt)
     coordinator.register(app)
     resident.register(app)
     return app
@@ -84,6 +88,9 @@ def schedule_jobs(app: Application) -> None:
     assert app.job_queue is not None
     app.job_queue.run_repeating(
         coordinator.deliver_job, interval=DELIVERY_INTERVAL, first=0.1, name="outbox"
+    )
+    app.job_queue.run_repeating(
+        coordinator.broadcast_job, interval=BROADCAST_INTERVAL, first=0.5, name="broadcasts"
     )
     app.job_queue.run_repeating(housekeeping_job, interval=24 * 3600, first=60, name="retention")
     app.job_queue.run_repeating(

@@ -4,6 +4,7 @@ relaying what they write in a case's topic or as a reply to a case post."""
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import re
 import sqlite3
@@ -22,8 +23,8 @@ from telegram.ext import (
     filters,
 )
 
-from . import delivery, desk, replies
-from .cards import Reply, esc
+from . import broadcast, delivery, desk, replies
+from .cards import Button, Reply, esc
 from .directory import STALE_AFTER_DAYS, stale
 from .i18n import choose_language
 from .inbox import Case
@@ -419,6 +420,109 @@ async def case_button(update: Update, context: Context) -> None:
     await done(update, context)
 
 
+# ---- broadcasts -----------------------------------------------------------------------------
+
+
+BROADCAST = "b"  # "b:ok:<id>" / "b:no:<id>" under a broadcast's preview
+
+
+async def prepare_broadcast(update: Update, context: Context) -> None:
+    """/broadcast TEXT (German; lines "tr: …" add versions) or /announce EVENT-ID [AREA]:
+    a preview with the audience, sent only after "Senden"."""
+    rt = runtime(context)
+    if not in_desk(update, rt):
+        await refuse(update, context)
+        await done(update, context)
+    message = update.effective_message
+    command, _, rest = (message.text or "").partition(" ")
+    rest = rest.strip()
+    user = update.effective_user
+    author = user.id if user else None
+    store = rt.broadcasts
+    assert store is not None
+    if command.startswith("/announce"):
+        event_id, _, area = rest.partition(" ")
+        series = next((e for e in rt.directory.events if e.id == event_id.strip()), None)
+        if series is None:
+            await reply(update, context, "Benutzung: /announce VERANSTALTUNGS-ID [quartier]")
+            await done(update, context)
+        target = area.strip() or None
+        broadcast_id = await store.prepare("event", "events", series.id, target, author)
+    else:
+        versions = broadcast.parse_versions(rest)
+        if versions is None:
+            await reply(
+                update, context, "Benutzung: /broadcast Text (Zeilen „tr: …“ für Übersetzungen)"
+            )
+            await done(update, context)
+        body = json.dumps(versions, ensure_ascii=False)
+        broadcast_id = await store.prepare("text", "news", body, None, author)
+    prepared = await store.get(broadcast_id)
+    assert prepared is not None
+    people = await store.audience(prepared)
+    buttons = (
+        (
+            Button("✅ Senden", callback_data(BROADCAST, "ok", broadcast_id)),
+            Button("✖ Verwerfen", callback_data(BROADCAST, "no", broadcast_id)),
+        ),
+    )
+    await send(
+        context.bot, update.effective_chat.id, Reply(broadcast.preview(prepared, people), buttons)
+    )
+    await done(update, context)
+
+
+def callback_data(kind: str, action: str, number: int) -> str:
+    return f"{kind}:{action}:{number}"
+
+
+async def broadcast_button(update: Update, context: Context) -> None:
+    rt = runtime(context)
+    query = update.callback_query
+    if not in_desk(update, rt):
+        await query.answer("Nur für die Koordination.", show_alert=True)
+        await done(update, context)
+    _, action, number = (query.data or "b:x:0").split(":")
+    store = rt.broadcasts
+    assert store is not None
+    prepared = await store.get(int(number)) if number.isdigit() else None
+    if prepared is None or prepared.confirmed_at is not None:
+        await query.answer(
+            "Dieses Rundschreiben ist schon verschickt oder verworfen.", show_alert=True
+        )
+        await done(update, context)
+    with contextlib.suppress(TelegramError):
+        await query.edit_message_reply_markup(reply_markup=None)
+    if action == "ok":
+        count = await store.confirm(prepared.id)
+        await query.answer(f"Wird an {count} Personen verschickt.")
+        wake_broadcast(context)
+    else:
+        await store.discard(prepared.id)
+        await query.answer("Verworfen.")
+    await done(update, context)
+
+
+def wake_broadcast(context: Context) -> None:
+    if context.job_queue is not None:
+        context.job_queue.run_once(broadcast_job, 0)
+
+
+async def broadcast_job(context: Context) -> None:
+    sender = context.bot_data.get("sender")
+    if sender is None:
+        return
+    await sender.run(context.bot, send)
+    rt = runtime(context)
+    store = rt.broadcasts
+    assert store is not None
+    # Reported from the database, so a report is not lost when the process dies in between.
+    for broadcast_id in await store.unreported():
+        counts = await store.counts(broadcast_id)
+        if await _to_desk(rt, context.bot, broadcast.report(broadcast_id, counts)):
+            await store.reported(broadcast_id)
+
+
 def register(app: PTBApplication) -> None:
     """Group 0: before the residents' handlers (group 1), which they can stop."""
     handlers = {
@@ -433,5 +537,8 @@ def register(app: PTBApplication) -> None:
     }
     for name, work in handlers.items():
         app.add_handler(CommandHandler(name, command(work)))
+    for name in ("broadcast", "announce"):
+        app.add_handler(CommandHandler(name, prepare_broadcast))
+    app.add_handler(CallbackQueryHandler(broadcast_button, pattern=r"^b:"))
     app.add_handler(MessageHandler(~filters.COMMAND & filters.UpdateType.MESSAGE, relay))
     app.add_handler(CallbackQueryHandler(case_button, pattern=r"^[ke]:"))

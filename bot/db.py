@@ -205,6 +205,38 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE residents ADD COLUMN area_at TEXT;
     ALTER TABLE question_log ADD COLUMN area TEXT;
     """,
+    # 11: news for residents who asked for it: their subscriptions, the broadcasts the
+    # coordinators confirmed, and one row per recipient (the courier's queue).
+    """
+    CREATE TABLE subscriptions (
+        chat_id     INTEGER NOT NULL REFERENCES residents(chat_id) ON DELETE CASCADE,
+        topic       TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        PRIMARY KEY (chat_id, topic)
+    );
+    CREATE TABLE broadcasts (
+        id           INTEGER PRIMARY KEY,
+        kind         TEXT NOT NULL CHECK (kind IN ('event', 'text')),
+        topic        TEXT NOT NULL,
+        body         TEXT NOT NULL,
+        area         TEXT,
+        created_by   INTEGER,
+        created_at   TEXT NOT NULL,
+        confirmed_at TEXT,
+        finished_at  TEXT,
+        reported_at  TEXT
+    );
+    CREATE TABLE broadcast_recipients (
+        broadcast_id INTEGER NOT NULL REFERENCES broadcasts(id) ON DELETE CASCADE,
+        chat_id      INTEGER NOT NULL,
+        lang         TEXT NOT NULL,
+        status       TEXT NOT NULL DEFAULT 'pending'
+                     CHECK (status IN ('pending', 'claimed', 'sent', 'blocked', 'failed')),
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (broadcast_id, chat_id)
+    );
+    CREATE INDEX broadcast_queue ON broadcast_recipients (status, broadcast_id, chat_id);
+    """,
 )
 
 

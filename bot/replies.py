@@ -12,6 +12,7 @@ from .cards import (
     ESCALATE,
     LANGUAGE,
     MENU,
+    NEWS,
     SHOW,
     Button,
     Keyboard,
@@ -66,6 +67,7 @@ def help_text(t: Translator) -> Reply:
         "/menu – " + t("browse services by topic"),
         "/events – " + t("what's on in the neighbourhood"),
         "/area – " + t("tell me your quarter (optional)"),
+        "/news – " + t("news and events by message (optional)"),
         "/language – " + t("change the language"),
         "/privacy – " + t("what I store and how to delete it"),
         "📎 " + t("Share your location (paperclip → Location) to see the nearest services."),
@@ -82,6 +84,10 @@ def privacy_text(t: Translator, translated: bool = False) -> Reply:
         t(
             "If you tell me your quarter with /area, I store it as well and count it, without "
             "your number, in the anonymous statistics."
+        ),
+        t(
+            "If you subscribe to news with /news, I store what you subscribed to until you "
+            "unsubscribe."
         ),
         t(
             "Your questions are not stored with your name or number. For statistics I keep "
@@ -191,6 +197,34 @@ def area_saved(t: Translator, area: str | None) -> Reply:
         return Reply(t.line(t("Deleted: I no longer store where you live.")))
     text = t("Saved: {area}. /events now shows your quarter.", area=esc(area_name(t, area)))
     return Reply(t.line("✅ " + text))
+
+
+NEWS_TOPICS = ("events", "news")
+
+
+def news_choice(t: Translator, subscribed: set[str]) -> Reply:
+    """What subscribing means, said before anything is stored; one tap per topic."""
+    labels = {
+        "events": t("Events in the neighbourhood"),
+        "news": t("News from the neighbourhood office"),
+    }
+    lines = [
+        "<b>" + t("News from the neighbourhood") + "</b>",
+        t(
+            "Choose what you want to receive. I then store that you subscribed and to what, "
+            "and send you such news now and then, in your language. Every message has a button "
+            "to unsubscribe; /delete erases everything."
+        ),
+    ]
+    buttons = [
+        Button(("✅ " if topic in subscribed else "☐ ") + labels[topic], callback(NEWS, topic))
+        for topic in NEWS_TOPICS
+    ]
+    return Reply("\n".join(t.line(line) for line in lines), _rows(buttons, 1))
+
+
+def unsubscribed(t: Translator) -> Reply:
+    return Reply(t.line("🔕 " + t("Unsubscribed. You will not get these messages any more.")))
 
 
 def emergency_banner(t: Translator) -> Reply:
@@ -440,13 +474,14 @@ def my_data(
     cases: Sequence[tuple[int, str, list[str]]],
     paused_until: str | None = None,
     area: str | None = None,
+    subscribed: frozenset[str] = frozenset(),
 ) -> tuple[Reply, str | None]:
     """cases: (number, status, the resident's own messages and the answers, oldest first).
 
     The reply stays short – a resident may send /mydata as often as they like, and Telegram
     lets a bot send about one message a second to a chat – so when there is more, the newest
     entries are shown and everything goes in a text file (the second value)."""
-    if since is None and not cases and paused_until is None and area is None:
+    if since is None and not cases and paused_until is None and area is None and not subscribed:
         return Reply(t.line(t("I have no data stored about you."))), None
     header = ["<b>" + t("What is stored about you") + "</b>"]
     if since is not None:
@@ -459,6 +494,13 @@ def my_data(
         )
     if area is not None:
         header.append(t("Quarter: {area}", area=esc(area_name(t, area))))
+    if subscribed:
+        labels = {
+            "events": t("Events in the neighbourhood"),
+            "news": t("News from the neighbourhood office"),
+        }
+        names = ", ".join(labels[topic] for topic in NEWS_TOPICS if topic in subscribed)
+        header.append(t("Subscribed: {topics}", topics=esc(names)))
     if paused_until is not None:
         header.append(
             t(

@@ -35,8 +35,10 @@ from .cards import (
     FEEDBACK,
     LANGUAGE,
     MENU,
+    NEWS,
     PIN,
     SHOW,
+    UNSUBSCRIBE,
     Reply,
     parse_callback,
     render_card,
@@ -137,6 +139,34 @@ async def events(update: Update, context: Context) -> None:
     # The resident's own quarter first, if they told it (the filter changes it in place).
     area = await runtime(context).db.area_of(update.effective_chat.id)
     await show_events(update, context, area if area in eventcards.AREAS else None)
+
+
+async def news(update: Update, context: Context) -> None:
+    rt = runtime(context)
+    t = await translator(update, context)
+    assert rt.broadcasts is not None
+    subscribed = await rt.broadcasts.topics_of(update.effective_chat.id)
+    await send(context, update.effective_chat.id, replies.news_choice(t, subscribed))
+
+
+async def toggle_news(update: Update, context: Context, t: Translator, topic: str) -> None:
+    rt = runtime(context)
+    query = update.callback_query
+    assert rt.broadcasts is not None
+    chat_id = update.effective_chat.id
+    await rt.broadcasts.toggle(chat_id, t.lang, topic)
+    await query.answer()
+    page = replies.news_choice(t, await rt.broadcasts.topics_of(chat_id))
+    if not await sending.replace(context.bot, query.message, page):
+        await send(context, chat_id, page)
+
+
+async def unsubscribe(update: Update, context: Context, t: Translator, topic: str) -> None:
+    rt = runtime(context)
+    assert rt.broadcasts is not None
+    await rt.broadcasts.unsubscribe(update.effective_chat.id, topic)
+    await update.callback_query.answer()
+    await send(context, update.effective_chat.id, replies.unsubscribed(t))
 
 
 async def area(update: Update, context: Context) -> None:
@@ -414,6 +444,12 @@ async def button(update: Update, context: Context) -> None:
     if kind == CALENDAR and args[1].isdigit():
         await calendar_file(update, context, args[0], args[1])
         return
+    if kind == NEWS and args[0] in replies.NEWS_TOPICS:
+        await toggle_news(update, context, t, args[0])
+        return
+    if kind == UNSUBSCRIBE and args[0] in replies.NEWS_TOPICS:
+        await unsubscribe(update, context, t, args[0])
+        return
     if kind == AREA and args[0] in (*replies.QUARTERS, "hagen", "none"):
         await choose_area(update, context, t, args[0])
         return
@@ -626,6 +662,9 @@ async def my_data(update: Update, context: Context) -> None:
         cases,
         paused_until=until,
         area=resident.area if resident else None,
+        subscribed=frozenset(await rt.broadcasts.topics_of(chat_id))
+        if rt.broadcasts
+        else frozenset(),
     )
     await send(context, chat_id, reply)
     if everything is not None:
@@ -725,6 +764,7 @@ def register(app: PTBApplication) -> None:
         "menu": menu,
         "events": events,
         "area": area,
+        "news": news,
     }
     group = RESIDENT_GROUP
     for name, callback in commands.items():

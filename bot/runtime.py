@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .bridge import Bridge
+from .broadcast import Broadcasts
 from .config import ConfigError, Settings
 from .desk import OfficeHoursError, parse_office_hours
 from .directory import Directory, Problem, check_directory
@@ -48,6 +49,7 @@ class Runtime:
     intake_limit: Limiter = field(default_factory=lambda: Limiter(TAKEN_PER_MINUTE))
     moved_desk: int | None = None  # the coordinator group's new id after a migration
     bridge: Bridge | None = None  # translation between residents and coordinators (optional)
+    broadcasts: Broadcasts | None = None  # news for residents who subscribed
 
     @classmethod
     def create(cls, settings: Settings, directory: Directory) -> Runtime:
@@ -74,6 +76,7 @@ class Runtime:
         if self.store is None:
             self.store = await Store.open(self.settings.database)
             self.inbox = Inbox(self.store)
+            self.broadcasts = Broadcasts(self.store)
             group = self.settings.coordinator_chat_id
             if group is not None:
                 self.moved_desk = await self.store.desk_moved_to(group)
@@ -94,6 +97,7 @@ class Runtime:
             await self.store.close()
             self.store = None
             self.inbox = None
+            self.broadcasts = None
 
     @property
     def db(self) -> Store:

@@ -153,6 +153,8 @@ class Store(Database):
         cases = [int(r[0]) for r in await self.rows(sql, (chat_id,))]
         await self.write(
             *anonymise_statements(cases),
+            ("DELETE FROM subscriptions WHERE chat_id = ?", (chat_id,)),
+            ("DELETE FROM broadcast_recipients WHERE chat_id = ?", (chat_id,)),
             ("DELETE FROM residents WHERE chat_id = ?", (chat_id,)),
             ("DELETE FROM paused_residents WHERE chat_id = ?", (chat_id,)),
         )
@@ -173,7 +175,8 @@ class Store(Database):
         """Forget residents idle since `cutoff` who have no case that is still kept."""
         sql = (
             "SELECT chat_id FROM residents WHERE updated_at < ? AND COALESCE(consent_at, '') < ? "
-            "AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.resident_chat_id = residents.chat_id)"
+            "AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.resident_chat_id = residents.chat_id) "
+            "AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.chat_id = residents.chat_id)"
         )
         idle = [int(r[0]) for r in await self.rows(sql, (cutoff, cutoff))]
         if idle:
