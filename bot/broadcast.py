@@ -263,54 +263,63 @@ class Sender:
             "ORDER BY r.broadcast_id, r.chat_id LIMIT ?",
             (ROUND,),
         )
-        touched: set[int] = set()
-        cache: dict[int, Broadcast | None] = {}
-        for broadcast_id, chat_id, lang, attempts in rows:
-            broadcast = cache.get(broadcast_id) or await self.store.get(broadcast_id)
-            cache[broadcast_id] = broadcast
-            touched.add(broadcast_id)
-            key = (broadcast_id, chat_id)
-            await self._set(key, "claimed")
-            reply = (
-                message_for(broadcast, self.rt.directory, self.rt.translator(lang), self.rt.now())
-                if broadcast is not None
-                else None
-            )
-            if reply is None:
-                await self._set(key, "failed")
-                continue
-            try:
-                await send(bot, chat_id, reply)
-            except RetryAfter as exc:
-                await self._set(key, "pending")
-                wait = exc.retry_after
-                log.info("broadcast paused by Telegram for %s", wait)
-                break
-            except Forbidden:
-                await self._set(key, "blocked")
+        if not rows:
+            return await self._finished(set())
+        # The whole round is claimed in one write, then sent at once: the Application's
+        # AIORateLimiter spaces the calls to Telegram's limits, and a slow network does not
+        # slow the round down to one message after another.
+        await self.store.db.write_many(
+            "UPDATE broadcast_recipients SET status = 'claimed' "
+            "WHERE broadcast_id = ? AND chat_id = ?",
+            [(b, c) for b, c, _, _ in rows],
+        )
+        broadcasts = {b: await self.store.get(b) for b in {int(r[0]) for r in rows}}
+        outcomes = await asyncio.gather(
+            *(self._one(bot, send, broadcasts[b], c, lang, a) for b, c, lang, a in rows)
+        )
+        await self.store.db.write_many(
+            "UPDATE broadcast_recipients SET status = ?, attempts = attempts + ? "
+            "WHERE broadcast_id = ? AND chat_id = ?",
+            [
+                (status, tried, b, c)
+                for (status, tried), (b, c, _, _) in zip(outcomes, rows, strict=True)
+            ],
+        )
+        for (status, _), (_, chat_id, _, _) in zip(outcomes, rows, strict=True):
+            if status == "blocked":
                 await self.store.unsubscribe(chat_id)  # they blocked the bot: no more news
-                continue
-            except BadRequest as exc:
-                log.warning("broadcast %s to a resident refused: %s", broadcast_id, exc.message)
-                await self._set(key, "failed")
-                continue
-            except TelegramError as exc:
-                status = "failed" if attempts + 1 >= MAX_ATTEMPTS else "pending"
-                await self.store.db.write(
-                    (
-                        "UPDATE broadcast_recipients SET status = ?, attempts = attempts + 1 "
-                        "WHERE broadcast_id = ? AND chat_id = ?",
-                        (status, broadcast_id, chat_id),
-                    )
-                )
-                log.info("broadcast %s: network trouble (%s)", broadcast_id, exc)
-                continue
-            await self._set(key, "sent")
-        return await self._finished(touched)
+        return await self._finished(set(broadcasts))
 
-    async def _set(self, key: tuple[int, int], status: str) -> None:
-        sql = "UPDATE broadcast_recipients SET status = ? WHERE broadcast_id = ? AND chat_id = ?"
-        await self.store.db.write((sql, (status, *key)))
+    async def _one(
+        self,
+        bot: Bot,
+        send: Any,
+        broadcast: Broadcast | None,
+        chat_id: int,
+        lang: str,
+        attempts: int,
+    ) -> tuple[str, int]:
+        """(the row's new status, attempts to add) for one recipient."""
+        reply = (
+            message_for(broadcast, self.rt.directory, self.rt.translator(lang), self.rt.now())
+            if broadcast is not None
+            else None
+        )
+        if reply is None:
+            return "failed", 0
+        try:
+            await send(bot, chat_id, reply)
+        except RetryAfter:
+            return "pending", 0  # Telegram asks to wait: the next rounds try again
+        except Forbidden:
+            return "blocked", 0
+        except BadRequest as exc:
+            log.warning("a broadcast to a resident was refused: %s", exc.message)
+            return "failed", 0
+        except TelegramError as exc:
+            log.info("broadcast: network trouble (%s)", exc)
+            return ("failed" if attempts + 1 >= MAX_ATTEMPTS else "pending"), 1
+        return "sent", 0
 
     async def _finished(self, touched: set[int]) -> list[int]:
         done = []
