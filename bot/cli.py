@@ -24,7 +24,7 @@ from typing import IO, Any, TextIO
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError
 
-from . import cli_learning, desk, geocode, hsds
+from . import cli_learning, desk, geocode, hsds, report
 from .app import build_application, runtime_of, schedule_jobs, serve
 from .config import DEFAULT_ENV_FILE, ConfigError, Settings
 from .deployment import AlreadyRunning, env_file_warning, hold_database, private_umask
@@ -594,6 +594,31 @@ def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    settings = _settings(args, err)
+    if args.db:
+        settings = dataclasses.replace(settings, database=Path(args.db))
+    try:
+        period = report.Period(date.fromisoformat(args.start), date.fromisoformat(args.end))
+    except ValueError:
+        print("lotse report: give the dates as YYYY-MM-DD", file=err)
+        return 2
+    if not _existing_database(settings, "report", err):
+        return 2
+    directory = _directory(settings.knowledge)
+
+    async def build() -> str:
+        store = await Store.open(settings.database)
+        try:
+            return await report.build(store, directory, period)
+        finally:
+            await store.close()
+
+    Path(args.output).write_text(asyncio.run(build()), encoding="utf-8")
+    print(f"report for {period.start} to {period.end} written to {args.output}", file=out)
+    return 0
+
+
 # ---- entry point ----------------------------------------------------------------------------
 
 
@@ -639,6 +664,13 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--hsds", metavar="DIR", help="write the directory as Open Referral HSDS 3.0")
     e.add_argument("--knowledge", default=str(Settings().knowledge), help="directory (--hsds)")
     e.add_argument("--lang", default="de", help="language of the texts (--hsds; default: de)")
+    r = sub.add_parser(
+        "report", help="an HTML report for the council from the anonymous statistics"
+    )
+    r.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
+    r.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD")
+    r.add_argument("-o", "--output", required=True, help="the HTML file to write")
+    r.add_argument("--db", help="SQLite file (default: LOTSE_DATABASE)")
     g = sub.add_parser("geocode", help="coordinates for entries with an address (OSM Nominatim)")
     g.add_argument("--knowledge", default=str(Settings().knowledge), help="directory to use")
     g.add_argument(
@@ -695,6 +727,8 @@ def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return cmd_inbox(args, out, err)
     if args.command == "export":
         return cmd_export(args, out, err)
+    if args.command == "report":
+        return cmd_report(args, out, err)
     if args.command == "geocode":
         return cmd_geocode(args, out)
     if args.command == "review":
