@@ -81,6 +81,7 @@ def courier_of(app: Application) -> Courier:
 
 
 DIGEST_HOUR = 8  # the coordinators' morning overview of open cases, desk time
+REMINDER_HOUR = 10  # the day before a forum, its reminder goes out
 
 
 def schedule_jobs(app: Application) -> None:
@@ -98,6 +99,9 @@ def schedule_jobs(app: Application) -> None:
     )
     app.job_queue.run_daily(
         coordinator.digest_job, time=time(DIGEST_HOUR, tzinfo=DESK_TIME), name="digest"
+    )
+    app.job_queue.run_daily(
+        coordinator.reminder_job, time=time(REMINDER_HOUR, tzinfo=DESK_TIME), name="forum reminder"
     )
     app.job_queue.run_monthly(
         coordinator.review_job, when=time(DIGEST_HOUR, tzinfo=DESK_TIME), day=1, name="review"
@@ -124,6 +128,7 @@ async def housekeeping(rt: Runtime, now: datetime | None = None) -> int:
     await rt.db.prune_processed(old)
     await rt.db.prune_unmatched((now - timedelta(days=learning.KEEP_DAYS)).date().isoformat())
     await rt.db.prune_pauses()
+    await rt.db.prune_rsvps(f"{now:%Y%m%d}")
     await rt.db.forget_voters()
     expired = await rt.db.expire_residents(cutoff)
     if expired:

@@ -54,6 +54,7 @@ CLOSE = "d"  # "d:<case>": the resident closes their own case ("done")
 # ("e:" and "k:" belong to the coordinators' case buttons.)
 EVENTS, CALENDAR = "w", "i"
 AREA = "a"  # "a:<area|none>": the resident's quarter, stored only by their choice
+RSVP = "r"  # "r:<event>:<YYYYmmddHHMM>:<yes|maybe|no>": an answer to a forum's invitation
 NEWS, UNSUBSCRIBE = "n", "u"  # "n:<topic>" toggles a subscription, "u:<topic>" under broadcasts
 # ESCALATE: "c:ask", and "c:yes:<token>"/"c:no:<token>" bound to the question the consent showed.
 _ARITY = {
@@ -69,6 +70,7 @@ _ARITY = {
     CALENDAR: {2},
     AREA: {1},
     NEWS: {1},
+    RSVP: {3},
     UNSUBSCRIBE: {1},
 }
 

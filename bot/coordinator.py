@@ -8,6 +8,7 @@ import json
 import logging
 import re
 import sqlite3
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, timedelta
 
@@ -23,9 +24,10 @@ from telegram.ext import (
     filters,
 )
 
-from . import broadcast, delivery, desk, replies
+from . import broadcast, delivery, desk, eventcards, replies
 from .cards import Button, Reply, esc
-from .directory import STALE_AFTER_DAYS, stale
+from .directory import STALE_AFTER_DAYS, pick, stale
+from .events import upcoming
 from .i18n import choose_language
 from .inbox import Case
 from .runtime import Runtime
@@ -523,6 +525,60 @@ async def broadcast_job(context: Context) -> None:
             await store.reported(broadcast_id)
 
 
+async def forum_counts(rt: Runtime, context: Context) -> str:
+    """/forum EVENT-ID: the answers for the next date, by language and quarter."""
+    event_id = (context.args or [""])[0]
+    series = next((e for e in rt.directory.events if e.id == event_id), None)
+    if series is None or series.kind != "forum":
+        return "Benutzung: /forum FORUM-ID (eine Veranstaltung mit kind: forum)"
+    dates = upcoming((series,), rt.now(), days=60)
+    if not dates:
+        return f"Für {esc(event_id)} ist in den nächsten 60 Tagen kein Termin geplant."
+    stamp = f"{dates[0].start:%Y%m%d%H%M}"
+    rows = await rt.db.rsvp_counts(event_id, stamp)
+    totals = {a: sum(n for answer, _, _, n in rows if answer == a) for a in ("yes", "maybe", "no")}
+    lines = [
+        f"🗳 <b>{esc(pick(series.title, 'de'))}</b>, {dates[0].start:%d.%m.%Y %H:%M}: "
+        f"{totals['yes']} kommen, {totals['maybe']} vielleicht, {totals['no']} nicht"
+    ]
+    for answer, label in (("yes", "kommen"), ("maybe", "vielleicht")):
+        by_lang = Counter()
+        by_area = Counter()
+        for a, lang, area, n in rows:
+            if a == answer:
+                by_lang[lang] += n
+                by_area[area or "ohne Angabe"] += n
+        if by_lang:
+            langs = ", ".join(f"{k} {v}" for k, v in by_lang.most_common())
+            areas = ", ".join(f"{k} {v}" for k, v in by_area.most_common())
+            lines.append(f"{label}: Sprachen {langs}; Quartiere {esc(areas)}")
+    return "\n".join(lines)
+
+
+async def reminder_job(context: Context) -> None:
+    await remind(runtime(context), context.bot)
+
+
+async def remind(rt: Runtime, bot: Bot) -> int:
+    """The day before a forum: a reminder to everyone who said yes or maybe."""
+    tomorrow = (rt.now() + timedelta(days=1)).strftime("%Y%m%d")
+    sent_count = 0
+    for event_id, stamp, chat_id, lang in await rt.db.to_remind(tomorrow):
+        series = next((e for e in rt.directory.events if e.id == event_id), None)
+        found = upcoming((series,), rt.now(), days=3) if series is not None else []
+        occurrence = eventcards.find_occurrence(found, event_id, stamp)
+        if occurrence is not None:
+            try:
+                await send(
+                    bot, chat_id, eventcards.reminder(occurrence, rt.directory, rt.translator(lang))
+                )
+                sent_count += 1
+            except TelegramError as exc:
+                log.info("forum reminder not delivered: %s", exc)
+        await rt.db.reminded(event_id, stamp, chat_id)
+    return sent_count
+
+
 def register(app: PTBApplication) -> None:
     """Group 0: before the residents' handlers (group 1), which they can stop."""
     handlers = {
@@ -533,6 +589,7 @@ def register(app: PTBApplication) -> None:
         "unblock": unblock,
         "stats": stats,
         "vorlagen": canned_list,
+        "forum": forum_counts,
         "reload": reload,
     }
     for name, work in handlers.items():

@@ -237,6 +237,19 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX broadcast_queue ON broadcast_recipients (status, broadcast_id, chat_id);
     """,
+    # 12: answers to a Stadtteilforum's invitation (per date), for the counts, the reminder the
+    # day before; erased with the resident.
+    """
+    CREATE TABLE rsvps (
+        event_id    TEXT NOT NULL,
+        occurs      TEXT NOT NULL,
+        chat_id     INTEGER NOT NULL REFERENCES residents(chat_id) ON DELETE CASCADE,
+        answer      TEXT NOT NULL CHECK (answer IN ('yes', 'maybe', 'no')),
+        reminded    INTEGER NOT NULL DEFAULT 0,
+        created_at  TEXT NOT NULL,
+        PRIMARY KEY (event_id, occurs, chat_id)
+    );
+    """,
 )
 
 

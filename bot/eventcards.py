@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from babel.dates import format_skeleton, format_time
 
-from .cards import CALENDAR, EVENTS, Button, Reply, callback, esc
+from .cards import CALENDAR, EVENTS, RSVP, Button, Reply, callback, esc
 from .directory import Directory, pick
 from .events import Occurrence, place_text
 from .i18n import Translator, locale
@@ -49,6 +49,15 @@ def whats_on(
         label = t("Add to calendar")
         short = pick(series.title, t.lang)[:28]
         rows.append((Button(f"📅 {label}: {short}", callback(CALENDAR, series.id, stamp)),))
+        if series.kind == "forum":
+            # A Stadtteilforum: the coordinators plan rooms and interpreters from the answers.
+            rows.append(
+                (
+                    Button("✅ " + t("I'll come"), callback(RSVP, series.id, stamp, "yes")),
+                    Button("🤔 " + t("Maybe"), callback(RSVP, series.id, stamp, "maybe")),
+                    Button("✖ " + t("Can't come"), callback(RSVP, series.id, stamp, "no")),
+                )
+            )
     if len(found) > SHOWN:
         lines.append(t.line(t("And {count} more dates.", count=len(found) - SHOWN)))
     filters = [Button(("✓ " if area is None else "") + t("All of Hagen"), callback(EVENTS, "all"))]
@@ -63,3 +72,14 @@ def find_occurrence(found: list[Occurrence], series_id: str, stamp: str) -> Occu
     return next(
         (o for o in found if o.series.id == series_id and f"{o.start:%Y%m%d%H%M}" == stamp), None
     )
+
+
+def reminder(occurrence: Occurrence, directory: Directory, t: Translator) -> Reply:
+    series = occurrence.series
+    title = t("Reminder: tomorrow")
+    lines = [
+        t.line(f"🔔 <b>{title}</b>: {esc(pick(series.title, t.lang))}"),
+        t.line(f"🕒 {esc(when(occurrence, t.lang))}"),
+        t.line(f"📍 {t.ltr(esc(place_text(series, directory, t.lang)))}"),
+    ]
+    return Reply("\n".join(lines))

@@ -89,6 +89,7 @@ def privacy_text(t: Translator, translated: bool = False) -> Reply:
             "If you subscribe to news with /news, I store what you subscribed to until you "
             "unsubscribe."
         ),
+        t("If you answer an invitation to a forum, I store your answer until the date has passed."),
         t(
             "Your questions are not stored with your name or number. For statistics I keep "
             "only which topic was asked and whether I could help, "
@@ -475,13 +476,15 @@ def my_data(
     paused_until: str | None = None,
     area: str | None = None,
     subscribed: frozenset[str] = frozenset(),
+    rsvps: int = 0,
 ) -> tuple[Reply, str | None]:
     """cases: (number, status, the resident's own messages and the answers, oldest first).
 
     The reply stays short – a resident may send /mydata as often as they like, and Telegram
     lets a bot send about one message a second to a chat – so when there is more, the newest
     entries are shown and everything goes in a text file (the second value)."""
-    if since is None and not cases and paused_until is None and area is None and not subscribed:
+    stored = since or cases or paused_until or area or subscribed or rsvps
+    if not stored:
         return Reply(t.line(t("I have no data stored about you."))), None
     header = ["<b>" + t("What is stored about you") + "</b>"]
     if since is not None:
@@ -494,6 +497,10 @@ def my_data(
         )
     if area is not None:
         header.append(t("Quarter: {area}", area=esc(area_name(t, area))))
+    if rsvps:
+        header.append(
+            t("Answers to invitations: {count} (deleted when the date has passed)", count=rsvps)
+        )
     if subscribed:
         labels = {
             "events": t("Events in the neighbourhood"),

@@ -37,6 +37,7 @@ from .cards import (
     MENU,
     NEWS,
     PIN,
+    RSVP,
     SHOW,
     UNSUBSCRIBE,
     Reply,
@@ -139,6 +140,28 @@ async def events(update: Update, context: Context) -> None:
     # The resident's own quarter first, if they told it (the filter changes it in place).
     area = await runtime(context).db.area_of(update.effective_chat.id)
     await show_events(update, context, area if area in eventcards.AREAS else None)
+
+
+async def answer_rsvp(
+    update: Update, context: Context, t: Translator, args: tuple[str, ...]
+) -> None:
+    rt = runtime(context)
+    query = update.callback_query
+    series_id, stamp, answer = args
+    series = next((e for e in rt.directory.events if e.id == series_id and e.kind == "forum"), None)
+    found = upcoming((series,), rt.now(), days=60) if series is not None else []
+    if eventcards.find_occurrence(found, series_id, stamp) is None or answer not in RSVP_ANSWERS:
+        await query.answer(replies.stale_button(t), show_alert=True)
+        return
+    await rt.db.rsvp(series_id, stamp, update.effective_chat.id, t.lang, answer)
+    await query.answer(RSVP_ANSWERS[answer](t), show_alert=False)
+
+
+RSVP_ANSWERS = {
+    "yes": lambda t: t("Thank you! See you there. I will remind you the day before."),
+    "maybe": lambda t: t("Thank you! I will remind you the day before."),
+    "no": lambda t: t("Thank you for letting us know."),
+}
 
 
 async def news(update: Update, context: Context) -> None:
@@ -443,6 +466,9 @@ async def button(update: Update, context: Context) -> None:
         return
     if kind == CALENDAR and args[1].isdigit():
         await calendar_file(update, context, args[0], args[1])
+        return
+    if kind == RSVP:
+        await answer_rsvp(update, context, t, args)
         return
     if kind == NEWS and args[0] in replies.NEWS_TOPICS:
         await toggle_news(update, context, t, args[0])

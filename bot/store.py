@@ -124,6 +124,56 @@ class Store(Database):
             )
         )
 
+    async def rsvp(self, event_id: str, occurs: str, chat_id: int, lang: str, answer: str) -> None:
+        now = now_iso()
+        await self.write(
+            (
+                "INSERT INTO residents (chat_id, lang, created_at, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(chat_id) DO NOTHING",
+                (chat_id, lang, now, now),
+            ),
+            (
+                "INSERT INTO rsvps (event_id, occurs, chat_id, answer, created_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(event_id, occurs, chat_id) "
+                "DO UPDATE SET answer = excluded.answer",
+                (event_id, occurs, chat_id, answer, now),
+            ),
+        )
+
+    async def rsvp_counts(
+        self, event_id: str, occurs: str
+    ) -> list[tuple[str, str, str | None, int]]:
+        """(answer, language, quarter, how many) for one date of a forum."""
+        rows = await self.rows(
+            "SELECT v.answer, r.lang, r.area, COUNT(*) FROM rsvps v "
+            "JOIN residents r ON r.chat_id = v.chat_id WHERE v.event_id = ? AND v.occurs = ? "
+            "GROUP BY v.answer, r.lang, r.area",
+            (event_id, occurs),
+        )
+        return [(str(a), str(lang), area, int(n)) for a, lang, area, n in rows]
+
+    async def to_remind(self, occurs_prefix: str) -> list[tuple[str, str, int, str]]:
+        """(event, date, chat, language) of 'yes'/'maybe' answers for a day, not yet reminded."""
+        rows = await self.rows(
+            "SELECT v.event_id, v.occurs, v.chat_id, r.lang FROM rsvps v "
+            "JOIN residents r ON r.chat_id = v.chat_id WHERE v.occurs LIKE ? "
+            "AND v.answer IN ('yes', 'maybe') AND v.reminded = 0",
+            (occurs_prefix + "%",),
+        )
+        return [(str(e), str(o), int(c), str(lang)) for e, o, c, lang in rows]
+
+    async def prune_rsvps(self, before: str) -> None:
+        """Answers to dates that have passed are not kept (`before`: YYYYmmdd)."""
+        await self.write(("DELETE FROM rsvps WHERE occurs < ?", (before,)))
+
+    async def rsvps_of(self, chat_id: int) -> list[tuple[str, str, str]]:
+        sql = "SELECT event_id, occurs, answer FROM rsvps WHERE chat_id = ? ORDER BY occurs"
+        return [(str(e), str(o), str(a)) for e, o, a in await self.rows(sql, (chat_id,))]
+
+    async def reminded(self, event_id: str, occurs: str, chat_id: int) -> None:
+        sql = "UPDATE rsvps SET reminded = 1 WHERE event_id = ? AND occurs = ? AND chat_id = ?"
+        await self.write((sql, (event_id, occurs, chat_id)))
+
     async def area_of(self, chat_id: int) -> str | None:
         value = await self.value("SELECT area FROM residents WHERE chat_id = ?", (chat_id,))
         return str(value) if value else None

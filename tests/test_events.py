@@ -131,3 +131,35 @@ async def test_a_resident_may_tell_their_quarter_see_it_and_take_it_back(harness
     assert any(c.params.get("show_alert") for c in forged if c.method == "answerCallbackQuery")
     await h.press(resident, "a:none")
     assert await h.runtime.db.area_of(322) is None
+
+
+async def test_a_forum_collects_answers_counts_them_for_the_desk_and_reminds_the_day_before(
+    harness_for, tiny_root
+):
+    from datetime import timedelta
+
+    from bot.coordinator import remind
+
+    forum = {**DAILY, "id": "forum", "kind": "forum", "title": {"de": "Stadtteilforum"}}
+    directory = load_directory(with_events(tiny_root, forum))
+    desk_group = -1005
+    h = await harness_for(directory, coordinator_chat_id=desk_group, coordinator_user_ids=(9001,))
+    lena, emre = h.user(user_id=331, lang="de"), h.user(user_id=332, lang="tr")
+    listing = await h.say(lena, "/events")
+    tomorrow = f"{(h.runtime.now() + timedelta(days=1)):%Y%m%d}1500"
+    assert f"r:forum:{tomorrow}:yes" in button_data(listing)
+    await h.press(lena, f"r:forum:{tomorrow}:yes")
+    await h.press(emre, f"r:forum:{tomorrow}:maybe")
+    forged = await h.press(emre, "r:forum:209901011500:yes")
+    assert any(c.params.get("show_alert") for c in forged if c.method == "answerCallbackQuery")
+    if h.runtime.now().hour < 15:  # today's date is the next one: count that one
+        await h.press(lena, f"r:forum:{h.runtime.now():%Y%m%d}1500:yes")
+    counts = texts(
+        await h.feed(h.updates.text(h.user(9001, "Alice"), "/forum forum", chat_id=desk_group))
+    )
+    assert "Stadtteilforum" in counts and "kommen" in counts
+    before = len(h.api.calls)
+    assert await remind(h.runtime, h.app.bot) == 2
+    reminders = texts(h.api.calls[before:])
+    assert "Erinnerung: morgen" in reminders and "Hatırlatma: yarın" in reminders
+    assert await remind(h.runtime, h.app.bot) == 0  # once
