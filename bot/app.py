@@ -42,6 +42,7 @@ _COMMANDS = {
     "events": N_("What's on"),
     "area": N_("Your quarter"),
     "news": N_("News"),
+    "forumtopic": N_("Topic for the forum"),
     "language": N_("Language"),
     "help": N_("Help"),
     "privacy": N_("Privacy"),

@@ -54,6 +54,7 @@ CLOSE = "d"  # "d:<case>": the resident closes their own case ("done")
 # ("e:" and "k:" belong to the coordinators' case buttons.)
 EVENTS, CALENDAR = "w", "i"
 AREA = "a"  # "a:<area|none>": the resident's quarter, stored only by their choice
+TOPIC = "t"  # "t:<yes|no>:<token>": a topic for the next forum, with or without contact
 RSVP = "r"  # "r:<event>:<YYYYmmddHHMM>:<yes|maybe|no>": an answer to a forum's invitation
 NEWS, UNSUBSCRIBE = "n", "u"  # "n:<topic>" toggles a subscription, "u:<topic>" under broadcasts
 # ESCALATE: "c:ask", and "c:yes:<token>"/"c:no:<token>" bound to the question the consent showed.
@@ -71,6 +72,7 @@ _ARITY = {
     AREA: {1},
     NEWS: {1},
     RSVP: {3},
+    TOPIC: {2},
     UNSUBSCRIBE: {1},
 }
 

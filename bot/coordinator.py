@@ -175,7 +175,7 @@ async def review_reminder(rt: Runtime, bot: Bot, today: date) -> int:
     due = stale(rt.directory, today, days=STALE_AFTER_DAYS - 31)
     if not due:
         return 0
-    return await _to_desk(rt, bot, desk.review_list(due, today))
+    return await to_desk(rt, bot, desk.review_list(due, today))
 
 
 async def digest_job(context: Context) -> None:
@@ -188,10 +188,10 @@ async def digest(rt: Runtime, bot: Bot) -> int:
     if not await rt.cases.open_cases():
         return 0
     text = "🗓 <b>Tagesübersicht</b>\n" + await inbox_text(rt)
-    return await _to_desk(rt, bot, text)
+    return await to_desk(rt, bot, text)
 
 
-async def _to_desk(rt: Runtime, bot: Bot, text: str) -> int:
+async def to_desk(rt: Runtime, bot: Bot, text: str) -> int:
     """A message for all coordinators: to the group, else to each listed coordinator."""
     targets = [rt.desk_chat_id] if rt.desk_chat_id is not None else []
     targets += list(rt.settings.coordinator_user_ids) if not targets else []
@@ -521,7 +521,7 @@ async def broadcast_job(context: Context) -> None:
     # Reported from the database, so a report is not lost when the process dies in between.
     for broadcast_id in await store.unreported():
         counts = await store.counts(broadcast_id)
-        if await _to_desk(rt, context.bot, broadcast.report(broadcast_id, counts)):
+        if await to_desk(rt, context.bot, broadcast.report(broadcast_id, counts)):
             await store.reported(broadcast_id)
 
 

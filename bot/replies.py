@@ -14,6 +14,7 @@ from .cards import (
     MENU,
     NEWS,
     SHOW,
+    TOPIC,
     Button,
     Keyboard,
     Reply,
@@ -68,6 +69,7 @@ def help_text(t: Translator) -> Reply:
         "/events – " + t("what's on in the neighbourhood"),
         "/area – " + t("tell me your quarter (optional)"),
         "/news – " + t("news and events by message (optional)"),
+        "/forumtopic – " + t("propose a topic for the next Stadtteilforum"),
         "/language – " + t("change the language"),
         "/privacy – " + t("what I store and how to delete it"),
         "📎 " + t("Share your location (paperclip → Location) to see the nearest services."),
@@ -222,6 +224,39 @@ def news_choice(t: Translator, subscribed: set[str]) -> Reply:
         for topic in NEWS_TOPICS
     ]
     return Reply("\n".join(t.line(line) for line in lines), _rows(buttons, 1))
+
+
+def forum_topic_how(t: Translator) -> Reply:
+    text = t(
+        "Write /forumtopic and your topic in the same message, for example: /forumtopic more "
+        "light on the way to the school."
+    )
+    return Reply(t.line(text))
+
+
+def forum_topic_ask(t: Translator, topic: str, token: str) -> Reply:
+    """Anonymous unless the resident wants an answer; said before anything goes anywhere."""
+    shown = esc(topic if len(topic) <= 400 else topic[:399] + "…")
+    lines = [
+        "<b>" + t("A topic for the next Stadtteilforum") + "</b>",
+        f"«{shown}»",
+        t(
+            "May the neighbourhood coordinator answer you about it? With yes it becomes a "
+            "request like a question passed on (kept as /privacy says); with no it reaches the "
+            "coordinators without your name and nothing is stored."
+        ),
+    ]
+    buttons = (
+        (
+            Button("✅ " + t("Yes, you may answer me"), callback(TOPIC, "yes", token)),
+            Button("👤 " + t("No, anonymously"), callback(TOPIC, "no", token)),
+        ),
+    )
+    return Reply("\n".join(t.line(line) for line in lines), buttons)
+
+
+def forum_topic_thanks(t: Translator) -> Reply:
+    return Reply(t.line("💡 " + t("Thank you! Your topic was passed on without your name.")))
 
 
 def unsubscribed(t: Translator) -> Reply:

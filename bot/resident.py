@@ -39,6 +39,7 @@ from .cards import (
     PIN,
     RSVP,
     SHOW,
+    TOPIC,
     UNSUBSCRIBE,
     Reply,
     parse_callback,
@@ -46,7 +47,7 @@ from .cards import (
     service_title,
     venue_for,
 )
-from .coordinator import in_desk, wake_courier
+from .coordinator import in_desk, to_desk, wake_courier
 from .directory import LANGUAGES
 from .events import ics, upcoming
 from .i18n import Translator, choose_language, date_text, script_language
@@ -162,6 +163,50 @@ RSVP_ANSWERS = {
     "maybe": lambda t: t("Thank you! I will remind you the day before."),
     "no": lambda t: t("Thank you for letting us know."),
 }
+
+
+async def forum_topic(update: Update, context: Context) -> None:
+    t = await translator(update, context)
+    chat_id = update.effective_chat.id
+    topic = " ".join(context.args or []).strip()[:MAX_QUESTION]
+    if not topic or context.user_data is None:
+        await send(context, chat_id, replies.forum_topic_how(t))
+        return
+    token = secrets.token_hex(4)
+    # In memory only until the resident chooses, like a question offered to a person.
+    context.user_data["forum_topic"] = (token, topic, clock())
+    await send(context, chat_id, replies.forum_topic_ask(t, topic, token))
+
+
+async def choose_topic_contact(
+    update: Update, context: Context, t: Translator, choice: str, token: str
+) -> None:
+    rt = runtime(context)
+    query = update.callback_query
+    memory = context.user_data if context.user_data is not None else {}
+    kept = memory.get("forum_topic")
+    if not kept or kept[0] != token or clock() - kept[2] > PENDING_SECONDS:
+        await query.answer(replies.stale_button(t), show_alert=True)
+        return
+    await query.answer()
+    await sending.drop_buttons(query)
+    memory.pop("forum_topic", None)
+    topic, chat_id = kept[1], update.effective_chat.id
+    if choice == "no":
+        header = f"💡 <b>Themenvorschlag fürs Stadtteilforum</b> (anonym, {t.lang}):"
+        await to_desk(rt, context.bot, f"{header}\n{desk.quoted(topic)}")
+        await send(context, chat_id, replies.forum_topic_thanks(t))
+        return
+    case, _ = await rt.cases.open_case(
+        chat_id,
+        t.lang,
+        f"[Stadtteilforum] {topic}",
+        topic="forum",
+        update_id=update.update_id,
+        area=await rt.db.area_of(chat_id),
+    )
+    wake_courier(context)
+    await send(context, chat_id, case_received_reply(rt, t, case.id))
 
 
 async def news(update: Update, context: Context) -> None:
@@ -466,6 +511,9 @@ async def button(update: Update, context: Context) -> None:
         return
     if kind == CALENDAR and args[1].isdigit():
         await calendar_file(update, context, args[0], args[1])
+        return
+    if kind == TOPIC and args[0] in ("yes", "no"):
+        await choose_topic_contact(update, context, t, args[0], args[1])
         return
     if kind == RSVP:
         await answer_rsvp(update, context, t, args)
@@ -791,6 +839,7 @@ def register(app: PTBApplication) -> None:
         "events": events,
         "area": area,
         "news": news,
+        "forumtopic": forum_topic,
     }
     group = RESIDENT_GROUP
     for name, callback in commands.items():

@@ -132,3 +132,20 @@ async def test_a_case_carries_the_quarter_the_resident_told(desk):
     await desk.press(resident, "a:zentrum-remberg")
     await escalate(desk, lang="de")
     assert await desk.runtime.db.value("SELECT area FROM cases WHERE id = 1") == "zentrum-remberg"
+
+
+async def test_a_forum_topic_goes_anonymously_or_as_a_request_by_the_residents_choice(desk):
+    resident = desk.user(user_id=RESIDENT, lang="de")
+    assert "/forumtopic" in texts(await desk.say(resident, "/forumtopic"))  # how to use it
+    asked = await desk.say(resident, "/forumtopic mehr Licht im Volkspark")
+    token = next(d for d in button_data(asked) if d.startswith("t:no:")).split(":")[2]
+    await desk.press(resident, f"t:no:{token}")
+    posted = texts(sent(desk.api.calls, GROUP))
+    assert "Themenvorschlag" in posted and "mehr Licht im Volkspark" in posted
+    assert str(RESIDENT) not in posted and not await desk.runtime.cases.open_cases()
+    again = await desk.press(resident, f"t:no:{token}")  # a second press does not post again
+    assert any(c.params.get("show_alert") for c in again if c.method == "answerCallbackQuery")
+    asked = await desk.say(resident, "/forumtopic Spielplatz an der Friedensstraße")
+    await desk.press(resident, next(d for d in button_data(asked) if d.startswith("t:yes:")))
+    case = (await desk.runtime.cases.open_cases())[0]
+    assert case.topic == "forum" and case.resident_chat_id == RESIDENT
