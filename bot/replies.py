@@ -259,6 +259,11 @@ def forum_topic_thanks(t: Translator) -> Reply:
     return Reply(t.line("💡 " + t("Thank you! Your topic was passed on without your name.")))
 
 
+def forum_topic_not_passed(t: Translator) -> Reply:
+    text = t("Sorry, I could not pass your topic on just now. Please try again later.")
+    return Reply(t.line(text))
+
+
 def unsubscribed(t: Translator) -> Reply:
     return Reply(t.line("🔕 " + t("Unsubscribed. You will not get these messages any more.")))
 

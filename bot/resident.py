@@ -194,8 +194,11 @@ async def choose_topic_contact(
     topic, chat_id = kept[1], update.effective_chat.id
     if choice == "no":
         header = f"💡 <b>Themenvorschlag fürs Stadtteilforum</b> (anonym, {t.lang}):"
-        await to_desk(rt, context.bot, f"{header}\n{desk.quoted(topic)}")
-        await send(context, chat_id, replies.forum_topic_thanks(t))
+        if await to_desk(rt, context.bot, f"{header}\n{desk.quoted(topic)}"):
+            await send(context, chat_id, replies.forum_topic_thanks(t))
+        else:
+            # Nothing is stored for an anonymous topic, so an unreachable desk must be said.
+            await send(context, chat_id, replies.forum_topic_not_passed(t))
         return
     case, _ = await rt.cases.open_case(
         chat_id,
