@@ -15,7 +15,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
-from . import coordinator, learning, resident
+from . import broadcast, coordinator, learning, resident
 from .broadcast import Sender
 from .config import Settings
 from .delivery import Courier
@@ -129,7 +129,7 @@ async def housekeeping(rt: Runtime, now: datetime | None = None) -> int:
     await rt.db.prune_processed(old)
     await rt.db.prune_unmatched((now - timedelta(days=learning.KEEP_DAYS)).date().isoformat())
     await rt.db.prune_pauses()
-    await rt.db.prune_rsvps(f"{now:%Y%m%d}")
+    await rt.db.prune_rsvps(f"{now - timedelta(days=broadcast.MINUTES_DAYS):%Y%m%d}")
     await rt.db.forget_voters()
     expired = await rt.db.expire_residents(cutoff)
     if expired:

@@ -31,6 +31,7 @@ from .i18n import Translator
 log = logging.getLogger(__name__)
 
 TOPICS = ("events", "news")
+MINUTES_DAYS = 14  # a forum's answers are kept this long after the date, for its minutes
 ROUND = 25  # messages a courier run sends (under Telegram's 30 a second with the rate limiter)
 MAX_ATTEMPTS = 3
 
@@ -44,6 +45,7 @@ class Broadcast:
     area: str | None
     confirmed_at: str | None
     finished_at: str | None
+    forum_id: str | None = None  # minutes of this forum: its participants get them too
 
 
 class Broadcasts:
@@ -85,15 +87,21 @@ class Broadcasts:
     # ---- preparing and confirming ---------------------------------------------------------------
 
     async def prepare(
-        self, kind: str, topic: str, body: str, area: str | None, author: int | None
+        self,
+        kind: str,
+        topic: str,
+        body: str,
+        area: str | None,
+        author: int | None,
+        forum_id: str | None = None,
     ) -> int:
         cursor_sql = (
-            "INSERT INTO broadcasts (kind, topic, body, area, created_by, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)"
+            "INSERT INTO broadcasts (kind, topic, body, area, created_by, created_at, forum_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)"
         )
         async with self.db.transaction() as connection:
             cursor = await connection.execute(
-                cursor_sql, (kind, topic, body, area, author, now_iso())
+                cursor_sql, (kind, topic, body, area, author, now_iso(), forum_id)
             )
             return int(cursor.lastrowid or 0)
 
@@ -105,6 +113,17 @@ class Broadcasts:
         )
 
     async def audience(self, broadcast: Broadcast) -> list[tuple[int, str, str | None]]:
+        if broadcast.forum_id is not None:
+            # Minutes: the subscribers, and whoever said they would come (answers are kept for
+            # MINUTES_DAYS after the date for this).
+            sql = (
+                f"{self._audience_sql()} UNION SELECT r.chat_id, r.lang, r.area FROM rsvps v "
+                "JOIN residents r ON r.chat_id = v.chat_id WHERE v.event_id = ? "
+                "AND v.answer IN ('yes', 'maybe')"
+            )
+            params = (broadcast.topic, None, None, broadcast.forum_id)
+            rows = await self.db.rows(sql, params)
+            return [(int(c), str(lang), a) for c, lang, a in rows]
         params = (broadcast.topic, broadcast.area, broadcast.area)
         return [
             (int(c), str(lang), a)
@@ -113,8 +132,8 @@ class Broadcasts:
 
     async def get(self, broadcast_id: int) -> Broadcast | None:
         rows = await self.db.rows(
-            "SELECT id, kind, topic, body, area, confirmed_at, finished_at FROM broadcasts "
-            "WHERE id = ?",
+            "SELECT id, kind, topic, body, area, confirmed_at, finished_at, forum_id "
+            "FROM broadcasts WHERE id = ?",
             (broadcast_id,),
         )
         return Broadcast(*rows[0]) if rows else None
@@ -178,7 +197,11 @@ def message_for(
     if broadcast.kind == "text":
         versions = json.loads(broadcast.body)
         text = versions.get(t.lang) or versions["de"]
-        title = t("News from the neighbourhood office")
+        title = (
+            t("Minutes of the Stadtteilforum")
+            if broadcast.forum_id
+            else t("News from the neighbourhood office")
+        )
         return Reply(t.line(f"📣 <b>{title}</b>") + "\n" + t.line(esc(text)), ((unsubscribe,),))
     series = next((e for e in directory.events if e.id == broadcast.body), None)
     if series is None:

@@ -442,7 +442,16 @@ async def prepare_broadcast(update: Update, context: Context) -> None:
     author = user.id if user else None
     store = rt.broadcasts
     assert store is not None
-    if command.startswith("/announce"):
+    if command.startswith("/minutes"):
+        forum_id, _, text = rest.partition(" ")
+        series = next((e for e in rt.directory.events if e.id == forum_id), None)
+        versions = broadcast.parse_versions(text)
+        if series is None or series.kind != "forum" or versions is None:
+            await reply(update, context, "Benutzung: /minutes FORUM-ID Text des Protokolls")
+            await done(update, context)
+        body = json.dumps(versions, ensure_ascii=False)
+        broadcast_id = await store.prepare("text", "events", body, None, author, series.id)
+    elif command.startswith("/announce"):
         event_id, _, area = rest.partition(" ")
         series = next((e for e in rt.directory.events if e.id == event_id.strip()), None)
         if series is None:
@@ -594,7 +603,7 @@ def register(app: PTBApplication) -> None:
     }
     for name, work in handlers.items():
         app.add_handler(CommandHandler(name, command(work)))
-    for name in ("broadcast", "announce"):
+    for name in ("broadcast", "announce", "minutes"):
         app.add_handler(CommandHandler(name, prepare_broadcast))
     app.add_handler(CallbackQueryHandler(broadcast_button, pattern=r"^b:"))
     app.add_handler(MessageHandler(~filters.COMMAND & filters.UpdateType.MESSAGE, relay))

@@ -250,6 +250,10 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (event_id, occurs, chat_id)
     );
     """,
+    # 13: a forum's minutes go to its participants as well as to the subscribers.
+    """
+    ALTER TABLE broadcasts ADD COLUMN forum_id TEXT;
+    """,
 )
 
 

@@ -91,7 +91,10 @@ def privacy_text(t: Translator, translated: bool = False) -> Reply:
             "If you subscribe to news with /news, I store what you subscribed to until you "
             "unsubscribe."
         ),
-        t("If you answer an invitation to a forum, I store your answer until the date has passed."),
+        t(
+            "If you answer an invitation to a forum, I store your answer until two weeks after "
+            "the date, so that you can get its minutes."
+        ),
         t(
             "Your questions are not stored with your name or number. For statistics I keep "
             "only which topic was asked and whether I could help, "
@@ -539,7 +542,7 @@ def my_data(
         header.append(t("Quarter: {area}", area=esc(area_name(t, area))))
     if rsvps:
         header.append(
-            t("Answers to invitations: {count} (deleted when the date has passed)", count=rsvps)
+            t("Answers to invitations: {count} (deleted two weeks after the date)", count=rsvps)
         )
     if subscribed:
         labels = {

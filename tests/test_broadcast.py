@@ -128,3 +128,27 @@ async def test_mydata_shows_the_subscriptions_and_delete_ends_them(desk):
     await desk.say(lena, "/delete")
     await desk.press(lena, "x:yes")
     assert await desk.runtime.broadcasts.topics_of(LENA) == set()
+
+
+async def test_the_minutes_reach_the_forums_participants_and_the_subscribers(harness_for, tmp_path):
+    from datetime import timedelta
+
+    forum = {**CAFE, "id": "forum", "kind": "forum", "rrule": "FREQ=DAILY", "exdates": []}
+    directory = load_directory(with_events(write_directory(tmp_path / "k"), forum))
+    h = await harness_for(directory, coordinator_chat_id=GROUP, coordinator_user_ids=(ALICE,))
+    stamp = f"{h.runtime.now() + timedelta(days=1):%Y%m%d}1500"
+    came = h.user(user_id=LENA, lang="de")
+    await h.press(came, f"r:forum:{stamp}:yes")  # a participant, not a subscriber
+    await subscribe(h, EMRE, "tr", topic="events")
+    await h.press(h.user(user_id=OLGA, lang="ru"), f"r:forum:{stamp}:no")  # said no: not sent
+    preview = await h.feed(
+        h.updates.text(
+            coordinator(h), "/minutes forum Wir haben über Licht gesprochen.", chat_id=GROUP
+        )
+    )
+    assert "An 2 Abonnent*innen" in texts(preview)
+    await h.press(coordinator(h), next(d for d in button_data(preview) if d.startswith("b:ok:")))
+    delivered = await send_all(h)
+    assert "Protokoll des Stadtteilforums" in texts(sent(delivered, LENA))
+    assert "Wir haben über Licht gesprochen." in texts(sent(delivered, EMRE))
+    assert not sent(delivered, OLGA)
