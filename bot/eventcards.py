@@ -27,10 +27,18 @@ def when(occurrence: Occurrence, lang: str) -> str:
 
 
 def whats_on(
-    found: list[Occurrence], directory: Directory, t: Translator, area: str | None
+    found: list[Occurrence],
+    directory: Directory,
+    t: Translator,
+    area: str | None,
+    heading: bool = True,
 ) -> Reply:
-    title = t("What's on in the next two weeks")
-    where = f" – {AREA_NAMES[area]}" if area in AREA_NAMES else ""
+    """The list for /events; without `heading`, the dates a question named (no filter)."""
+    if heading:
+        title = t("What's on in the next two weeks")
+        where = f" – {AREA_NAMES[area]}" if area in AREA_NAMES else ""
+    else:
+        title, where = t("On the calendar"), ""
     lines = [t.line(f"📅 <b>{title}</b>{esc(where)}"), ""]
     rows: list[tuple[Button, ...]] = []
     if not found:
@@ -65,6 +73,8 @@ def whats_on(
         Button(("✓ " if area == key else "") + name, callback(EVENTS, key))
         for key, name in AREA_NAMES.items()
     ]
+    if not heading:
+        return Reply("\n".join(lines).rstrip(), tuple(rows))
     return Reply("\n".join(lines).rstrip(), (*rows, tuple(filters)))
 
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import rrulestr
 from icalendar import Calendar, Event
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from rapidfuzz import fuzz
 
 from .directory import Area, Directory, Id, LangText, NamedText, Url, pick
 
@@ -124,6 +125,31 @@ def upcoming(
         for occurrence in occurrences(series, now, end)
     ]
     return sorted(found, key=lambda o: (o.start, o.series.id))
+
+
+def matching(found: list[Occurrence], question: str, lang: str, limit: int = 2) -> list[Occurrence]:
+    """Upcoming dates whose title the question names ("sprachcafé", "stadtteilforum"): the
+    title in the resident's language or German, compared word by word (typos allowed)."""
+    words = [w for w in question.lower().split() if len(w) >= 4]
+    if not words:
+        return []
+    chosen: list[Occurrence] = []
+    seen: set[str] = set()
+    for occurrence in found:
+        series = occurrence.series
+        if series.id in seen:
+            continue
+        titles = {pick(series.title, lang).lower(), pick(series.title, "de").lower()}
+        title_words = [w for title in titles for w in title.split() if len(w) >= 4]
+        if any(fuzz.ratio(w, t) >= TITLE_MATCH for w in words for t in title_words):
+            chosen.append(occurrence)
+            seen.add(series.id)
+        if len(chosen) >= limit:
+            break
+    return chosen
+
+
+TITLE_MATCH = 85  # "sprachcafe" for "Sprachcafé", "stadtteilfourm" for "Stadtteilforum"
 
 
 def place_text(series: EventSeries, directory: Directory, lang: str) -> str:

@@ -49,7 +49,7 @@ from .cards import (
 )
 from .coordinator import in_desk, to_desk, wake_courier
 from .directory import LANGUAGES
-from .events import ics, upcoming
+from .events import ics, matching, upcoming
 from .i18n import Translator, choose_language, date_text, script_language
 from .inbox import Case
 from .limits import Verdict
@@ -376,6 +376,13 @@ async def understand(update: Update, context: Context, text: str) -> None:
             clock(),
         )
     answer = compose.answer(result, rt.directory, t, now)
+    if rt.directory.events and not result.danger:
+        # An event the question names ("sprachcafé", "stadtteilforum") is offered as well.
+        named = matching(upcoming(rt.directory.events, now, days=30), text, t.lang)
+        if named:
+            dates = eventcards.whats_on(named, rt.directory, t, None, heading=False)
+            # "Nothing found" would contradict the dates: they are the answer then.
+            answer = [dates] if result.decision == "escalate" else [*answer, dates]
     if open_case is None:
         for reply in answer:
             await send(context, chat_id, reply)

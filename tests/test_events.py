@@ -163,3 +163,15 @@ async def test_a_forum_collects_answers_counts_them_for_the_desk_and_reminds_the
     reminders = texts(h.api.calls[before:])
     assert "Erinnerung: morgen" in reminders and "Hatırlatma: yarın" in reminders
     assert await remind(h.runtime, h.app.bot) == 0  # once
+
+
+async def test_a_question_naming_an_event_gets_its_dates(harness_for, tiny_root):
+    directory = load_directory(with_events(tiny_root, DAILY, {**CAFE, "rrule": "FREQ=DAILY"}))
+    h = await harness_for(directory)
+    resident = h.user(user_id=333, lang="tr")
+    calls = await h.say(resident, "sprachcafe ne zaman")
+    assert "Takvimde" in texts(calls) and "Dil kafesi" in texts(calls)
+    assert any(d.startswith("i:sprachcafe:") for d in button_data(calls))
+    assert "Offener Treff" not in texts(calls)  # only the event the question names
+    plain = await h.say(resident, "lebensmittel")
+    assert "Takvimde" not in texts(plain)
