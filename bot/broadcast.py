@@ -46,6 +46,14 @@ class Broadcast:
     confirmed_at: str | None
     finished_at: str | None
     forum_id: str | None = None  # minutes of this forum: its participants get them too
+    file_chat: int | None = None  # the desk's message with a file that goes with the text
+    file_message: int | None = None
+
+    @property
+    def file(self) -> tuple[int, int] | None:
+        if self.file_chat is None or self.file_message is None:
+            return None
+        return self.file_chat, self.file_message
 
 
 class Broadcasts:
@@ -94,15 +102,16 @@ class Broadcasts:
         area: str | None,
         author: int | None,
         forum_id: str | None = None,
+        file: tuple[int, int] | None = None,
     ) -> int:
         cursor_sql = (
-            "INSERT INTO broadcasts (kind, topic, body, area, created_by, created_at, forum_id) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO broadcasts (kind, topic, body, area, created_by, created_at, forum_id, "
+            "file_chat, file_message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
+        file_chat, file_message = file or (None, None)
+        values = (kind, topic, body, area, author, now_iso(), forum_id, file_chat, file_message)
         async with self.db.transaction() as connection:
-            cursor = await connection.execute(
-                cursor_sql, (kind, topic, body, area, author, now_iso(), forum_id)
-            )
+            cursor = await connection.execute(cursor_sql, values)
             return int(cursor.lastrowid or 0)
 
     def _audience_sql(self) -> str:
@@ -132,8 +141,8 @@ class Broadcasts:
 
     async def get(self, broadcast_id: int) -> Broadcast | None:
         rows = await self.db.rows(
-            "SELECT id, kind, topic, body, area, confirmed_at, finished_at, forum_id "
-            "FROM broadcasts WHERE id = ?",
+            "SELECT id, kind, topic, body, area, confirmed_at, finished_at, forum_id, "
+            "file_chat, file_message FROM broadcasts WHERE id = ?",
             (broadcast_id,),
         )
         return Broadcast(*rows[0]) if rows else None
@@ -202,7 +211,10 @@ def message_for(
             if broadcast.forum_id
             else t("News from the neighbourhood office")
         )
-        return Reply(t.line(f"📣 <b>{title}</b>") + "\n" + t.line(esc(text)), ((unsubscribe,),))
+        lines = [t.line(f"📣 <b>{title}</b>")] + ([t.line(esc(text))] if text else [])
+        # The file (the minutes' PDF) is copied from the desk's message, then the text follows
+        # with the unsubscribe button.
+        return Reply("\n".join(lines), ((unsubscribe,),), copy_of=broadcast.file)
     series = next((e for e in directory.events if e.id == broadcast.body), None)
     if series is None:
         return None
@@ -232,7 +244,9 @@ def preview(broadcast: Broadcast, people: list[tuple[int, str, str | None]]) -> 
     areas = ", ".join(f"{a} {n}" for a, n in sorted(by_area.items()))
     if broadcast.kind == "text":
         versions = json.loads(broadcast.body)
-        what = f"Nachricht ({', '.join(versions)}):\n┃ {esc(versions['de'])}"
+        what = f"Nachricht ({', '.join(versions)}):\n┃ {esc(versions['de']) or '–'}"
+        if broadcast.file is not None:
+            what += "\n📎 mit der Datei, auf die geantwortet wurde"
     else:
         what = f"Veranstaltung <code>{esc(broadcast.body)}</code> (in der Sprache jeder Person)"
     target = f", nur {esc(broadcast.area)}" if broadcast.area else ""
@@ -364,8 +378,9 @@ class Sender:
         return done
 
 
-def parse_versions(text: str) -> dict[str, str] | None:
-    """'/broadcast' text: German first; further lines 'tr: …' add that language's version."""
+def parse_versions(text: str, with_file: bool = False) -> dict[str, str] | None:
+    """'/broadcast' text: German first; further lines 'tr: …' add that language's version.
+    With a file the text may be empty (the PDF says it all)."""
     versions: dict[str, str] = {}
     german: list[str] = []
     for line in text.splitlines():
@@ -375,7 +390,7 @@ def parse_versions(text: str) -> dict[str, str] | None:
         else:
             german.append(line)
     body = "\n".join(german).strip()
-    if not body:
+    if not body and not (with_file and not versions):
         return None
     return {"de": body, **versions}
 

@@ -442,15 +442,27 @@ async def prepare_broadcast(update: Update, context: Context) -> None:
     author = user.id if user else None
     store = rt.broadcasts
     assert store is not None
+    # Sent as a reply to a document or photo in the desk chat, the file goes out with the text.
+    replied = message.reply_to_message
+    file = (
+        (replied.chat_id, replied.message_id)
+        if replied is not None and (replied.document or replied.photo)
+        else None
+    )
     if command.startswith("/minutes"):
         forum_id, _, text = rest.partition(" ")
         series = next((e for e in rt.directory.events if e.id == forum_id), None)
-        versions = broadcast.parse_versions(text)
+        versions = broadcast.parse_versions(text, with_file=file is not None)
         if series is None or series.kind != "forum" or versions is None:
-            await reply(update, context, "Benutzung: /minutes FORUM-ID Text des Protokolls")
+            await reply(
+                update,
+                context,
+                "Benutzung: /minutes FORUM-ID Text des Protokolls – oder als Antwort auf das "
+                "Protokoll als PDF/Foto: /minutes FORUM-ID [kurzer Text]",
+            )
             await done(update, context)
         body = json.dumps(versions, ensure_ascii=False)
-        broadcast_id = await store.prepare("text", "events", body, None, author, series.id)
+        broadcast_id = await store.prepare("text", "events", body, None, author, series.id, file)
     elif command.startswith("/announce"):
         event_id, _, area = rest.partition(" ")
         series = next((e for e in rt.directory.events if e.id == event_id.strip()), None)
@@ -460,14 +472,14 @@ async def prepare_broadcast(update: Update, context: Context) -> None:
         target = area.strip() or None
         broadcast_id = await store.prepare("event", "events", series.id, target, author)
     else:
-        versions = broadcast.parse_versions(rest)
+        versions = broadcast.parse_versions(rest, with_file=file is not None)
         if versions is None:
             await reply(
                 update, context, "Benutzung: /broadcast Text (Zeilen „tr: …“ für Übersetzungen)"
             )
             await done(update, context)
         body = json.dumps(versions, ensure_ascii=False)
-        broadcast_id = await store.prepare("text", "news", body, None, author)
+        broadcast_id = await store.prepare("text", "news", body, None, author, file=file)
     prepared = await store.get(broadcast_id)
     assert prepared is not None
     people = await store.audience(prepared)

@@ -254,6 +254,12 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE broadcasts ADD COLUMN forum_id TEXT;
     """,
+    # 14: a broadcast may carry a file (the minutes as a PDF): the desk's message that holds
+    # it, copied to every recipient. The file stays at Telegram.
+    """
+    ALTER TABLE broadcasts ADD COLUMN file_chat INTEGER;
+    ALTER TABLE broadcasts ADD COLUMN file_message INTEGER;
+    """,
 )
 
 

@@ -152,3 +152,29 @@ async def test_the_minutes_reach_the_forums_participants_and_the_subscribers(har
     assert "Protokoll des Stadtteilforums" in texts(sent(delivered, LENA))
     assert "Wir haben über Licht gesprochen." in texts(sent(delivered, EMRE))
     assert not sent(delivered, OLGA)
+
+
+async def test_the_minutes_as_a_pdf_are_copied_to_each_participant(harness_for, tmp_path):
+    from datetime import timedelta
+
+    forum = {**CAFE, "id": "forum", "kind": "forum", "rrule": "FREQ=DAILY", "exdates": []}
+    directory = load_directory(with_events(write_directory(tmp_path / "k"), forum))
+    h = await harness_for(directory, coordinator_chat_id=GROUP, coordinator_user_ids=(ALICE,))
+    stamp = f"{h.runtime.now() + timedelta(days=1):%Y%m%d}1500"
+    await h.press(h.user(user_id=LENA, lang="de"), f"r:forum:{stamp}:yes")
+    pdf = h.updates.document(coordinator(h))["message"]
+    pdf["chat"] = {"id": GROUP, "type": "supergroup"}
+    preview = await h.feed(
+        h.updates.text(coordinator(h), "/minutes forum", chat_id=GROUP, reply_to_message=pdf)
+    )
+    assert "mit der Datei" in texts(preview)
+    await h.press(coordinator(h), next(d for d in button_data(preview) if d.startswith("b:ok:")))
+    delivered = await send_all(h)
+    copies = [c for c in delivered if c.method == "copyMessage" and c.chat_id == LENA]
+    assert [(c.params["from_chat_id"], c.params["message_id"]) for c in copies] == [
+        (GROUP, pdf["message_id"])
+    ]
+    assert "Protokoll des Stadtteilforums" in texts(sent(delivered, LENA))
+    # Without a file, the text is still required.
+    usage = await h.feed(h.updates.text(coordinator(h), "/minutes forum", chat_id=GROUP))
+    assert "Benutzung" in texts(usage)

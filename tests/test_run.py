@@ -58,8 +58,18 @@ async def test_lotse_run_waits_for_an_unreachable_telegram_instead_of_crashing(t
     process = await start_lotse_run(lotse_env(port, tmp_path / "later.sqlite3"), tmp_path)
     api = LocalBotApi()
     server = None
+    said = bytearray()
+
+    async def read_stderr() -> None:
+        assert process.stderr is not None
+        while line := await process.stderr.readline():
+            said.extend(line)
+
+    reader = asyncio.create_task(read_stderr())
     try:
-        await asyncio.sleep(6)  # the bot starts, finds nobody, waits
+        # The bot starts (slowly on a busy machine), finds nobody and says it waits; only then
+        # does Telegram come up.
+        assert await until(lambda: b"cannot reach Telegram" in said, seconds=90)
         assert process.returncode is None
         server = await serve(api, port)
         updates = UpdateFactory()
@@ -67,7 +77,9 @@ async def test_lotse_run_waits_for_an_unreachable_telegram_instead_of_crashing(t
         assert await until(lambda: api.sent_to(808), seconds=60)
     finally:
         process.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+        await asyncio.wait_for(process.wait(), timeout=30)
+        await asyncio.wait_for(reader, timeout=10)
         if server is not None:
             server.close()
+    stderr = bytes(said)
     assert b"cannot reach Telegram" in stderr and b"Traceback" not in stderr
