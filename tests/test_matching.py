@@ -230,6 +230,17 @@ def test_the_labelled_question_set_meets_the_quality_bars(matcher):
     assert report.emergencies > 0 and report.emergencies_first == report.emergencies
 
 
+def test_every_question_set_expects_only_entries_the_directory_has(hagen):
+    """A set that expects a removed entry counts a miss the bot cannot avoid."""
+    known = {s.id for s in hagen.services}
+    root = Path(__file__).parent
+    sets = [root / "questions.yaml", *sorted(p for p in root.glob("dev*") if p.is_dir())]
+    sets.append(root / "heldout")
+    for path in sets:
+        for question in load_questions(path):
+            assert set(question.expect) <= known | {"out", "greeting"}, (path, question.text)
+
+
 # ---- the reported failures: false friends, common words, plain needs --------------------------
 
 
