@@ -4,7 +4,9 @@ python benchmarks/danger.py [--set NAME=PATH ...] [--knowledge knowledge] [--lis
 
 Default sets: dev (tests/danger), dev2 to dev6 (tests/danger_dev2 … tests/danger_dev6): each
 written independently as a held-out set, scored once (the README keeps each first score), then
-tuned on; heldout (tests/danger_heldout: never tuned on).
+tuned on; heldout and heldout2 (tests/danger_heldout, tests/danger_heldout2: never tuned on;
+heldout2 was written by two writers who saw neither the lexicon nor the other sets, and its
+everyday half is made of near misses: "paperwork is killing me", a fire drill, a gas bill).
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ def main() -> int:
             "dev5": ROOT / "tests" / "danger_dev5",
             "dev6": ROOT / "tests" / "danger_dev6",
             "heldout": ROOT / "tests" / "danger_heldout",
+            "heldout2": ROOT / "tests" / "danger_heldout2",
         },
     )
     sets = {name: load_danger_set(path) for name, path in paths.items()}
