@@ -3,14 +3,16 @@ from service matching, so that no score, threshold or language choice can hide a
 
 A phrase of the lexicon (`knowledge/danger/<lang>.yaml`) matches when all its words occur close
 together, in any order; `word*` matches every word starting with `word`; words of six letters
-or more forgive one typo. All languages' phrases are checked for every message, whatever the
-resident's language. Negation is deliberately not understood: "ich will nicht mehr leben" must
-raise the alarm, so no word can switch a signal off.
+or more forgive one typo; Latin-typed Russian, Ukrainian and Bulgarian meet the Cyrillic
+phrases through a transliteration key. All languages' phrases are checked for every message,
+whatever the resident's language. Negation is deliberately not understood: "ich will nicht
+mehr leben" must raise the alarm, so no word can switch a signal off.
 """
 
 from __future__ import annotations
 
 import itertools
+import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -24,11 +26,12 @@ from .wordstats import known_anywhere
 
 MAX_TEXT = 20_000  # Telegram sends at most 4096; `lotse ask` may get more, and all is read
 MAX_TOKEN = 40  # longer "words" are cut: no danger word is that long
+MIN_TRANSLIT_PREFIX = 4  # a Cyrillic `word*` whose key is shorter meets too many Latin words
 MIN_PREFIX = 3  # `tot*` would match "total"; the validator asks for more in Latin script
 # Whole words this long forgive one typo; a `word*` never does (the lexicon uses it where a typo
 # would meet another word). In Arabic script one letter more often changes the meaning
 # (انتحار suicide / انتظار waiting), so only long words forgive a typo there.
-TYPO_LENGTH = {"latin": 6, "cyrillic": 6, "arabic": 7}
+TYPO_LENGTH = {"latin": 6, "cyrillic": 6, "arabic": 7, "translit": 6}
 EXTRA_WINDOW = 3  # a phrase of n words matches within n + 3 consecutive words
 MAX_POSITIONS = 12  # per word; a message repeating a word 100 times needs no more
 
@@ -151,6 +154,16 @@ class DangerLexicon:
             kind: _ScriptIndex([word for word in words if word.script == kind])
             for kind in {word.script for word in words}
         }
+        # Russian, Ukrainian and Bulgarian are often typed in Latin letters, each writer in
+        # their own way ("ubyu sebya", "ubju sebja", "ubiu sebia"). A Latin word also meets a
+        # Cyrillic lexicon word when both reduce to the same transliteration key.
+        self._translit_of: dict[Word, set[Word]] = defaultdict(set)
+        for word in words:
+            key = translit_key(word.form)
+            shortest = MIN_TRANSLIT_PREFIX if word.prefix else 3
+            if word.script == "cyrillic" and len(key) >= shortest:
+                self._translit_of[Word(key, word.prefix, "translit", word.exact)].add(word)
+        self._translit = _ScriptIndex(list(self._translit_of))
 
     def matches(self, text: str) -> list[Phrase]:
         """Every phrase the message matches."""
@@ -158,7 +171,12 @@ class DangerLexicon:
         for index, (kind, forms, known) in enumerate(message_forms(text)):
             known = known or not forms.isdisjoint(self._known_forms)
             words = self._scripts.get(kind)
-            for word in words.words_at(forms, typos=not known) if words else ():
+            hits = words.words_at(forms, typos=not known) if words else set()
+            if kind == "latin" and self._translit_of:
+                keys = frozenset(translit_key(form) for form in forms)
+                for key in self._translit.words_at(keys, typos=not known):
+                    hits |= self._translit_of[key]
+            for word in hits:
                 if len(positions[word]) < MAX_POSITIONS:
                     positions[word].append(index)
         candidates = set().union(*(self._anchored.get(word, ()) for word in positions))
@@ -222,6 +240,24 @@ class _ScriptIndex:
                 if head in self._prefixes:
                     add(head, True)
         return hits
+
+
+_TRANSLIT = (
+    ("shch", "s"), ("sch", "s"), ("sh", "s"), ("zh", "z"), ("kh", "h"), ("ch", "c"),
+    ("ts", "c"), ("tz", "c"), ("x", "h"), ("g", "h"), ("w", "v"), ("j", "i"), ("y", "i"),
+    ("q", "k"),
+)  # fmt: skip
+_IOTATED = re.compile(r"i([aeou])")
+_DOUBLE = re.compile(r"(.)\1+")
+
+
+@lru_cache(maxsize=65_536)
+def translit_key(form: str) -> str:
+    """What an ASCII-folded Cyrillic word and its Latin typings have in common: 'sebya',
+    'sebja' and 'sebia' (себя) all give 'seba'; 'khochu' and 'hochu' (хочу) give 'hocu'."""
+    for a, b in _TRANSLIT:
+        form = form.replace(a, b)
+    return _DOUBLE.sub(r"\1", _IOTATED.sub(r"\1", form))
 
 
 def _close_together(position_lists: list[list[int]], words: int) -> bool:

@@ -146,3 +146,15 @@ def test_kurdish_phrases_forgive_no_typo_but_others_do():
 def test_an_alternative_never_matches_a_one_letter_word_by_accident(matcher):
     # a phrase once read "…|stalbishte v|dim": the space made 'v' a slot of its own
     assert matcher.danger.detect("kum koi lekar da otida v subota, mnogo me boli gurloto") == ()
+
+
+def test_cyrillic_phrases_meet_latin_typing_in_any_common_transliteration():
+    lexicon = DangerLexicon(
+        {"suicide": {"ru": ["убью себя", "повеш*"]}, "fire": {"uk": ["пожежа"]}}
+    )
+    for typed in ("ubyu sebya", "ubju sebja", "ja ubiu sebia", "UB'YU SEBYA"):
+        assert lexicon.detect(typed) == ("suicide",), typed
+    assert lexicon.detect("zavtra poveshus") == ("suicide",)
+    assert lexicon.detect("u nas pozhezha") == ("fire",)
+    assert lexicon.detect("u nas pozhesha") == ("fire",)  # one typo in a long word
+    assert lexicon.detect("sebastian bye") == ()  # a key alone, or far from a whole phrase, is not
