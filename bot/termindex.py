@@ -98,6 +98,21 @@ def _index_forms(token: str, lang: str) -> tuple[str, str | None]:
     return form, (f"{lang}:{stemmed}" if len(stemmed) >= MIN_STEM else None)
 
 
+def _place_form(token: str) -> str:
+    form = surface(token)
+    return canonical_arabic(form) if script(token) == "arabic" else form
+
+
+def _place_forms(token: str) -> set[str]:
+    """A question word's forms to compare with the place names ('بهاگن' is 'in Hagen')."""
+    form = _place_form(token)
+    return (
+        {canonical_arabic(v) for v in arabic_variants(form)}
+        if script(token) == "arabic"
+        else {form}
+    )
+
+
 class TermIndex:
     """Built once per directory (at start and on reload, off the event loop)."""
 
@@ -112,6 +127,9 @@ class TermIndex:
             for lang, items in directory.phrases.stopwords.items()
         }
         self.all_stopwords = frozenset().union(*self._stopwords.values())
+        self._places = frozenset(
+            _place_form(token) for place in directory.phrases.places for token in raw_tokens(place)
+        )
 
         # Every term word once per language ("word"), every distinct form once; then per
         # occurrence in a term ("slot") only integers, turned into arrays at the end.
@@ -151,8 +169,12 @@ class TermIndex:
 
         def add_term(term: _Term, typos: bool = True) -> None:
             tokens = list(dict.fromkeys(raw_tokens(term.text)))
+            stop = self._stopwords.get(term.lang, frozenset())
+            local = [t for t in tokens if _place_form(t) not in self._places]
+            if len(local) < len(tokens) and term.is_need and len(set(local) - stop) <= 1:
+                return  # "work in Hagen" is no phrase for "work": that one word is too generic
+            tokens = local or tokens
             if len(tokens) > 1:
-                stop = self._stopwords.get(term.lang, frozenset())
                 content = [t for t in tokens if t not in stop]
                 # "zu viel bekommen" must not shrink to "bekommen": a phrase that would keep
                 # a single word keeps its stopwords.
@@ -252,7 +274,11 @@ class TermIndex:
             else self.all_stopwords
         )
         tokens = dict.fromkeys(t[:MAX_TOKEN_CHARS] for t in raw_tokens(text[:MAX_QUESTION_CHARS]))
-        return [t for t in tokens if t not in stop][:MAX_TOKENS]
+        return [
+            t
+            for t in tokens
+            if t not in stop and (not self._places or self._places.isdisjoint(_place_forms(t)))
+        ][:MAX_TOKENS]
 
     def _word_matches(
         self, token: str, stemmers: tuple[str, ...], known: bool = False

@@ -259,6 +259,21 @@ def test_distinct_words_are_not_merged(matcher, text, lang, wrong):
     assert wrong not in [m.service_id for m in result.matches[:3]]
 
 
+@pytest.mark.parametrize(
+    "text, lang",
+    [
+        ("gibt es in hagen einen guten friseur", "de"),
+        ("хороший парикмахер в хагене", "ru"),
+        ("بهاغن في حلاق منيح؟", "ar"),
+        ("is there a good hairdresser in hagen", "en"),
+    ],
+)
+def test_the_city_name_alone_suggests_nothing(matcher, text, lang):
+    # Need phrases such as "new in Hagen" once made every question naming the city suggest
+    # the migration service or the Jobcenter.
+    assert matcher.match(text, lang).decision == "escalate"
+
+
 def test_common_words_carry_no_match_and_raise_no_alarm(matcher):
     result = matcher.match("ich verstehe meinen brief nicht", "de")
     assert result.danger == ()
