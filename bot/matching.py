@@ -45,6 +45,7 @@ AREA_NAMES = {
     "altenhagen-eckesey-sued": re.compile(r"alt[e']?n(?:k?h)?h?a?g|ekes[e]?[iy]|eckesey|ltnh"),
     "zentrum-remberg": re.compile(r"remberg|innenstadt|stadtmitte|city center|city centre"),
 }
+VITAL_SIGNALS = frozenset({"medical", "fire"})
 SIGNAL_NEEDS = {
     "medical": "medical-emergency",
     "violence": "violence-now",
@@ -248,8 +249,13 @@ class Matcher:
         if danger:
             lines = list(dict.fromkeys(line for s in danger for line in self._lines.get(s, ())))
             # The banner already says 112/110; among the signal's lines, the one the question
-            # is about comes first (stalking: the Hilfetelefon before 110).
-            lines.sort(key=lambda line: -float(service_scores[self._ids[line]]))
+            # is about comes first (stalking: the Hilfetelefon before 110) – except that a life
+            # in danger (medical, fire) puts its line first whatever else the message raised
+            # ("swallowed the pills and won't wake up": 112 before the child helpline).
+            vital = {line for s in danger if s in VITAL_SIGNALS for line in self._lines.get(s, ())}
+            lines.sort(
+                key=lambda line: (line not in vital, -float(service_scores[self._ids[line]]))
+            )
             emergencies = tuple(Match(line, 100, True) for line in lines)
             rest = [m for m in ranked if m.service_id not in lines]
             matches = (*emergencies, *rest)[: max(MAX_MATCHES, len(emergencies))]

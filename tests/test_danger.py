@@ -102,6 +102,8 @@ NEAR_MISSES = [
     "jeden Tag",
     "ich verstehe meinen brief nicht",
     "ich kann die miete nicht mehr zahlen",
+    "my phone is dying, where can i charge it",
+    "oglum 3 yasinda gece ates 39.5 cikti",  # 'ateş' is fever as well as fire
 ]
 
 
@@ -158,3 +160,12 @@ def test_cyrillic_phrases_meet_latin_typing_in_any_common_transliteration():
     assert lexicon.detect("u nas pozhezha") == ("fire",)
     assert lexicon.detect("u nas pozhesha") == ("fire",)  # one typo in a long word
     assert lexicon.detect("sebastian bye") == ()  # a key alone, or far from a whole phrase, is not
+
+
+def test_a_life_in_danger_puts_112_first_whatever_else_the_message_raises(matcher):
+    # suicide, medical and child at once: the first line is 112, not the police or a helpline
+    result = matcher.match("اخوي بلع علبة حبوب كاملة وما عم يصحى!!", "ar")
+    assert "medical" in result.danger
+    assert result.matches[0].service_id == "notruf-112"
+    for text in ("детето глътна хапчетата, не се събужда", "він не прокидається", "uyanmıyor"):
+        assert "medical" in matcher.danger.detect(text), text
