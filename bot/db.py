@@ -260,6 +260,17 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE broadcasts ADD COLUMN file_chat INTEGER;
     ALTER TABLE broadcasts ADD COLUMN file_message INTEGER;
     """,
+    # 15: a forum date's answers, counted, when the answers themselves are deleted: anonymous
+    # figures for the council report (no chat id, no language, no area).
+    """
+    CREATE TABLE rsvp_counts (
+        event_id  TEXT NOT NULL,
+        occurs    TEXT NOT NULL,
+        answer    TEXT NOT NULL,
+        n         INTEGER NOT NULL,
+        PRIMARY KEY (event_id, occurs, answer)
+    );
+    """,
 )
 
 

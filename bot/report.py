@@ -11,7 +11,7 @@ import io
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import matplotlib
 
@@ -19,7 +19,11 @@ matplotlib.use("Agg")  # files only, no display: before pyplot is imported
 import matplotlib.pyplot as plt
 
 from .directory import Directory, pick
+from .events import BERLIN, occurrences
 from .store import Store
+
+SMALL = 5  # counts below this are not shown: in a quarter, three people can be told apart
+TOPICS = {"events": "Veranstaltungen", "news": "Neuigkeiten vom Quartiersbüro"}
 
 AREAS = {
     "altenhagen-eckesey-sued": "Altenhagen/Eckesey-Süd",
@@ -47,6 +51,16 @@ LANGUAGE_NAMES = {
 class Period:
     start: date
     end: date  # inclusive
+
+
+def _count(n: int) -> str:
+    """A count as printed: small ones suppressed (0 stays 0: nobody to single out)."""
+    return str(n) if n == 0 or n >= SMALL else f"< {SMALL}"
+
+
+def _shown(values: dict[str, int]) -> dict[str, int]:
+    """Chart values without the small ones."""
+    return {k: v for k, v in values.items() if v >= SMALL}
 
 
 def _week(day: str) -> str:
@@ -93,6 +107,74 @@ def _table(header: list[str], rows: list[list[object]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _network(
+    directory: Directory,
+    period: Period,
+    rsvps: list[tuple[str, str, str, int]],
+    subscribers: list[tuple[str, str | None, int]],
+) -> list[str]:
+    """Events held in the period, the forums' answers, and who subscribed to what."""
+    start = datetime.combine(period.start, time.min, BERLIN)
+    end = datetime.combine(period.end + timedelta(days=1), time.min, BERLIN)
+    held = [
+        (pick(series.title, "de"), len(occurrences(series, start, end)))
+        for series in directory.events
+    ]
+    held = [(title, n) for title, n in held if n]
+    parts = ["<h2>Veranstaltungen und Stadtteilforen</h2>"]
+    if held:
+        parts.append(_table(["Veranstaltung", "Termine im Zeitraum"], [[t, n] for t, n in held]))
+    else:
+        parts.append("<p>Im Zeitraum standen keine Veranstaltungen im Verzeichnis.</p>")
+    titles = {series.id: pick(series.title, "de") for series in directory.events}
+    answers: dict[str, Counter[str]] = defaultdict(Counter)
+    for event_id, occurs, answer, n in rsvps:
+        label = f"{titles.get(event_id, event_id)} {occurs[6:8]}.{occurs[4:6]}.{occurs[:4]}"
+        answers[label][answer] += int(n)
+    if answers:
+        parts.append(
+            _table(
+                ["Stadtteilforum", "kommen", "vielleicht", "kommen nicht"],
+                [
+                    [label, *(_count(c[a]) for a in ("yes", "maybe", "no"))]
+                    for label, c in sorted(answers.items())
+                ],
+            )
+        )
+        coming = _shown({label: c["yes"] + c["maybe"] for label, c in answers.items()})
+        if coming:
+            parts.append(
+                _bars(
+                    list(coming),
+                    list(coming.values()),
+                    "Zusagen (kommen oder vielleicht) je Forumstermin",
+                    "Personen",
+                )
+            )
+    by_topic: Counter[str] = Counter()
+    by_topic_area: dict[str, Counter[str]] = defaultdict(Counter)
+    for topic, area, n in subscribers:
+        by_topic[TOPICS.get(topic, topic)] += int(n)
+        by_topic_area[TOPICS.get(topic, topic)][AREAS.get(area, AREAS[None])] += int(n)
+    parts.append("<h2>Abonnements (Stand heute)</h2>")
+    if by_topic:
+        parts.append(
+            _table(
+                ["Thema", "Abonnent*innen", *AREAS.values()],
+                [
+                    [topic, _count(n), *(_count(by_topic_area[topic][a]) for a in AREAS.values())]
+                    for topic, n in by_topic.items()
+                ],
+            )
+        )
+        shown = _shown(dict(by_topic))
+        if shown:
+            parts.append(_bars(list(shown), list(shown.values()), "Abonnent*innen", "Personen"))
+    else:
+        parts.append("<p>Noch niemand hat Neuigkeiten abonniert.</p>")
+    return parts
+
+
 async def build(store: Store, directory: Directory, period: Period) -> str:
     first, last = period.start.isoformat(), period.end.isoformat()
     questions = await store.rows(
@@ -110,6 +192,17 @@ async def build(store: Store, directory: Directory, period: Period) -> str:
         (first, last),
     )
     weeks = sorted({_week(day) for day, *_ in questions})
+    rsvps = await store.rows(
+        "SELECT event_id, occurs, answer, SUM(n) FROM ("
+        "SELECT event_id, occurs, answer, n FROM rsvp_counts UNION ALL "
+        "SELECT event_id, occurs, answer, 1 FROM rsvps) "
+        "WHERE substr(occurs, 1, 8) BETWEEN ? AND ? GROUP BY event_id, occurs, answer",
+        (f"{period.start:%Y%m%d}", f"{period.end:%Y%m%d}"),
+    )
+    subscribers = await store.rows(
+        "SELECT s.topic, r.area, COUNT(*) FROM subscriptions s "
+        "JOIN residents r ON r.chat_id = s.chat_id GROUP BY s.topic, r.area"
+    )
     by_lang: dict[str, dict[str, int]] = defaultdict(Counter)
     by_decision: dict[str, dict[str, int]] = defaultdict(Counter)
     themes: Counter[str] = Counter()
@@ -162,10 +255,19 @@ async def build(store: Store, directory: Directory, period: Period) -> str:
     if weeks:
         parts += [
             "<h2>Fragen pro Woche nach Sprache</h2>",
-            _stacked(weeks, dict(by_lang), "Fragen pro Woche nach Sprache"),
+            _stacked(
+                weeks,
+                {k: _shown(v) for k, v in by_lang.items()},
+                "Fragen pro Woche nach Sprache",
+            ),
             "<h2>Was der Bot beantworten konnte</h2>",
-            _stacked(weeks, dict(by_decision), "beantwortet, unsicher, nichts gefunden"),
+            _stacked(
+                weeks,
+                {k: _shown(v) for k, v in by_decision.items()},
+                "beantwortet, unsicher, nichts gefunden",
+            ),
         ]
+    themes = Counter(_shown(dict(themes)))
     if themes:
         top = themes.most_common(10)
         parts += [
@@ -179,7 +281,9 @@ async def build(store: Store, directory: Directory, period: Period) -> str:
             "<h2>Themen ohne passendes Angebot</h2>",
             "<p>Fragen, die der Bot nicht sicher beantworten konnte, nach erkanntem Bedarf "
             "(werden 30 Tage aufbewahrt).</p>",
-            _table(["Bedarf", "Fragen"], [[need_labels.get(n, n), c] for n, c in gaps[:15]]),
+            _table(
+                ["Bedarf", "Fragen"], [[need_labels.get(n, n), _count(c)] for n, c in gaps[:15]]
+            ),
         ]
     parts += [
         "<h2>Fragen und Anfragen nach Quartier</h2>",
@@ -189,21 +293,28 @@ async def build(store: Store, directory: Directory, period: Period) -> str:
             [
                 [
                     name,
-                    per_area.get(name, 0),
-                    cases_by_area.get(name, 0),
+                    _count(per_area.get(name, 0)),
+                    _count(cases_by_area.get(name, 0)),
+                    # the median of fewer than five waits is nearly one person's wait
                     f"{statistics.median(minutes_by_area[name]):.0f} Min."
-                    if minutes_by_area.get(name)
+                    if len(minutes_by_area.get(name, ())) >= SMALL
                     else "–",
                 ]
                 for name in AREAS.values()
             ],
         ),
     ]
-    if cases_by_area:
-        names = list(cases_by_area)
+    shown_cases = _shown(dict(cases_by_area))
+    if shown_cases:
+        names = list(shown_cases)
         parts.append(
-            _bars(names, [cases_by_area[n] for n in names], "Anfragen nach Quartier", "Anfragen")
+            _bars(names, [shown_cases[n] for n in names], "Anfragen nach Quartier", "Anfragen")
         )
+    parts += _network(directory, period, rsvps, subscribers)
+    parts.append(
+        f"<p><small>Zahlen unter {SMALL} (außer 0) sind als „&lt; {SMALL}“ angegeben und in den "
+        "Grafiken weggelassen, damit niemand erkennbar wird.</small></p>"
+    )
     style = (
         "body{font-family:sans-serif;max-width:50em;margin:2em auto;color:#222}"
         "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #999;padding:.3em .6em}"

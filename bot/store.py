@@ -163,8 +163,18 @@ class Store(Database):
         return [(str(e), str(o), int(c), str(lang)) for e, o, c, lang in rows]
 
     async def prune_rsvps(self, before: str) -> None:
-        """Answers to dates that have passed are not kept (`before`: YYYYmmdd)."""
-        await self.write(("DELETE FROM rsvps WHERE occurs < ?", (before,)))
+        """Answers to dates that have passed are not kept (`before`: YYYYmmdd); only how many
+        said yes, maybe or no stays, for the council report."""
+        await self.write(
+            (
+                "INSERT INTO rsvp_counts (event_id, occurs, answer, n) "
+                "SELECT event_id, occurs, answer, COUNT(*) FROM rsvps WHERE occurs < ? "
+                "GROUP BY event_id, occurs, answer "
+                "ON CONFLICT(event_id, occurs, answer) DO UPDATE SET n = n + excluded.n",
+                (before,),
+            ),
+            ("DELETE FROM rsvps WHERE occurs < ?", (before,)),
+        )
 
     async def rsvps_of(self, chat_id: int) -> list[tuple[str, str, str]]:
         sql = "SELECT event_id, occurs, answer FROM rsvps WHERE chat_id = ? ORDER BY occurs"
