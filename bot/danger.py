@@ -33,6 +33,9 @@ MIN_PREFIX = 3  # `tot*` would match "total"; the validator asks for more in Lat
 # (انتحار suicide / انتظار waiting), so only long words forgive a typo there.
 TYPO_LENGTH = {"latin": 6, "cyrillic": 6, "arabic": 7, "translit": 6}
 EXTRA_WINDOW = 3  # a phrase of n words matches within n + 3 consecutive words
+# A figure of speech must stand nearly as written: "I'm dying, I need to know where…" is no
+# "dying to know", so at most one other word may stand between its words.
+FIGURE_WINDOW = 1
 MAX_POSITIONS = 12  # per word; a message repeating a word 100 times needs no more
 
 
@@ -114,6 +117,9 @@ def message_forms(text: str) -> list[tuple[str, frozenset[str], bool]]:
     return result
 
 
+FIGURE = "figures"  # figures of speech: "dying to know", "this paperwork is killing me"
+
+
 class DangerLexicon:
     """The compiled lexicon; build once per directory (it is part of the index)."""
 
@@ -121,20 +127,26 @@ class DangerLexicon:
         self,
         phrases: Mapping[str, Mapping[str, Sequence[str]]],
         known_forms: frozenset[str] = frozenset(),
+        figures: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         """`phrases[signal][lang]` is the list of phrase texts; bad phrases are skipped here
         (the validator reports them). `known_forms`: words known to be spelled as meant besides
-        wordfreq's (the directory's own vocabulary: Kurdish has no word list)."""
+        wordfreq's (the directory's own vocabulary: Kurdish has no word list). `figures[lang]`:
+        figures of speech of two words or more; the words such a figure matches in a message
+        count for no danger phrase ("I'm dying to know" is not "I'm dying"), all other words
+        of the message still do."""
         self._known_forms = known_forms
         self.signals: tuple[str, ...] = tuple(phrases)
         self.phrases: list[Phrase] = []
-        for signal, by_lang in phrases.items():
+        for signal, by_lang in {**phrases, FIGURE: figures or {}}.items():
             for lang, texts in by_lang.items():
                 for text in texts:
                     try:
                         slots = parse_phrase(text)
                     except ValueError:
                         continue
+                    if signal == FIGURE and len(slots) < 2:
+                        continue  # a single word must never silence the lexicon
                     if lang in NO_TYPOS:
                         slots = tuple(
                             tuple(replace(word, exact=True) for word in slot) for slot in slots
@@ -179,17 +191,35 @@ class DangerLexicon:
             for word in hits:
                 if len(positions[word]) < MAX_POSITIONS:
                     positions[word].append(index)
-        candidates = set().union(*(self._anchored.get(word, ()) for word in positions))
+        candidates = sorted(set().union(*(self._anchored.get(word, ()) for word in positions)))
+        figures = [p for p in candidates if self.phrases[p].signal == FIGURE]
+        masked: set[int] = set()
+        for p in figures:
+            masked.update(self._combination(self.phrases[p], positions, set(), FIGURE_WINDOW) or ())
         found = []
-        for p in sorted(candidates):
+        for p in candidates:
             phrase = self.phrases[p]
-            slot_positions = [
-                sorted({i for word in slot for i in positions.get(word, ())})[:MAX_POSITIONS]
-                for slot in phrase.slots
-            ]
-            if all(slot_positions) and _close_together(slot_positions, len(phrase.slots)):
+            if phrase.signal != FIGURE and self._combination(phrase, positions, masked):
                 found.append(phrase)
         return found
+
+    @staticmethod
+    def _combination(
+        phrase: Phrase,
+        positions: Mapping[Word, list[int]],
+        masked: set[int],
+        extra: int = EXTRA_WINDOW,
+    ) -> tuple[int, ...] | None:
+        """The message positions where the phrase's words stand close together, if they do."""
+        slot_positions = [
+            sorted({i for word in slot for i in positions.get(word, ()) if i not in masked})[
+                :MAX_POSITIONS
+            ]
+            for slot in phrase.slots
+        ]
+        if not all(slot_positions):
+            return None
+        return _close_together(slot_positions, len(phrase.slots), extra)
 
     def detect(self, text: str) -> tuple[str, ...]:
         """The signals a message raises, in the lexicon's order (most severe first)."""
@@ -260,11 +290,14 @@ def translit_key(form: str) -> str:
     return _DOUBLE.sub(r"\1", _IOTATED.sub(r"\1", form))
 
 
-def _close_together(position_lists: list[list[int]], words: int) -> bool:
+def _close_together(
+    position_lists: list[list[int]], words: int, extra: int = EXTRA_WINDOW
+) -> tuple[int, ...] | None:
+    """Positions, one per slot, all different and within the phrase's window; None if none."""
     if words == 1:
-        return bool(position_lists[0])
-    window = words + EXTRA_WINDOW
+        return (position_lists[0][0],) if position_lists[0] else None
+    window = words + extra
     for combination in itertools.product(*position_lists):
         if len(set(combination)) == words and max(combination) - min(combination) < window:
-            return True
-    return False
+            return combination
+    return None

@@ -129,6 +129,7 @@ class Matcher:
         self.danger = DangerLexicon(
             {signal: vocab.danger.get(signal, {}) for signal in vocab.signals},
             known_forms=self.index.kurdish_forms,
+            figures=vocab.figures,
         )
 
         phrases = directory.phrases

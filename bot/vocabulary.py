@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from .danger import parse_phrase
+from .danger import FIGURE, parse_phrase
 from .textnorm import raw_tokens
 from .wordstats import zipf
 
@@ -59,6 +59,7 @@ class Vocabulary:
     phrases: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
     signals: Mapping[str, Signal] = field(default_factory=dict)
     danger: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+    figures: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # lang -> phrases
 
     def need(self, need_id: str) -> Need | None:
         return next((n for n in self.needs if n.id == need_id), None)
@@ -151,16 +152,26 @@ def load_vocabulary(
         signal = _models(item, Signal, "danger.yaml", str(key), report)
         if signal is not None:
             signals[str(key)] = signal
-    danger = _phrase_lists(root / "danger", root, languages, set(signals), "signal", report)
+    keys = {*signals, FIGURE}
+    danger = _phrase_lists(root / "danger", root, languages, keys, "signal", report)
     for signal_id, by_lang in danger.items():
         for lang, items in by_lang.items():
             for i, text in enumerate(items):
                 try:
-                    parse_phrase(text)
+                    slots = parse_phrase(text)
                 except ValueError as exc:
                     report(f"danger/{lang}.yaml", f"{signal_id}[{i}]", str(exc))
+                    continue
+                if signal_id == FIGURE and len(slots) < 2:
+                    report(
+                        f"danger/{lang}.yaml",
+                        f"{signal_id}[{i}]",
+                        "a figure of speech needs two words or more: one word alone would "
+                        "silence every danger phrase that uses it",
+                    )
     ordered_danger = {s: danger.get(s, {}) for s in signals}
-    return Vocabulary(tuple(needs), phrases, signals, ordered_danger)
+    figures = danger.get(FIGURE, {})
+    return Vocabulary(tuple(needs), phrases, signals, ordered_danger, figures)
 
 
 def warnings(vocabulary: Vocabulary, served: Counter[str], languages: tuple[str, ...]) -> list[str]:

@@ -169,3 +169,20 @@ def test_a_life_in_danger_puts_112_first_whatever_else_the_message_raises(matche
     assert result.matches[0].service_id == "notruf-112"
     for text in ("детето глътна хапчетата, не се събужда", "він не прокидається", "uyanmıyor"):
         assert "medical" in matcher.danger.detect(text), text
+
+
+def test_a_figure_of_speech_silences_only_its_own_words(matcher):
+    assert matcher.danger.detect("I'm dying to know what they build next to the station") == ()
+    assert matcher.danger.detect("умираю от любопытства, кто купил магазин") == ()
+    assert matcher.danger.detect("die Bürokratie bringt mich noch um, dritter Antrag") == ()
+    # the same words, not as the figure: an alarm
+    assert matcher.danger.detect("I'm dying, I need to know where the hospital is")
+    # the figure's words are silenced, the rest of the message is still read
+    assert "suicide" in matcher.danger.detect(
+        "die Bürokratie bringt mich noch um, ich will nicht mehr leben"
+    )
+
+
+def test_a_figure_of_one_word_is_refused():
+    lexicon = DangerLexicon({"medical": {"en": ["im dying"]}}, figures={"en": ["dying"]})
+    assert lexicon.detect("im dying") == ("medical",)
