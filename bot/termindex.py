@@ -10,6 +10,7 @@ the resident's language does not know).
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -96,6 +97,55 @@ def _index_forms(token: str, lang: str) -> tuple[str, str | None]:
         return form, None
     stemmed = surface(stem(token, lang))
     return form, (f"{lang}:{stemmed}" if len(stemmed) >= MIN_STEM else None)
+
+
+# German separable verbs stand apart in a sentence ("wie melde ich mein Kind an", "ich ziehe
+# nächste Woche um"): the particle at the end of a clause is joined to a verb before it.
+_PARTICLES = frozenset(
+    [
+        "an",
+        "ab",
+        "auf",
+        "aus",
+        "bei",
+        "ein",
+        "fest",
+        "her",
+        "hin",
+        "los",
+        "mit",
+        "nach",
+        "vor",
+        "weg",
+        "zu",
+        "zurück",
+        "zusammen",
+        "um",
+        "durch",
+    ]
+)
+_CLAUSES = re.compile(r"[.,;:!?\n()]+|\b(?:und|oder|aber|weil|dass|denn|damit|wenn|ob)\b")
+
+
+_VERB_ENDING = re.compile(r"(?:est|st|et|en|e|t|n)$")
+
+
+def separable_verbs(text: str, skip: frozenset[str] = frozenset()) -> list[str]:
+    """'wie melde ich meine Tochter an' -> ['anmelden']: the joined infinitive, when German
+    knows it."""
+    joined = []
+    for clause in _CLAUSES.split(text.lower()):
+        words = raw_tokens(clause)
+        if len(words) < 2 or words[-1] not in _PARTICLES:
+            continue
+        # The verb stands first or second in a German clause: articles and question words
+        # ('der', 'wie') are skipped, or 'stellt die Heizung nicht an' would make 'anderen'.
+        for word in [w for w in words[:-1] if w not in skip][:3]:
+            candidate = f"{words[-1]}{_VERB_ENDING.sub('', word)}en"
+            if len(word) >= 3 and zipf(candidate, "de") >= KNOWN_ZIPF:
+                joined.append(candidate)
+                break
+    return joined
 
 
 def _place_form(token: str) -> str:
@@ -274,6 +324,9 @@ class TermIndex:
             else self.all_stopwords
         )
         tokens = dict.fromkeys(t[:MAX_TOKEN_CHARS] for t in raw_tokens(text[:MAX_QUESTION_CHARS]))
+        if not langs or "de" in langs:
+            german = self._stopwords.get("de", frozenset())
+            tokens.update(dict.fromkeys(separable_verbs(text[:MAX_QUESTION_CHARS], german)))
         return [
             t
             for t in tokens

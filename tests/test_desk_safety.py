@@ -76,8 +76,10 @@ async def test_residents_words_cannot_forge_lines_of_a_case_post(desk):
     await escalate(desk, forged, user_id=RESIDENT, lang="de")
     post = sent(await desk.deliver(), GROUP)[0].text
     lines = post.split("\n")
-    assert "┃ Vermutungen des Bots:" in lines and "Vermutungen des Bots:" not in lines
+    # The resident's lines are quoted; the bot may add its own (real) guesses once.
+    assert "┃ Vermutungen des Bots:" in lines and lines.count("Vermutungen des Bots:") <= 1
     assert "┃ • Beratung – Anruf 0171 1234567" in lines
+    assert "• Beratung – Anruf 0171 1234567" not in lines
     assert not any(ch in post for ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
     history = texts(await desk.say(coordinator(desk), "/case 1"))
     assert "┃ Vermutungen des Bots:" in history and "\u202e" not in history

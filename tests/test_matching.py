@@ -274,6 +274,18 @@ def test_the_city_name_alone_suggests_nothing(matcher, text, lang):
     assert matcher.match(text, lang).decision == "escalate"
 
 
+def test_a_german_separable_verb_is_read_as_one_word():
+    from bot.termindex import separable_verbs
+
+    skip = frozenset({"wie", "der", "die", "ich", "mich"})
+    assert separable_verbs("Wie melde ich meine Tochter an der Grundschule an?", skip) == [
+        "anmelden"
+    ]
+    assert separable_verbs("ich ziehe nächste Woche um, was nun", skip) == ["umziehen"]
+    assert separable_verbs("der Vermieter stellt die Heizung nicht an", skip) == ["anstellen"]
+    assert separable_verbs("wo ist das Amt an der Ecke", skip) == []  # 'an' inside the clause
+
+
 def test_common_words_carry_no_match_and_raise_no_alarm(matcher):
     result = matcher.match("ich verstehe meinen brief nicht", "de")
     assert result.danger == ()
