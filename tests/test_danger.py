@@ -175,8 +175,13 @@ def test_a_figure_of_speech_silences_only_its_own_words(matcher):
     assert matcher.danger.detect("I'm dying to know what they build next to the station") == ()
     assert matcher.danger.detect("умираю от любопытства, кто купил магазин") == ()
     assert matcher.danger.detect("die Bürokratie bringt mich noch um, dritter Antrag") == ()
+    assert matcher.danger.detect("Умирам от любопитство какво пише в писмото") == ()
+    assert matcher.danger.detect("er hat die letzte Pizza gegessen, ich könnt ihn umbringen") == ()
+    assert matcher.danger.detect("a man follows me on instagram, how do I block him?") == ()
     # the same words, not as the figure: an alarm
     assert matcher.danger.detect("I'm dying, I need to know where the hospital is")
+    assert "violence" in matcher.danger.detect("ich bring ihn um, ich schwöre")
+    assert "violence" in matcher.danger.detect("a man followed me home from the station")
     # the figure's words are silenced, the rest of the message is still read
     assert "suicide" in matcher.danger.detect(
         "die Bürokratie bringt mich noch um, ich will nicht mehr leben"
