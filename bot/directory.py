@@ -256,6 +256,9 @@ class Phrases(_Model):
     greetings: Annotated[dict[str, list[str]], AfterValidator(_check_lang_keys)] = {}
     thanks: Annotated[dict[str, list[str]], AfterValidator(_check_lang_keys)] = {}
     stopwords: Annotated[dict[str, list[str]], AfterValidator(_check_lang_keys)] = {}
+    # Words that say "not" as words of their own. A phrase with one ("will nicht in die
+    # Schule") meets only a question with one: its other words alone mean something else.
+    negations: Annotated[dict[str, list[str]], AfterValidator(_check_lang_keys)] = {}
     # The city's own name, in every script and inflection: it is in countless questions and
     # tells no need apart ("new in Hagen" must not meet "free food in Hagen").
     places: list[str] = []

@@ -177,6 +177,11 @@ class TermIndex:
             for lang, items in directory.phrases.stopwords.items()
         }
         self.all_stopwords = frozenset().union(*self._stopwords.values())
+        self._negations: dict[str, frozenset[str]] = {
+            lang: frozenset(token for word in items for token in raw_tokens(word))
+            for lang, items in directory.phrases.negations.items()
+        }
+        negated_terms: list[int] = []
         self._places = frozenset(
             _place_form(token) for place in directory.phrases.places for token in raw_tokens(place)
         )
@@ -219,6 +224,9 @@ class TermIndex:
 
         def add_term(term: _Term, typos: bool = True) -> None:
             tokens = list(dict.fromkeys(raw_tokens(term.text)))
+            negated = len(tokens) > 1 and not self._negations.get(
+                term.lang, frozenset()
+            ).isdisjoint(tokens)
             stop = self._stopwords.get(term.lang, frozenset())
             local = [t for t in tokens if _place_form(t) not in self._places]
             if len(local) < len(tokens) and term.is_need and len(set(local) - stop) <= 1:
@@ -234,6 +242,8 @@ class TermIndex:
                 return
             term_id = len(self.terms)
             self.terms.append(term)
+            if negated:
+                negated_terms.append(term_id)
             count = len(words)
             slot_word.extend(words)
             slot_term.extend([term_id] * count)
@@ -307,6 +317,8 @@ class TermIndex:
         self._max_form = max((len(f) for f in self._forms), default=0)
         self._generic_mask = np.zeros(len(self.terms), dtype=bool)
         self._generic_mask[list(self._generic)] = True
+        self._negated_mask = np.zeros(len(self.terms), dtype=bool)
+        self._negated_mask[negated_terms] = True
         # Kurdish has no wordfreq list; its words in the needs vocabulary stand in for one.
         kurdish = np.unique(slot_form[self._slot_lang == _CODES["ku"]])
         self.kurdish_forms = frozenset(self._forms[i] for i in kurdish.tolist())
@@ -375,6 +387,11 @@ class TermIndex:
                     if form_id is not None and self._form_scripts[form_id] & bit:
                         hit(form_id, PART_SCORE)
         return found
+
+    def _says_not(self, text: str, own: set[str]) -> bool:
+        """Whether the question has a word of its languages that says "not"."""
+        words = frozenset().union(*(self._negations.get(lang, frozenset()) for lang in own))
+        return not words.isdisjoint(raw_tokens(text[:MAX_QUESTION_CHARS]))
 
     def languages_used(self, text: str) -> Counter[str]:
         used: Counter[str] = Counter()
@@ -458,6 +475,8 @@ class TermIndex:
         scores[carried == 0] = 0
         generic = self._generic_mask[terms]
         scores[generic] = np.minimum(scores[generic], GENERIC_CAP)
+        if not self._says_not(text, own):
+            scores[self._negated_mask[terms]] = 0
 
         # Per question word and need: how well and how centrally the need explains the word.
         owners = self._term_need[slot_terms]

@@ -359,3 +359,14 @@ def test_one_huge_word_costs_little(matcher):
 
 def test_apostrophes_do_not_split_words():
     assert raw_tokens("I don't want") == ["i", "dont", "want"]
+
+
+def test_a_phrase_that_says_not_needs_a_question_that_says_not(matcher):
+    # "will nicht in die Schule" is school refusal; without the "nicht" it is a change of school
+    refusing = matcher.match("meine tochter will nicht mehr in die schule", "de")
+    assert refusing.matches[0].service_id == "schulpsychologische-beratung-hagen"
+    changing = matcher.match("meine tochter will in die schule in altenhagen wechseln", "de")
+    assert "school-problems" not in dict(changing.needs)
+    # the negation may be joined to a conjunction, as in Arabic "وما"
+    sleeping = matcher.match("وصلت عالمحطة بالليل وما عندي وين نام", "ar")
+    assert "homelessness" in dict(sleeping.needs)
