@@ -2,7 +2,7 @@
 
 python benchmarks/danger.py [--set NAME=PATH ...] [--knowledge knowledge] [--list NAME]
 
-Default sets: dev (tests/danger), dev2 to dev8 (tests/danger_dev2 … tests/danger_dev8): each
+Default sets: dev (tests/danger), dev2 to dev9 (tests/danger_dev2 … tests/danger_dev9): each
 written independently as a held-out set, scored once (the README keeps each first score), then
 tuned on; heldout and heldout2 (tests/danger_heldout, tests/danger_heldout2: never tuned on;
 heldout2 was written by two writers who saw neither the lexicon nor the other sets, and its
@@ -57,6 +57,7 @@ def main() -> int:
             "dev6": ROOT / "tests" / "danger_dev6",
             "dev7": ROOT / "tests" / "danger_dev7",
             "dev8": ROOT / "tests" / "danger_dev8",
+            "dev9": ROOT / "tests" / "danger_dev9",
             "heldout": ROOT / "tests" / "danger_heldout",
             "heldout2": ROOT / "tests" / "danger_heldout2",
         },
