@@ -36,6 +36,13 @@ EXTRA_WINDOW = 3  # a phrase of n words matches within n + 3 consecutive words
 # A figure of speech must stand nearly as written: "I'm dying, I need to know where…" is no
 # "dying to know", so at most one other word may stand between its words.
 FIGURE_WINDOW = 1
+# An event placed in the distant past ("Schlaganfall letztes Jahr", "a fire at the neighbours
+# last winter") is history asked about for paperwork; its words may stand a little further apart.
+HISTORY_WINDOW = 4
+# A message of this many Latin-script words or more, of which this share are ordinary words of
+# a Latin-script language, is not read as transliterated Cyrillic ("mama ne dyshit" still is).
+TRANSLIT_MIN_WORDS = 6
+TRANSLIT_KNOWN_SHARE = 0.7
 MAX_POSITIONS = 12  # per word; a message repeating a word 100 times needs no more
 
 
@@ -118,6 +125,12 @@ def message_forms(text: str) -> list[tuple[str, frozenset[str], bool]]:
 
 
 FIGURE = "figures"  # figures of speech: "dying to know", "this paperwork is killing me"
+HISTORY = "history"  # events long over: "had a stroke last year", "burgled last month"
+# "now", "again": a message that says one is about the present, whatever it says of the past
+# ("last year a stroke, now again he cannot speak"): history silences nothing in it.
+PRESENT = "present"
+_SILENCING = {FIGURE: FIGURE_WINDOW, HISTORY: HISTORY_WINDOW}
+_NOT_SIGNALS = {*_SILENCING, PRESENT}
 
 
 class DangerLexicon:
@@ -128,24 +141,29 @@ class DangerLexicon:
         phrases: Mapping[str, Mapping[str, Sequence[str]]],
         known_forms: frozenset[str] = frozenset(),
         figures: Mapping[str, Sequence[str]] | None = None,
+        history: Mapping[str, Sequence[str]] | None = None,
+        present: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         """`phrases[signal][lang]` is the list of phrase texts; bad phrases are skipped here
         (the validator reports them). `known_forms`: words known to be spelled as meant besides
         wordfreq's (the directory's own vocabulary: Kurdish has no word list). `figures[lang]`:
         figures of speech of two words or more; the words such a figure matches in a message
         count for no danger phrase ("I'm dying to know" is not "I'm dying"), all other words
-        of the message still do."""
+        of the message still do. `history[lang]`: the same for an event and a marker of the
+        distant past ("letztes jahr schlaganfall"), which may stand a few words apart, unless
+        the message has a word of `present[lang]` ("jetzt", "wieder")."""
         self._known_forms = known_forms
         self.signals: tuple[str, ...] = tuple(phrases)
         self.phrases: list[Phrase] = []
-        for signal, by_lang in {**phrases, FIGURE: figures or {}}.items():
+        silencing = {FIGURE: figures or {}, HISTORY: history or {}, PRESENT: present or {}}
+        for signal, by_lang in {**phrases, **silencing}.items():
             for lang, texts in by_lang.items():
                 for text in texts:
                     try:
                         slots = parse_phrase(text)
                     except ValueError:
                         continue
-                    if signal == FIGURE and len(slots) < 2:
+                    if signal in _SILENCING and len(slots) < 2:
                         continue  # a single word must never silence the lexicon
                     if lang in NO_TYPOS:
                         slots = tuple(
@@ -180,11 +198,18 @@ class DangerLexicon:
     def matches(self, text: str) -> list[Phrase]:
         """Every phrase the message matches."""
         positions: dict[Word, list[int]] = defaultdict(list)
-        for index, (kind, forms, known) in enumerate(message_forms(text)):
+        words_of = message_forms(text)
+        # A message written mostly in ordinary words of a Latin-script language is in that
+        # language: Polish "policja już była" is not Cyrillic "била" (beat) typed in Latin letters.
+        latin = [known for kind, _, known in words_of if kind == "latin"]
+        translit = bool(self._translit_of) and (
+            len(latin) < TRANSLIT_MIN_WORDS or sum(latin) < TRANSLIT_KNOWN_SHARE * len(latin)
+        )
+        for index, (kind, forms, known) in enumerate(words_of):
             known = known or not forms.isdisjoint(self._known_forms)
             words = self._scripts.get(kind)
             hits = words.words_at(forms, typos=not known) if words else set()
-            if kind == "latin" and self._translit_of:
+            if kind == "latin" and translit:
                 keys = frozenset(translit_key(form) for form in forms)
                 for key in self._translit.words_at(keys, typos=not known):
                     hits |= self._translit_of[key]
@@ -192,14 +217,21 @@ class DangerLexicon:
                 if len(positions[word]) < MAX_POSITIONS:
                     positions[word].append(index)
         candidates = sorted(set().union(*(self._anchored.get(word, ()) for word in positions)))
-        figures = [p for p in candidates if self.phrases[p].signal == FIGURE]
+        now = any(
+            self.phrases[p].signal == PRESENT
+            and self._combination(self.phrases[p], positions, set())
+            for p in candidates
+        )
         masked: set[int] = set()
-        for p in figures:
-            masked.update(self._combination(self.phrases[p], positions, set(), FIGURE_WINDOW) or ())
+        for p in candidates:
+            signal = self.phrases[p].signal
+            if signal in _SILENCING and not (now and signal == HISTORY):
+                window = _SILENCING[signal]
+                masked.update(self._combination(self.phrases[p], positions, set(), window) or ())
         found = []
         for p in candidates:
             phrase = self.phrases[p]
-            if phrase.signal != FIGURE and self._combination(phrase, positions, masked):
+            if phrase.signal not in _NOT_SIGNALS and self._combination(phrase, positions, masked):
                 found.append(phrase)
         return found
 

@@ -130,6 +130,8 @@ class Matcher:
             {signal: vocab.danger.get(signal, {}) for signal in vocab.signals},
             known_forms=self.index.kurdish_forms,
             figures=vocab.figures,
+            history=vocab.history,
+            present=vocab.present,
         )
 
         phrases = directory.phrases

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from .danger import FIGURE, parse_phrase
+from .danger import FIGURE, HISTORY, PRESENT, parse_phrase
 from .textnorm import raw_tokens
 from .wordstats import zipf
 
@@ -60,6 +60,8 @@ class Vocabulary:
     signals: Mapping[str, Signal] = field(default_factory=dict)
     danger: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
     figures: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # lang -> phrases
+    history: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # lang -> phrases
+    present: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # lang -> words
 
     def need(self, need_id: str) -> Need | None:
         return next((n for n in self.needs if n.id == need_id), None)
@@ -152,7 +154,7 @@ def load_vocabulary(
         signal = _models(item, Signal, "danger.yaml", str(key), report)
         if signal is not None:
             signals[str(key)] = signal
-    keys = {*signals, FIGURE}
+    keys = {*signals, FIGURE, HISTORY, PRESENT}
     danger = _phrase_lists(root / "danger", root, languages, keys, "signal", report)
     for signal_id, by_lang in danger.items():
         for lang, items in by_lang.items():
@@ -162,16 +164,18 @@ def load_vocabulary(
                 except ValueError as exc:
                     report(f"danger/{lang}.yaml", f"{signal_id}[{i}]", str(exc))
                     continue
-                if signal_id == FIGURE and len(slots) < 2:
+                if signal_id in (FIGURE, HISTORY) and len(slots) < 2:
                     report(
                         f"danger/{lang}.yaml",
                         f"{signal_id}[{i}]",
-                        "a figure of speech needs two words or more: one word alone would "
+                        f"{signal_id} need two words or more: one word alone would "
                         "silence every danger phrase that uses it",
                     )
     ordered_danger = {s: danger.get(s, {}) for s in signals}
     figures = danger.get(FIGURE, {})
-    return Vocabulary(tuple(needs), phrases, signals, ordered_danger, figures)
+    history = danger.get(HISTORY, {})
+    present = danger.get(PRESENT, {})
+    return Vocabulary(tuple(needs), phrases, signals, ordered_danger, figures, history, present)
 
 
 def warnings(vocabulary: Vocabulary, served: Counter[str], languages: tuple[str, ...]) -> list[str]:

@@ -191,3 +191,31 @@ def test_a_figure_of_speech_silences_only_its_own_words(matcher):
 def test_a_figure_of_one_word_is_refused():
     lexicon = DangerLexicon({"medical": {"en": ["im dying"]}}, figures={"en": ["dying"]})
     assert lexicon.detect("im dying") == ("medical",)
+
+
+def test_an_event_long_over_is_history_unless_the_message_says_again(matcher):
+    assert (
+        matcher.danger.detect("Vater hatte letztes Jahr einen Schlaganfall, wie geht Pflegegrad?")
+        == ()
+    )
+    assert (
+        matcher.danger.detect("a fire at our neighbours last winter, must the landlord repaint?")
+        == ()
+    )
+    # "again": the past event is happening now
+    assert "medical" in matcher.danger.detect(
+        "Vater hatte letztes Jahr einen Schlaganfall, jetzt hat er wieder einen Schlaganfall"
+    )
+    # only the event word near the marker is history: the rest of the message still counts
+    assert "medical" in matcher.danger.detect(
+        "last year he had a heart attack and now he has chest pain and cant breathe"
+    )
+    # violence is never history: a past beating is still a reason for the helplines
+    assert "violence" in matcher.danger.detect("letztes Jahr hat er mich geschlagen")
+
+
+def test_a_polish_message_is_not_read_as_latin_typed_cyrillic(matcher):
+    polish = "W zeszłym miesiącu było u nas włamanie, policja już była. Jakie dokumenty?"
+    assert "violence" not in matcher.danger.detect(polish)  # była is not била (beat)
+    assert matcher.danger.detect("mama ne dyshit") == ("medical",)
+    assert "violence" in matcher.danger.detect("muzh menya b'et kazhdyi den")
