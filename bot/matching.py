@@ -244,7 +244,9 @@ class Matcher:
         ]
         written = anyascii(text[:500]).lower()
         areas = [area for area, pattern in AREA_NAMES.items() if pattern.search(written)]
-        ranked = self._ranked(service_scores, needs, signalled, areas)
+        ranked = self._context_named_second(
+            self._ranked(service_scores, needs, signalled, areas), needs, named
+        )
         needs_out = tuple(
             (self.needs[n].id, min(100, round(s))) for n, s in needs[:5] if s >= SUGGEST_MIN
         )
@@ -332,6 +334,25 @@ class Matcher:
             Match(self.services[s].id, min(100, round(float(services[s]))), self.services[s].urgent)
             for s in order
         ]
+
+    def _context_named_second(
+        self, ranked: list[Match], needs: list[tuple[int, float]], named: set[str]
+    ) -> list[Match]:
+        """A service named in passing ("a Meldebescheinigung for the Jobcenter", "we get
+        Bürgergeld from the Jobcenter, who pays the class trip?") comes after the best service of
+        the need the question is about, when it does not serve that need itself."""
+        if len(ranked) < 2 or ranked[0].service_id not in named or not needs:
+            return ranked
+        first = self._ids[ranked[0].service_id]
+        top = needs[0][1]
+        about = [need for need, score in needs if score >= max(top, ANSWER_MIN)]
+        serving = [set(self._serving(need).tolist()) for need in about]
+        if not about or any(first in services for services in serving):
+            return ranked  # the named service serves what the question is about
+        for position, match in enumerate(ranked[1:], start=1):
+            if self._ids[match.service_id] in serving[0]:
+                return [match, *ranked[:position], *ranked[position + 1 :]]
+        return ranked
 
     def _serving(self, need: int) -> np.ndarray:
         """The services that serve a need."""

@@ -370,3 +370,15 @@ def test_a_phrase_that_says_not_needs_a_question_that_says_not(matcher):
     # the negation may be joined to a conjunction, as in Arabic "وما"
     sleeping = matcher.match("وصلت عالمحطة بالليل وما عندي وين نام", "ar")
     assert "homelessness" in dict(sleeping.needs)
+
+
+def test_a_service_named_in_passing_comes_after_the_one_asked_about(matcher):
+    # the Jobcenter sends residents to the integration course; the course is booked elsewhere
+    for text, lang in (
+        ("Das Jobcenter sagt, ich muss einen Integrationskurs machen, wo melde ich mich an?", "de"),
+        ("Jobcenter integrationskurs yapmam lazım diyor, nereye kayıt olacağım", "tr"),
+    ):
+        asked = [m.service_id for m in matcher.match(text, lang).matches]
+        assert asked[:2] == ["vhs-hagen", "jobcenter-hagen"], text
+    # named and asked about
+    assert matcher.match("wo ist das jobcenter", "de").matches[0].service_id == "jobcenter-hagen"
