@@ -20,6 +20,7 @@ from rapidfuzz import fuzz
 
 from .directory import LANGUAGES, Directory
 from .fuzzyindex import DeletionIndex
+from .loanwords import as_german, german_sound
 from .textnorm import (
     arabic_variants,
     canonical_arabic,
@@ -39,6 +40,10 @@ TYPO_MIN = {"latin": 5, "cyrillic": 5, "arabic": 6}  # shorter words must match 
 TYPO_SCORE = 80  # rapidfuzz ratio a one-typo pair needs
 STEM_SCORE = 95
 PART_SCORE = 90  # a keyword inside a long compound ('Kindergeldantrag' ⊃ 'kindergeld')
+# A German office word spelled by ear ('форзоргефольмахт', 'grundzikherung'): as good as a stem,
+# so that it counts in every resident's question, like the official word itself.
+SOUND_SCORE = 95
+SOUND_LOOK = 75  # ... if it also looks like it (rapidfuzz ratio of the German spelling)
 LONG_FORM = 8
 MIN_PART = 5
 CROSS_MIN = 95  # a word of another language must match this closely to count
@@ -319,6 +324,18 @@ class TermIndex:
         self._generic_mask[list(self._generic)] = True
         self._negated_mask = np.zeros(len(self.terms), dtype=bool)
         self._negated_mask[negated_terms] = True
+        # German words of the needs vocabulary by their sound, for German office words that
+        # residents spell by ear in Cyrillic or in their own Latin spelling. Only the needs'
+        # German words: their number does not grow with the directory.
+        german = np.isin(self._slot_lang, [_CODES["de"], _CODES[ANY_LANGUAGE]]) & (
+            self._term_need[self._slot_term] >= 0
+        )
+        sounds: dict[str, set[int]] = defaultdict(set)
+        for form_id in np.unique(slot_form[german]).tolist():
+            code = german_sound(self._forms[form_id])
+            if code is not None:
+                sounds[code].add(form_id)
+        self._sounds = {code: tuple(ids) for code, ids in sounds.items()}
         # Kurdish has no wordfreq list; its words in the needs vocabulary stand in for one.
         kurdish = np.unique(slot_form[self._slot_lang == _CODES["ku"]])
         self.kurdish_forms = frozenset(self._forms[i] for i in kurdish.tolist())
@@ -378,6 +395,11 @@ class TermIndex:
                         score = fuzz.ratio(variant, other)
                         if score >= TYPO_SCORE:
                             hit(form_id, min(score, STEM_SCORE - 1))
+        if not known and token_script == "cyrillic" and (code := german_sound(token)) is not None:
+            spelled = as_german(token)
+            for form_id in self._sounds.get(code, ()):
+                if fuzz.ratio(spelled, self._forms[form_id]) >= SOUND_LOOK:
+                    hit(form_id, SOUND_SCORE)
         if len(form) >= LONG_FORM and token_script != "arabic":
             bit = _SCRIPT_BIT[token_script]
             longest = min(len(form) - 3, self._max_form)

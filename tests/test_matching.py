@@ -382,3 +382,14 @@ def test_a_service_named_in_passing_comes_after_the_one_asked_about(matcher):
         assert asked[:2] == ["vhs-hagen", "jobcenter-hagen"], text
     # named and asked about
     assert matcher.match("wo ist das jobcenter", "de").matches[0].service_id == "jobcenter-hagen"
+
+
+def test_german_office_words_spelled_by_ear_in_cyrillic(matcher):
+    # Vorsorgevollmacht and Patientenverfügung as a Russian speaker hears them
+    heard = matcher.match("где помогут составить форзоргефольмахт и патиентенферфюгунг", "ru")
+    assert heard.matches[0].service_id == "skf-hagen"
+    assert heard.decision == "answer"
+    # the sound alone is not enough: "инвалидной" sounds like "Anwältin" but looks nothing like it
+    assert "legal-advice" not in dict(
+        matcher.match("вокзал, я на инвалидной коляске, нужна помощь", "ru").needs
+    )
