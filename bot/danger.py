@@ -86,6 +86,7 @@ def _word(raw: str) -> tuple[Word, ...]:
     return (*(Word(form, False, kind) for form in forms[:-1]), Word(forms[-1], prefix, kind))
 
 
+@lru_cache(maxsize=100_000)  # the validator and the lexicon parse the same phrases
 def parse_phrase(text: str) -> tuple[Slot, ...]:
     """The slots of a lexicon phrase: words separated by spaces, alternatives by '|'
     ("mich|sich umbring*|töt*"). Raises ValueError with a reason a coordinator can act on."""
