@@ -156,6 +156,7 @@ class DangerLexicon:
         self._known_forms = known_forms
         self.signals: tuple[str, ...] = tuple(phrases)
         self.phrases: list[Phrase] = []
+        exact: dict[Word, Word] = {}  # Kurdish words, which forgive no typo, made once
         silencing = {FIGURE: figures or {}, HISTORY: history or {}, PRESENT: present or {}}
         for signal, by_lang in {**phrases, **silencing}.items():
             for lang, texts in by_lang.items():
@@ -168,7 +169,11 @@ class DangerLexicon:
                         continue  # a single word must never silence the lexicon
                     if lang in NO_TYPOS:
                         slots = tuple(
-                            tuple(replace(word, exact=True) for word in slot) for slot in slots
+                            tuple(
+                                exact.get(word) or exact.setdefault(word, replace(word, exact=True))
+                                for word in slot
+                            )
+                            for slot in slots
                         )
                     self.phrases.append(Phrase(signal, lang, text, slots))
         # A phrase is looked at only when a word of its anchor, its most specific slot, occurs:

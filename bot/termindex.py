@@ -153,6 +153,7 @@ def separable_verbs(text: str, skip: frozenset[str] = frozenset()) -> list[str]:
     return joined
 
 
+@lru_cache(maxsize=262_144)
 def _place_form(token: str) -> str:
     form = surface(token)
     return canonical_arabic(form) if script(token) == "arabic" else form
