@@ -258,6 +258,10 @@ class Matcher:
             # in danger (medical, fire) puts its line first whatever else the message raised
             # ("swallowed the pills and won't wake up": 112 before the child helpline).
             vital = {line for s in danger if s in VITAL_SIGNALS for line in self._lines.get(s, ())}
+            if "violence" in danger and "child" in danger:
+                # Someone is hurting a child, or a family with children: the police first,
+                # before the children's helpline the words about children would raise.
+                vital.update(self._lines.get("violence", ())[:1])
             lines.sort(
                 key=lambda line: (line not in vital, -float(service_scores[self._ids[line]]))
             )

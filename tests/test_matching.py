@@ -393,3 +393,13 @@ def test_german_office_words_spelled_by_ear_in_cyrillic(matcher):
     assert "legal-advice" not in dict(
         matcher.match("вокзал, я на инвалидной коляске, нужна помощь", "ru").needs
     )
+
+
+def test_violence_in_a_family_with_children_puts_the_police_first(matcher):
+    for text, lang in (
+        ("kocam yine dövdü şimdi kapıda bağırıyor çocuklar ağlıyor yardım edin", "tr"),
+        ("у соседей опять бьют ребенка, он кричит прямо сейчас", "ru"),
+    ):
+        result = matcher.match(text, lang)
+        assert {"violence", "child"} <= set(result.danger), text
+        assert result.matches[0].service_id == "polizei-110", text
