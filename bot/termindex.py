@@ -85,6 +85,10 @@ def _word_info(token: str, lang: str) -> tuple[str, str | None, int, float, bool
     form, stem_key = _index_forms(token, lang)
     if len(form) < 2:
         return None
+    if token.isdigit() and len(token) <= 2:
+        # An age, a count, a temperature: part of a phrase ("40 grad fieber"), never its carrier
+        # ("عمري 15" must not meet every question that says 15).
+        return form, stem_key, _SCRIPT_BIT[script(token)], weight(COMMON_ZIPF), True
     frequency = zipf(token, "de" if lang == ANY_LANGUAGE else lang)
     return form, stem_key, _SCRIPT_BIT[script(token)], weight(frequency), frequency >= COMMON_ZIPF
 
@@ -238,6 +242,15 @@ class TermIndex:
             if len(local) < len(tokens) and term.is_need and len(set(local) - stop) <= 1:
                 return  # "work in Hagen" is no phrase for "work": that one word is too generic
             tokens = local or tokens
+            if term.is_need and any(t.isdigit() and len(t) <= 2 for t in tokens):
+                # "ich bin 15": an age or a count tells no need, and "15" is in countless
+                # questions ("my boy is 15 and games all day"); 112 and 116117 do tell. A phrase
+                # whose other words are everyday ones ("ich bin") is no phrase; "40 grad fieber"
+                # stays one.
+                rest = [t for t in tokens if not (t.isdigit() and len(t) <= 2) and t not in stop]
+                frequency_lang = "de" if term.lang == ANY_LANGUAGE else term.lang
+                if all(zipf(t, frequency_lang) >= GENERIC_ZIPF for t in rest):
+                    return
             if len(tokens) > 1:
                 content = [t for t in tokens if t not in stop]
                 # "zu viel bekommen" must not shrink to "bekommen": a phrase that would keep

@@ -403,3 +403,9 @@ def test_violence_in_a_family_with_children_puts_the_police_first(matcher):
         result = matcher.match(text, lang)
         assert {"violence", "child"} <= set(result.danger), text
         assert result.matches[0].service_id == "polizei-110", text
+
+
+def test_an_age_alone_is_no_phrase(matcher):
+    # "ich bin 15" was a phrase of the children's helpline: every question with a 15 met it
+    asked = matcher.match("are there free things for teenagers to do? my boy is 15", "en")
+    assert "kids-helpline" not in dict(asked.needs)
