@@ -110,6 +110,14 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     served = Counter(need for s in directory.services for need in s.needs)
     for note in warnings(vocabulary, served, LANGUAGES):
         print(f"warning: {note}", file=out)
+    for service in directory.services:
+        if not service.needs:
+            # Only its name finds it: no question about what it does ever leads there.
+            print(
+                f"warning: {service.id}: serves no need, so only its name finds it – "
+                "list the needs it serves (needs.yaml)",
+                file=out,
+            )
     if args.verbose:
         total = len(directory.services)
         print(f"\nlanguage  names  descriptions  keywords   (of {total})", file=out)

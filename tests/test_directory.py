@@ -97,6 +97,7 @@ def test_lotse_check_exits_0_on_the_bundled_directory_and_1_on_errors(tmp_path):
     out = io.StringIO()
     assert main(["check", str(KNOWLEDGE)], out=out) == 0
     assert out.getvalue().startswith("OK: ")
+    assert "serves no need" not in out.getvalue()  # every bundled entry is found by its needs
 
     services = copy.deepcopy(TINY_SERVICES)
     services["tafel"]["phone"] = ["0"]
@@ -129,6 +130,7 @@ def test_check_shows_translation_coverage_and_flags_stale_entries(tmp_path):
     out = io.StringIO()
     assert main(["check", "--verbose", str(root)], out=out) == 0
     report = out.getvalue()
+    assert "warning: tafel: serves no need" in report  # the tiny directory has no needs
     assert "de            2             1         2" in report.replace("  ", "  ")
     assert "warning: notruf: verified 2020-01-01" in report
     assert "warning: tafel: description: no tr, ar" in report  # -v names missing translations
