@@ -20,7 +20,7 @@ from rapidfuzz import fuzz
 
 from .directory import LANGUAGES, Directory
 from .fuzzyindex import DeletionIndex
-from .loanwords import as_german, german_sound
+from .loanwords import german_sound, german_sounds
 from .textnorm import (
     arabic_variants,
     canonical_arabic,
@@ -409,11 +409,11 @@ class TermIndex:
                         score = fuzz.ratio(variant, other)
                         if score >= TYPO_SCORE:
                             hit(form_id, min(score, STEM_SCORE - 1))
-        if not known and token_script == "cyrillic" and (code := german_sound(token)) is not None:
-            spelled = as_german(token)
-            for form_id in self._sounds.get(code, ()):
-                if fuzz.ratio(spelled, self._forms[form_id]) >= SOUND_LOOK:
-                    hit(form_id, SOUND_SCORE)
+        if not known and token_script in ("cyrillic", "arabic"):
+            for spelled, code in german_sounds(token):
+                for form_id in self._sounds.get(code, ()):
+                    if fuzz.ratio(spelled, self._forms[form_id]) >= SOUND_LOOK:
+                        hit(form_id, SOUND_SCORE)
         if len(form) >= LONG_FORM and token_script != "arabic":
             bit = _SCRIPT_BIT[token_script]
             longest = min(len(form) - 3, self._max_form)

@@ -389,6 +389,9 @@ def test_german_office_words_spelled_by_ear_in_cyrillic(matcher):
     heard = matcher.match("где помогут составить форзоргефольмахт и патиентенферфюгунг", "ru")
     assert heard.matches[0].service_id == "skf-hagen"
     assert heard.decision == "answer"
+    # Egyptian Arabic writes German g as ج: "the Bürgergeld", "the Kindergeld"
+    assert "citizens-income" in dict(matcher.match("عايز اقدم على البورجرجلد", "ar").needs)
+    assert "child-benefit" in dict(matcher.match("الكيندرجلد مقطوع من ٣ شهور", "ar").needs)
     # the sound alone is not enough: "инвалидной" sounds like "Anwältin" but looks nothing like it
     assert "legal-advice" not in dict(
         matcher.match("вокзал, я на инвалидной коляске, нужна помощь", "ru").needs
