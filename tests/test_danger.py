@@ -219,3 +219,9 @@ def test_a_polish_message_is_not_read_as_latin_typed_cyrillic(matcher):
     assert "violence" not in matcher.danger.detect(polish)  # była is not била (beat)
     assert matcher.danger.detect("mama ne dyshit") == ("medical",)
     assert "violence" in matcher.danger.detect("muzh menya b'et kazhdyi den")
+
+
+def test_an_injury_by_a_partner_is_violence_in_any_language(matcher):
+    for text in ("my husband broke my arm", "kocam kolumu kırdı", "زوجي كسر ايدي"):
+        assert "violence" in matcher.danger.detect(text), text
+    assert matcher.danger.detect("my son broke his arm at football, which hospital?") == ()
