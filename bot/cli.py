@@ -15,7 +15,6 @@ import re
 import sys
 import threading
 import time
-from collections import Counter
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -107,17 +106,8 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
         f"in {args.directory}",
         file=out,
     )
-    served = Counter(need for s in directory.services for need in s.needs)
-    for note in warnings(vocabulary, served, LANGUAGES):
+    for note in warnings(vocabulary, directory.services, LANGUAGES):
         print(f"warning: {note}", file=out)
-    for service in directory.services:
-        if not service.needs:
-            # Only its name finds it: no question about what it does ever leads there.
-            print(
-                f"warning: {service.id}: serves no need, so only its name finds it – "
-                "list the needs it serves (needs.yaml)",
-                file=out,
-            )
     if args.verbose:
         total = len(directory.services)
         print(f"\nlanguage  names  descriptions  keywords   (of {total})", file=out)

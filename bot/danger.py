@@ -131,6 +131,7 @@ HISTORY = "history"  # events long over: "had a stroke last year", "burgled last
 # ("last year a stroke, now again he cannot speak"): history silences nothing in it.
 PRESENT = "present"
 _SILENCING = {FIGURE: FIGURE_WINDOW, HISTORY: HISTORY_WINDOW}
+SILENCING = frozenset(_SILENCING)  # lists whose phrases silence words: two words or more each
 _NOT_SIGNALS = {*_SILENCING, PRESENT}
 
 

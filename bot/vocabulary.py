@@ -10,17 +10,20 @@ lexicon. Plain YAML a coordinator edits; this module reads and checks it (pure, 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from .danger import FIGURE, HISTORY, PRESENT, parse_phrase
+from .danger import FIGURE, HISTORY, PRESENT, SILENCING, parse_phrase
 from .textnorm import raw_tokens
 from .wordstats import zipf
+
+if TYPE_CHECKING:  # directory.py imports this module
+    from .directory import Service
 
 # PyYAML's C parser where it is built in (it is, in the PyPI wheels): 8x faster than the
 # pure-Python one, which matters for directories of thousands of files.
@@ -164,7 +167,7 @@ def load_vocabulary(
                 except ValueError as exc:
                     report(f"danger/{lang}.yaml", f"{signal_id}[{i}]", str(exc))
                     continue
-                if signal_id in (FIGURE, HISTORY) and len(slots) < 2:
+                if signal_id in SILENCING and len(slots) < 2:
                     report(
                         f"danger/{lang}.yaml",
                         f"{signal_id}[{i}]",
@@ -178,9 +181,13 @@ def load_vocabulary(
     return Vocabulary(tuple(needs), phrases, signals, ordered_danger, figures, history, present)
 
 
-def warnings(vocabulary: Vocabulary, served: Counter[str], languages: tuple[str, ...]) -> list[str]:
+def warnings(
+    vocabulary: Vocabulary, services: Sequence[Service], languages: tuple[str, ...]
+) -> list[str]:
     """What `lotse check` points out without refusing the directory: needs no service serves,
-    phrases too generic to tell needs apart, languages without danger phrases."""
+    services that serve no need, phrases too generic to tell needs apart, languages without
+    danger phrases."""
+    served = Counter(need for service in services for need in service.needs)
     notes = [
         f"needs.yaml: {need.id}: no service serves this need yet"
         for need in vocabulary.needs
@@ -213,4 +220,11 @@ def warnings(vocabulary: Vocabulary, served: Counter[str], languages: tuple[str,
         missing = [lang for lang in languages if not vocabulary.danger[signal_id].get(lang)]
         if missing:
             notes.append(f"danger: {signal_id}: no phrases in {', '.join(missing)}")
+    # Only its name finds such a service: no question about what it does ever leads there.
+    notes += [
+        f"{service.id}: serves no need, so only its name finds it – list the needs it serves "
+        "(needs.yaml)"
+        for service in services
+        if not service.needs
+    ]
     return notes
