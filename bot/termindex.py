@@ -40,7 +40,7 @@ TYPO_MIN = {"latin": 5, "cyrillic": 5, "arabic": 6}  # shorter words must match 
 TYPO_SCORE = 80  # rapidfuzz ratio a one-typo pair needs
 STEM_SCORE = 95
 PART_SCORE = 90  # a keyword inside a long compound ('Kindergeldantrag' ⊃ 'kindergeld')
-# A German office word spelled by ear ('форзоргефольмахт', 'grundzikherung'): as good as a stem,
+# A German office word spelled by ear ('форзоргефольмахт', 'البورجرجلد'): as good as a stem,
 # so that it counts in every resident's question, like the official word itself.
 SOUND_SCORE = 95
 SOUND_LOOK = 75  # ... if it also looks like it (rapidfuzz ratio of the German spelling)
@@ -78,6 +78,11 @@ class _Term:
     factor: float
 
 
+def _small_number(token: str) -> bool:
+    """An age, a count, a temperature ("15", "40"): 112 and 116117 are not small."""
+    return token.isdigit() and len(token) <= 2
+
+
 @lru_cache(maxsize=262_144)
 def _word_info(token: str, lang: str) -> tuple[str, str | None, int, float, bool] | None:
     """What the index keeps of a term word: its form, stem key, script bit, weight (how
@@ -85,7 +90,7 @@ def _word_info(token: str, lang: str) -> tuple[str, str | None, int, float, bool
     form, stem_key = _index_forms(token, lang)
     if len(form) < 2:
         return None
-    if token.isdigit() and len(token) <= 2:
+    if _small_number(token):
         # An age, a count, a temperature: part of a phrase ("40 grad fieber"), never its carrier
         # ("عمري 15" must not meet every question that says 15).
         return form, stem_key, _SCRIPT_BIT[script(token)], weight(COMMON_ZIPF), True
@@ -242,12 +247,12 @@ class TermIndex:
             if len(local) < len(tokens) and term.is_need and len(set(local) - stop) <= 1:
                 return  # "work in Hagen" is no phrase for "work": that one word is too generic
             tokens = local or tokens
-            if term.is_need and any(t.isdigit() and len(t) <= 2 for t in tokens):
+            if term.is_need and any(_small_number(t) for t in tokens):
                 # "ich bin 15": an age or a count tells no need, and "15" is in countless
                 # questions ("my boy is 15 and games all day"); 112 and 116117 do tell. A phrase
                 # whose other words are everyday ones ("ich bin") is no phrase; "40 grad fieber"
                 # stays one.
-                rest = [t for t in tokens if not (t.isdigit() and len(t) <= 2) and t not in stop]
+                rest = [t for t in tokens if not _small_number(t) and t not in stop]
                 frequency_lang = "de" if term.lang == ANY_LANGUAGE else term.lang
                 if all(zipf(t, frequency_lang) >= GENERIC_ZIPF for t in rest):
                     return
@@ -339,8 +344,8 @@ class TermIndex:
         self._negated_mask = np.zeros(len(self.terms), dtype=bool)
         self._negated_mask[negated_terms] = True
         # German words of the needs vocabulary by their sound, for German office words that
-        # residents spell by ear in Cyrillic or in their own Latin spelling. Only the needs'
-        # German words: their number does not grow with the directory.
+        # residents spell by ear in Cyrillic or Arabic script. Only the needs' German words:
+        # their number does not grow with the directory.
         german = np.isin(self._slot_lang, [_CODES["de"], _CODES[ANY_LANGUAGE]]) & (
             self._term_need[self._slot_term] >= 0
         )
@@ -511,8 +516,9 @@ class TermIndex:
         scores[carried == 0] = 0
         generic = self._generic_mask[terms]
         scores[generic] = np.minimum(scores[generic], GENERIC_CAP)
-        if not self._says_not(text, own):
-            scores[self._negated_mask[terms]] = 0
+        negated = self._negated_mask[terms]
+        if negated.any() and not self._says_not(text, own):
+            scores[negated] = 0
 
         # Per question word and need: how well and how centrally the need explains the word.
         owners = self._term_need[slot_terms]
