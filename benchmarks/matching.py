@@ -4,7 +4,9 @@ python benchmarks/matching.py [--set NAME=PATH ...] [--knowledge knowledge] [--r
                               [--misses NAME]
 
 Default sets: dev (tests/questions.yaml, tuned on); dev2 to dev6 (tests/dev2..6: each written
-as a held-out set, scored once, then tuned on); heldout (tests/heldout: never tuned on).
+as a held-out set, scored once, then tuned on); heldout (tests/heldout: scored at the end of
+three sessions, never tuned on); heldout3 (tests/heldout3: written before the fourth session's
+changes, never tuned on).
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ def main() -> int:
             "dev5": ROOT / "tests" / "dev5",
             "dev6": ROOT / "tests" / "dev6",
             "heldout": ROOT / "tests" / "heldout",
+            "heldout3": ROOT / "tests" / "heldout3",
         },
     )
     sets = {name: load_questions(path) for name, path in paths.items()}
