@@ -57,6 +57,7 @@ MAX_EXTRA_TERMS = 3
 RANK_STEP = 2  # a service lists its needs main one first; each later one counts this much less
 MAX_RANK = 3
 STRONG_TERM = 80
+BROAD_STEP = 12  # a broad need ranks this much lower when the question names a specific one
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,7 @@ class Matcher:
         self._ns_start = np.concatenate(
             ([0], np.cumsum(np.bincount(need_of, minlength=len(self.needs))))
         ).astype(np.int64)
+        self._broad = [need.broad for need in self.needs]
         self._specificity = np.array([len(s.needs) for s in self.services], dtype=np.int64)
         self._urgent = np.array([s.urgent for s in self.services], dtype=np.int64)
         self._restricted = np.array([s.restricted for s in self.services], dtype=np.int64)
@@ -169,6 +171,11 @@ class Matcher:
         needs = {n: _with_bonus(values) for n, values in need_terms.items()}
         for need in np.flatnonzero(evidence.combined > 0):
             needs[int(need)] = max(needs.get(int(need), 0.0), float(evidence.combined[need]))
+        if any(score >= ANSWER_MIN for n, score in needs.items() if not self._broad[n]):
+            # "Klassenfahrt, wir sind im Bürgergeld": the class trip is asked, Bürgergeld is said
+            # on the way; "baby born at the AKH, where is the birth certificate": the register
+            # office, not the hospital.
+            needs = {n: s - BROAD_STEP if self._broad[n] else s for n, s in needs.items()}
         services = np.zeros(len(self.services), dtype=np.float32)
         named = set()
         for service, values in service_terms.items():
@@ -242,7 +249,7 @@ class Matcher:
         signalled = [
             self._need_ids[n] for s in danger if (n := SIGNAL_NEEDS.get(s)) in self._need_ids
         ]
-        written = anyascii(text[:500]).lower()
+        written = anyascii(text[:500]).lower().replace("'", "")  # альтенхагені: al'tenkhageni
         areas = [area for area, pattern in AREA_NAMES.items() if pattern.search(written)]
         ranked = self._context_named_second(
             self._ranked(service_scores, needs, signalled, areas), needs, named

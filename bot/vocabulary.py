@@ -49,6 +49,10 @@ class Need(_Model):
     label: Annotated[dict[str, str], AfterValidator(_needs_german)]
     # German official words residents copy from letters, whatever language they write in.
     official: list[str] = []
+    # A state or a general wish that questions often mention on the way to what they ask ("we
+    # get Bürgergeld", "born at the AKH", "someone who speaks Arabic"): a specific need the same
+    # question names clearly comes first.
+    broad: bool = False
 
 
 class Signal(_Model):

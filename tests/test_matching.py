@@ -412,3 +412,30 @@ def test_an_age_alone_is_no_phrase(matcher):
     # "ich bin 15" was a phrase of the children's helpline: every question with a 15 met it
     asked = matcher.match("are there free things for teenagers to do? my boy is 15", "en")
     assert "kids-helpline" not in dict(asked.needs)
+
+
+@pytest.mark.parametrize(
+    "text, lang, first",
+    [
+        # The hospital is where the baby was born; the birth certificate is the question.
+        (
+            "wir waren mit unserer tochter im krankenhaus, jetzt brauchen wir eine geburtsurkunde",
+            "de",
+            "standesamt-hagen",
+        ),
+        # Someone to talk to, about nightmares after the war: the centre for refugees' trauma.
+        (
+            "seit dem krieg habe ich albträume und brauche jemanden zum reden",
+            "de",
+            "psz-gefluechtete-diakonie-hagen",
+        ),
+    ],
+)
+def test_a_specific_need_comes_before_a_broad_one(matcher, text, lang, first):
+    assert matcher.match(text, lang).matches[0].service_id == first
+
+
+def test_a_broad_need_asked_alone_is_answered(matcher):
+    result = matcher.match("wo ist das nächste krankenhaus", "de")
+    assert result.decision == "answer"
+    assert result.matches[0].service_id in {"klinikum-hagen", "st-josefs-hospital-hagen"}
