@@ -119,6 +119,9 @@ class Matcher:
             ([0], np.cumsum(np.bincount(need_of, minlength=len(self.needs))))
         ).astype(np.int64)
         self._broad = [need.broad for need in self.needs]
+        self._eligible = [
+            [need_index[e] for e in need.eligible if e in need_index] for need in self.needs
+        ]
         self._specificity = np.array([len(s.needs) for s in self.services], dtype=np.int64)
         self._urgent = np.array([s.urgent for s in self.services], dtype=np.int64)
         self._restricted = np.array([s.restricted for s in self.services], dtype=np.int64)
@@ -171,11 +174,7 @@ class Matcher:
         needs = {n: _with_bonus(values) for n, values in need_terms.items()}
         for need in np.flatnonzero(evidence.combined > 0):
             needs[int(need)] = max(needs.get(int(need), 0.0), float(evidence.combined[need]))
-        if any(score >= ANSWER_MIN for n, score in needs.items() if not self._broad[n]):
-            # "Klassenfahrt, wir sind im Bürgergeld": the class trip is asked, Bürgergeld is said
-            # on the way; "baby born at the AKH, where is the birth certificate": the register
-            # office, not the hospital.
-            needs = {n: s - BROAD_STEP if self._broad[n] else s for n, s in needs.items()}
+        needs = self._specific_first(needs)
         services = np.zeros(len(self.services), dtype=np.float32)
         named = set()
         for service, values in service_terms.items():
@@ -192,6 +191,18 @@ class Matcher:
                 values = np.repeat(scores, counts) - RANK_STEP * self._ns_rank[rows]
                 np.maximum.at(services, self._ns_service[rows], values)
         return needs, services, named
+
+    def _specific_first(self, needs: dict[int, float]) -> dict[int, float]:
+        """A need said on the way yields to the need asked about: a broad one ("baby born at the
+        AKH, where is the birth certificate": the register office, not the hospital) and a
+        benefit that makes one eligible ("Klassenfahrt, wir sind im Bürgergeld": the class trip
+        money, not the Jobcenter)."""
+        clear = [n for n, score in needs.items() if score >= ANSWER_MIN and not self._broad[n]]
+        if not clear:
+            return needs
+        background = {n for n in needs if self._broad[n]}
+        background.update(e for n in clear for e in self._eligible[n])
+        return {n: s - BROAD_STEP if n in background else s for n, s in needs.items()}
 
     def explain(self, text: str, service_id: str, lang: str | None = None) -> list[str]:
         """The terms behind a service's score (for tuning the vocabulary)."""

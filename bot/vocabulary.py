@@ -53,6 +53,9 @@ class Need(_Model):
     # get Bürgergeld", "born at the AKH", "someone who speaks Arabic"): a specific need the same
     # question names clearly comes first.
     broad: bool = False
+    # Who can get it: "Klassenfahrt, wir bekommen Bürgergeld" asks for the class trip money, so
+    # a benefit listed here yields to this need when the question names both.
+    eligible: list[str] = []
 
 
 class Signal(_Model):
@@ -149,7 +152,12 @@ def load_vocabulary(
         if need.category not in categories:
             report("needs.yaml", f"{need.id}.category", f"unknown category {need.category!r}")
         needs.append(need)
-    phrases = _phrase_lists(root / "needs", root, languages, {n.id for n in needs}, "need", report)
+    known = {n.id for n in needs}
+    for need in needs:
+        for other in need.eligible:
+            if other not in known or other == need.id:
+                report("needs.yaml", f"{need.id}.eligible", f"unknown need {other!r}")
+    phrases = _phrase_lists(root / "needs", root, languages, known, "need", report)
 
     signals: dict[str, Signal] = {}
     danger_file = root / "danger.yaml"

@@ -201,7 +201,7 @@ def test_check_reports_unknown_needs_and_bad_danger_phrases(tmp_path):
     services["tafel"]["needs"] = ["no-such-need"]
     root = _with_vocabulary(
         write_directory(tmp_path / "k", services),
-        NEEDS,
+        NEEDS + "  eligible: [citizens-income]\n",
         {"de": "food-bank: [essen umsonst]\nnope: [x]\n", "xx": "food-bank: [y]\n"},
         {"de": "medical: [to*t]\nfire: [rauch]\n"},
     )
@@ -209,6 +209,7 @@ def test_check_reports_unknown_needs_and_bad_danger_phrases(tmp_path):
     text = "\n".join(str(p) for p in problems)
     assert "services/tafel.yaml: needs[0]: unknown need 'no-such-need'" in text
     assert "needs/de.yaml: nope: unknown need" in text
+    assert "needs.yaml: kita-place.eligible: unknown need 'citizens-income'" in text
     assert "needs/xx.yaml: -: unknown language" in text
     assert "danger/de.yaml: medical[0]: '*' only at the end" in text
     assert "danger/de.yaml: fire: unknown signal" in text

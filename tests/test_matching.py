@@ -435,6 +435,14 @@ def test_a_specific_need_comes_before_a_broad_one(matcher, text, lang, first):
     assert matcher.match(text, lang).matches[0].service_id == first
 
 
+def test_a_benefit_said_on_the_way_yields_to_what_it_makes_one_eligible_for(matcher):
+    result = matcher.match(
+        "Schulausflug kostet 120 Euro, wir kriegen Bürgergeld, wer zahlt das", "de"
+    )
+    assert result.matches[0].service_id == "bildung-teilhabe-hagen"
+    assert matcher.match("Bürgergeld beantragen", "de").matches[0].service_id == "jobcenter-hagen"
+
+
 def test_a_broad_need_asked_alone_is_answered(matcher):
     result = matcher.match("wo ist das nächste krankenhaus", "de")
     assert result.decision == "answer"
