@@ -358,6 +358,15 @@ class TermIndex:
         # Kurdish has no wordfreq list; its words in the needs vocabulary stand in for one.
         kurdish = np.unique(slot_form[self._slot_lang == _CODES["ku"]])
         self.kurdish_forms = frozenset(self._forms[i] for i in kurdish.tolist())
+        # ... and, to tell an ordinary Kurdish word from a typo ('herin', go, is not 'eroîn'),
+        # also the words of the entries' Kurdish texts.
+        self._kurdish_words = self.kurdish_forms | {
+            surface(token)
+            for service in self.services
+            for text in (service.name.get("ku"), service.description.get("ku"))
+            if text
+            for token in raw_tokens(text)
+        }
 
     def _slots_of(self, form_id: int) -> np.ndarray:
         start, stop = self._posting_start[form_id], self._posting_start[form_id + 1]
@@ -467,7 +476,9 @@ class TermIndex:
             ordinary = frequency >= ORDINARY_ZIPF
             weights[index] = weight(frequency)
             telling[index] = frequency < COMMON_ZIPF
-            known = frequency >= KNOWN_ZIPF
+            known = frequency >= KNOWN_ZIPF or (
+                "ku" in own and surface(token) in self._kurdish_words
+            )
             for form_id, (score, via) in self._word_matches(token, stemmers, known).items():
                 slots = self._slots_of(form_id)
                 langs = self._slot_lang[slots]

@@ -15,7 +15,7 @@ from functools import cache, lru_cache
 
 from wordfreq import get_frequency_dict
 
-from .textnorm import fold, language_script
+from .textnorm import fold, language_script, latin
 
 KNOWN_ZIPF = 3.0  # a word in a language's word list is that language's word, spelled as meant
 
@@ -33,9 +33,11 @@ def _table(lang: str) -> dict[str, float]:
         return table  # wordfreq's keys are lowercase already; folding changes nothing else
     for word, frequency in list(table.items()):
         if not word.isascii():
-            key = fold(word)
-            if key != word and frequency > table.get(key, 0.0):
-                table[key] = frequency
+            # Also as typed without diacritics, as phones often do: 'corki' is Polish 'córki'
+            # (daughter's), not a typo of 'korki' (tutoring).
+            for key in (fold(word), latin(word)):
+                if key != word and frequency > table.get(key, 0.0):
+                    table[key] = frequency
     return table
 
 

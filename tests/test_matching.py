@@ -447,3 +447,17 @@ def test_a_broad_need_asked_alone_is_answered(matcher):
     result = matcher.match("wo ist das nächste krankenhaus", "de")
     assert result.decision == "answer"
     assert result.matches[0].service_id in {"klinikum-hagen", "st-josefs-hospital-hagen"}
+
+
+@pytest.mark.parametrize(
+    "text, lang, wrong_need",
+    [
+        # 'corki' is Polish 'córki' (daughter's) typed without accents, not a typo of 'korki'.
+        ("wlasciciel chce mieszkanie dla corki", "pl", "homework-help"),
+        # Kurdish has no word list: 'herin' (let us go) is a word of the entries' Kurdish texts,
+        # not a typo of 'eroîn'.
+        ("keça min nexweş e, em herin ku?", "ku", "addiction"),
+    ],
+)
+def test_ordinary_words_are_not_read_as_typos(matcher, text, lang, wrong_need):
+    assert wrong_need not in dict(matcher.match(text, lang).needs)
