@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from .gcpause import without_gc
 from .vocabulary import Vocabulary, load_vocabulary, read_yaml
 
 # The languages residents write in; every multilingual field is keyed by these codes.
@@ -139,7 +140,7 @@ class Address(_Model):
     lat: Annotated[float, Field(ge=-90, le=90)] | None = None
     lon: Annotated[float, Field(ge=-180, le=180)] | None = None
     geo_source: Url | None = None  # where the coordinates come from (a page, or OSM Nominatim)
-    note: LangText = {}
+    note: LangText = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _coordinates_in_pairs(self) -> Address:
@@ -164,7 +165,7 @@ class Closure(_Model):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
     start: date = Field(alias="from")
     end: date = Field(alias="to")
-    note: LangText = {}
+    note: LangText = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _in_order(self) -> Closure:
@@ -176,20 +177,22 @@ class Closure(_Model):
 class Service(_Model):
     id: Id
     name: NamedText
-    description: LangText = {}
+    description: LangText = Field(default_factory=dict)
     # Names and brands residents type ("Tafel", "AKH"); what the service is for comes from
     # its needs, whose phrases are shared by every service that serves them.
-    keywords: Annotated[dict[str, list[str]], AfterValidator(_check_lang_keys)] = {}
-    needs: list[str] = []
+    keywords: Annotated[dict[str, list[str]], AfterValidator(_check_lang_keys)] = Field(
+        default_factory=dict
+    )
+    needs: list[str] = Field(default_factory=list)
     categories: Annotated[list[str], Field(min_length=1)]
     organisation: str | None = None
     address: Address | None = None
-    phone: list[Phone] = []
+    phone: list[Phone] = Field(default_factory=list)
     email: Annotated[str, AfterValidator(_check_email)] | None = None
     url: Url | None = None
-    hours: dict[Weekday, list[Span]] = {}
-    hours_note: LangText = {}
-    closed: list[Closure] = []
+    hours: dict[Weekday, list[Span]] = Field(default_factory=dict)
+    hours_note: LangText = Field(default_factory=dict)
+    closed: list[Closure] = Field(default_factory=list)
     # How to get in, after the 211 style guide: walk in, call first, or by appointment.
     access: Access | None = None
     booking_url: Url | None = None
@@ -198,11 +201,11 @@ class Service(_Model):
     # Open only to one group (men, young people, refugees): among equally good answers, a
     # service open to everyone comes first.
     restricted: bool = False
-    languages: list[Annotated[str, AfterValidator(_check_spoken)]] = []
+    languages: list[Annotated[str, AfterValidator(_check_spoken)]] = Field(default_factory=list)
     languages_note: LangText = {}  # e.g. "Russisch donnerstags"
     stop: str | None = None  # the nearest bus stop, as the timetable names it
-    accessibility: LangText = {}
-    cost: LangText = {}
+    accessibility: LangText = Field(default_factory=dict)
+    cost: LangText = Field(default_factory=dict)
     areas: list[Area] = ["hagen"]
     urgent: bool = False
     source: Url
@@ -210,7 +213,7 @@ class Service(_Model):
     source_date: PartialDate | None = None  # the date the source itself states, if any
     verified: date
     # Languages whose texts here no native speaker has reviewed yet (machine or team drafts).
-    unreviewed: Annotated[list[str], AfterValidator(_check_languages)] = []
+    unreviewed: Annotated[list[str], AfterValidator(_check_languages)] = Field(default_factory=list)
 
     @property
     def reachable(self) -> bool:
@@ -430,6 +433,7 @@ def _validate(model: type[_Model], data: Any, file: str, prefix: str, problems: 
         return None
 
 
+@without_gc
 def check_directory(root: Path) -> tuple[Directory | None, list[Problem]]:
     """Read and validate a directory; every problem is reported, not just the first."""
     problems: list[Problem] = []

@@ -27,6 +27,7 @@ from anyascii import anyascii
 
 from .danger import DangerLexicon
 from .directory import LANGUAGES, Directory, Service
+from .gcpause import without_gc
 from .termindex import Evidence, TermIndex
 from .textnorm import language_script, raw_tokens, script, surface
 
@@ -92,6 +93,7 @@ class Result:
 class Matcher:
     """An in-memory index over a directory; build once at start (and on reload, off the loop)."""
 
+    @without_gc
     def __init__(self, directory: Directory) -> None:
         self.directory = directory
         self.services: tuple[Service, ...] = directory.services

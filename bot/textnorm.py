@@ -111,13 +111,13 @@ def script(token: str) -> str:
     return "latin"
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=262_144)
 def latin(token: str) -> str:
     """ASCII form of a token: 'ärztin' -> 'arztin', 'житло' -> 'zhitlo', 'طبيب' -> 'tbyb'."""
     return _NOT_ALNUM.sub("", anyascii(token).lower())
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=262_144)
 def surface(token: str) -> str:
     """The form two tokens are compared in: ASCII for Latin and Cyrillic, normalised Arabic
     script for Arabic and Persian."""
@@ -126,7 +126,7 @@ def surface(token: str) -> str:
     return latin(token)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=262_144)
 def stem(token: str, lang: str) -> str:
     stemmer = _stemmer(lang)
     return stemmer.stemWord(token) if stemmer else token

@@ -21,13 +21,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from .danger import FIGURE, HISTORY, PRESENT, SILENCING, parse_phrase
 from .textnorm import raw_tokens
 from .wordstats import zipf
+from .yamlread import load_yaml
 
 if TYPE_CHECKING:  # directory.py imports this module
     from .directory import Service
-
-# PyYAML's C parser where it is built in (it is, in the PyPI wheels): 8x faster than the
-# pure-Python one, which matters for directories of thousands of files.
-YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 GENERIC_ZIPF = 5.5  # a one-word phrase this frequent ("arbeit", "hilfe") is too generic alone
 SHARED_BY = 3  # a phrase listed for this many needs tells them apart for nobody
@@ -81,7 +78,7 @@ Report = Callable[[str, str, str], None]  # (file, field, message)
 
 
 def read_yaml(path: Path) -> Any:
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
+    return load_yaml(path.read_text(encoding="utf-8"))
 
 
 def _read(path: Path, root: Path, report: Report) -> Any:

@@ -11,16 +11,28 @@ count as rare, which is all the matcher needs to know of them.
 from __future__ import annotations
 
 import math
+import unicodedata
 from functools import cache, lru_cache
 
 from wordfreq import get_frequency_dict
 
-from .textnorm import fold, language_script, latin
+from .textnorm import fold, language_script
 
 KNOWN_ZIPF = 3.0  # a word in a language's word list is that language's word, spelled as meant
 
 _WORDFREQ_LANGUAGES = frozenset(("de", "tr", "ar", "uk", "ru", "ro", "bg", "pl", "en", "fa"))
 _LATIN = frozenset(lang for lang in _WORDFREQ_LANGUAGES if language_script(lang) == "latin")
+
+
+_LETTERS = str.maketrans({"ł": "l", "ß": "ss", "ı": "i", "đ": "d", "ø": "o", "æ": "ae"})
+
+
+def _unaccented(word: str) -> str:
+    """'córki' -> 'corki', 'şehir' -> 'sehir': as the matcher reads a word typed without
+    diacritics (textnorm.latin), for the letters of our Latin-script languages; ten times
+    faster than the general transliteration, run over 350,000 words at start."""
+    decomposed = unicodedata.normalize("NFD", word.translate(_LETTERS).replace("'", ""))
+    return decomposed.encode("ascii", "ignore").decode()
 
 
 @cache
@@ -35,7 +47,7 @@ def _table(lang: str) -> dict[str, float]:
         if not word.isascii():
             # Also as typed without diacritics, as phones often do: 'corki' is Polish 'córki'
             # (daughter's), not a typo of 'korki' (tutoring).
-            for key in (fold(word), latin(word)):
+            for key in (fold(word), _unaccented(word)):
                 if key != word and frequency > table.get(key, 0.0):
                     table[key] = frequency
     return table
