@@ -106,7 +106,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
         f"in {args.directory}",
         file=out,
     )
-    for note in warnings(vocabulary, directory.services, LANGUAGES):
+    for note in warnings(vocabulary, directory.services, LANGUAGES, directory.phrases.stopwords):
         print(f"warning: {note}", file=out)
     if args.verbose:
         total = len(directory.services)

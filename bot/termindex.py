@@ -53,6 +53,7 @@ COMMON_ZIPF = 6.0  # such words ("nicht", "mein") cannot carry a term alone
 GENERIC_ZIPF = 5.5  # a one-word term this frequent scores at most GENERIC_CAP
 GENERIC_CAP = 75
 GENERIC_WEIGHT = weight(GENERIC_ZIPF)
+KEPT_WEIGHT = weight(5.0)  # the same for a phrase left with one word (see add_term)
 NAME_WORD_SERVICES = 20  # a word in more services' names than this (and than NAME_WORD_SHARE
 NAME_WORD_SHARE = 0.02  # of them) is left out of the names: it tells no service apart
 COMBINED = 80  # a need whose words explain the whole question from several of its phrases:
@@ -239,6 +240,7 @@ class TermIndex:
 
         def add_term(term: _Term, typos: bool = True) -> None:
             tokens = list(dict.fromkeys(raw_tokens(term.text)))
+            phrase_tokens = [t for t in tokens if len(t) > 1]
             negated = len(tokens) > 1 and not self._negations.get(
                 term.lang, frozenset()
             ).isdisjoint(tokens)
@@ -280,7 +282,12 @@ class TermIndex:
             slot_term.extend([term_id] * count)
             slot_lang.extend([_CODES[term.lang]] * count)
             slot_typos.extend([typos] * count)
-            if count == 1 and word_weight[words[0]] <= GENERIC_WEIGHT:
+            # A phrase that keeps one word once its question words are dropped ("where can i
+            # sleep", "on the street") is that word alone: an everyday one is generic sooner.
+            collapsed = len(phrase_tokens) > 1
+            if count == 1 and word_weight[words[0]] <= (
+                KEPT_WEIGHT if collapsed else GENERIC_WEIGHT
+            ):
                 self._generic.add(term_id)
 
         for index, need in enumerate(self.needs):

@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # directory.py imports this module
     from .directory import Service
 
 GENERIC_ZIPF = 5.5  # a one-word phrase this frequent ("arbeit", "hilfe") is too generic alone
+KEPT_ZIPF = 5.0  # ... and a phrase of question words and one word this frequent ("sleep")
 SHARED_BY = 3  # a phrase listed for this many needs tells them apart for nobody
 
 
@@ -191,7 +192,10 @@ def load_vocabulary(
 
 
 def warnings(
-    vocabulary: Vocabulary, services: Sequence[Service], languages: tuple[str, ...]
+    vocabulary: Vocabulary,
+    services: Sequence[Service],
+    languages: tuple[str, ...],
+    stopwords: Mapping[str, Sequence[str]] | None = None,
 ) -> list[str]:
     """What `lotse check` points out without refusing the directory: needs no service serves,
     services that serve no need, phrases too generic to tell needs apart, languages without
@@ -213,6 +217,15 @@ def warnings(
                 notes.append(
                     f"needs/{lang}.yaml: {need_ids[0]}: {phrase!r} is an everyday word; "
                     "alone it will match many questions – use a phrase"
+                )
+            stop = {t for word in (stopwords or {}).get(lang, ()) for t in raw_tokens(word)}
+            kept = [t for t in tokens if t not in stop and len(t) > 1]
+            if len(tokens) > 1 and len(kept) == 1 and zipf(kept[0], lang) >= KEPT_ZIPF:
+                # Question words are dropped from questions and phrases alike: "where can i
+                # sleep" is "sleep" to the matcher, and "i can't sleep" would meet it.
+                notes.append(
+                    f"needs/{lang}.yaml: {need_ids[0]}: {phrase!r} is only {kept[0]!r} once "
+                    "question words are dropped, an everyday word – name the situation"
                 )
             if tokens and all(t.isdigit() for t in tokens) and len("".join(tokens)) < 3:
                 # 112 or 116117 is a phone number people ask about; "§ 24" reads as "24"

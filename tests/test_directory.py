@@ -221,15 +221,21 @@ def test_check_warns_about_generic_phrases_and_needs_nobody_serves(tmp_path):
     root = _with_vocabulary(
         write_directory(tmp_path / "k", services),
         NEEDS,
-        {"de": "food-bank: [arbeit, essen umsonst, § 24, '112']\nkita-place: [kitaplatz]\n"},
+        {
+            "de": "food-bank: [arbeit, essen umsonst, § 24, '112', wo kann ich bleiben]\n"
+            "kita-place: [kitaplatz]\n"
+        },
         {"de": "medical: [bewusstlos]\n"},
     )
+    language = "greetings: {de: [hallo]}\nthanks: {de: [danke]}\nstopwords: {de: [wo, kann, ich]}\n"
+    (root / "language.yaml").write_text(language, "utf-8")
     out = io.StringIO()
     assert main(["check", str(root)], out=out) == 0
     text = out.getvalue()
     assert "kita-place: no service serves this need yet" in text
     assert "'arbeit' is an everyday word" in text
     assert "'§ 24' is only a short number" in text
+    assert "'wo kann ich bleiben' is only 'bleiben'" in text
     assert "'112' is only" not in text  # a phone number people ask about
 
 
