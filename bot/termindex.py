@@ -59,6 +59,7 @@ NAME_WORD_SHARE = 0.02  # of them) is left out of the names: it tells no service
 COMBINED = 80  # a need whose words explain the whole question from several of its phrases:
 # enough to suggest, not to answer (bag-of-words evidence can mislead)
 MIN_COMBINED_WORDS = 2
+COMBINED_CENTRAL = 30  # ... each word carrying this share (of 100) of a phrase of the need
 PAIR_CANDIDATES = 3  # needs per telling word tried in pairs for a question that names two
 PAIR_MIN = 0.85  # share of the question two needs must explain together
 PAIR_GAIN = 0.25  # ... and this much more than either alone
@@ -557,13 +558,17 @@ class TermIndex:
         explained_by[need_keys // n_needs, need_keys % n_needs] = need_best
         central = np.zeros((len(tokens), n_needs), dtype=np.float32)
         central[need_keys // n_needs, need_keys % n_needs] = need_central
-        need_explained = weights @ explained_by
-        need_words = (explained_by[telling] > 0).sum(axis=0)
+        # A word counts for a need's words together only where it is central to a phrase of
+        # it: 'essen' in "rente reicht nicht für essen" does not make "miete und essen" a
+        # question about old-age benefits.
+        own_words = np.where(central >= COMBINED_CENTRAL, explained_by, 0)
+        need_explained = weights @ own_words
+        need_words = (own_words[telling] > 0).sum(axis=0)
         # "darmowe jedzenie": 'darmowe' from one phrase of the need, 'jedzenie' from another.
         combined = np.where(
             need_words >= MIN_COMBINED_WORDS, COMBINED / 100 * need_explained / question_weight, 0
         ).astype(np.float32)
-        rows = explained_by[telling] * weights[telling, None]
+        rows = own_words[telling] * weights[telling, None]
         for need in _two_needs(rows, central[telling], weights[telling], question_weight):
             combined[need] = max(combined[need], COMBINED)
         return Evidence(terms, scores.astype(np.float32), combined)
