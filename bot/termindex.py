@@ -67,6 +67,8 @@ PAIR_WORD_NEEDS = 5  # an everyday word this many needs know is generic
 EVERYDAY_WEIGHT = weight(5.0)  # words of Zipf 5 and up ("hilfe", "brauche")
 LABEL_WEIGHT = 0.9  # a need's label is a little weaker than its phrases
 ANY_LANGUAGE = "*"  # German official words: own words for every resident
+HINT = "~"  # a phrase that starts with it only ever suggests its need (needs/<lang>.yaml)
+HINT_CAP = 80  # below an answer; a hint and another phrase of the need rank above a guess
 
 _CODES = {lang: i for i, lang in enumerate((*LANGUAGES, ANY_LANGUAGE))}
 _SCRIPT_BIT = {"latin": 1, "cyrillic": 2, "arabic": 4}
@@ -218,6 +220,7 @@ class TermIndex:
         slot_lang: list[int] = []
         slot_typos: list[bool] = []
         self._generic: set[int] = set()
+        hints: list[int] = []
 
         def word_id(token: str, lang: str) -> int:
             key = (token, lang)
@@ -239,7 +242,7 @@ class TermIndex:
             word_common.append(common)
             return word_ids[key]
 
-        def add_term(term: _Term, typos: bool = True) -> None:
+        def add_term(term: _Term, typos: bool = True, hint: bool = False) -> None:
             tokens = list(dict.fromkeys(raw_tokens(term.text)))
             phrase_tokens = [t for t in tokens if len(t) > 1]
             negated = len(tokens) > 1 and not self._negations.get(
@@ -290,11 +293,16 @@ class TermIndex:
                 KEPT_WEIGHT if collapsed else GENERIC_WEIGHT
             ):
                 self._generic.add(term_id)
+            if hint:
+                hints.append(term_id)
 
         for index, need in enumerate(self.needs):
             for lang, phrases in vocab.phrases.get(need.id, {}).items():
                 for phrase in phrases:
-                    add_term(_Term(index, True, lang, phrase, 1.0))
+                    # "~sofa": a hint (buttons), never an answer alone – a sofa is also what a
+                    # child fell from.
+                    hint = phrase.startswith(HINT)
+                    add_term(_Term(index, True, lang, phrase.removeprefix(HINT), 1.0), hint=hint)
             for lang, label in need.label.items():
                 add_term(_Term(index, True, lang, label, LABEL_WEIGHT))
             for word in need.official:
@@ -356,6 +364,8 @@ class TermIndex:
         self._max_form = max((len(f) for f in self._forms), default=0)
         self._generic_mask = np.zeros(len(self.terms), dtype=bool)
         self._generic_mask[list(self._generic)] = True
+        self._hint_mask = np.zeros(len(self.terms), dtype=bool)
+        self._hint_mask[hints] = True
         self._negated_mask = np.zeros(len(self.terms), dtype=bool)
         self._negated_mask[negated_terms] = True
         # German words of the needs vocabulary by their sound, for German office words that
@@ -542,6 +552,8 @@ class TermIndex:
         scores[carried == 0] = 0
         generic = self._generic_mask[terms]
         scores[generic] = np.minimum(scores[generic], GENERIC_CAP)
+        hint = self._hint_mask[terms]
+        scores[hint] = np.minimum(scores[hint], HINT_CAP)
         negated = self._negated_mask[terms]
         if negated.any() and not self._says_not(text, own):
             scores[negated] = 0

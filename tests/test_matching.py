@@ -461,3 +461,12 @@ def test_a_broad_need_asked_alone_is_answered(matcher):
 )
 def test_ordinary_words_are_not_read_as_typos(matcher, text, lang, wrong_need):
     assert wrong_need not in dict(matcher.match(text, lang).needs)
+
+
+def test_a_hint_offers_its_need_but_never_answers_alone(matcher):
+    """'~sofa' in the furniture phrases: a sofa is also what a child fell off."""
+    asked = matcher.match("sofa", "de")
+    assert asked.decision == "suggest"
+    assert asked.matches[0].service_id == "werkhof-moebel-und-mehr"
+    story = matcher.match("hinter dem schrank ist schimmel und der vermieter macht nichts", "de")
+    assert story.matches[0].service_id == "mieterverein-hagen"
