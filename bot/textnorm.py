@@ -114,7 +114,7 @@ def script(token: str) -> str:
 @lru_cache(maxsize=262_144)
 def latin(token: str) -> str:
     """ASCII form of a token: 'ärztin' -> 'arztin', 'житло' -> 'zhitlo', 'طبيب' -> 'tbyb'."""
-    return _NOT_ALNUM.sub("", anyascii(token).lower())
+    return _NOT_ALNUM.sub("", (token if token.isascii() else anyascii(token)).lower())
 
 
 @lru_cache(maxsize=262_144)
