@@ -109,7 +109,7 @@ def _index_forms(token: str, lang: str) -> tuple[str, str | None]:
         form = canonical_arabic(form)
     if lang == ANY_LANGUAGE or lang == "ar" or not has_stemmer(lang):
         return form, None
-    if zipf(token, lang) < KNOWN_ZIPF:
+    if lang != "ku" and zipf(token, lang) < KNOWN_ZIPF:  # Kurdish has no word list
         # Not a word of that language: a loanword or name ('rente' in the English list is
         # German), which that language's stemmer would cut into one of its own ('rent').
         return form, None

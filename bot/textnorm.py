@@ -69,7 +69,21 @@ def _stemmer(lang: str) -> snowballstemmer.stemmer | None:
 
 
 def has_stemmer(lang: str) -> bool:
-    return lang in _STEMMER_NAMES
+    return lang in _STEMMER_NAMES or lang == "ku"
+
+
+# Snowball has no Kurmanji. Its nouns take plural, indefinite and oblique endings ("zarokan",
+# "doktorek", "dibistana"): one is cut off the ASCII form if four letters stay. Endings in ê and î
+# are left: typed without diacritics they cannot be told from a word's own e and i (cutting them
+# lost more dev questions than it won).
+_KURMANJI_ENDINGS = ("ekan", "eke", "an", "ek", "ya", "in", "a")
+
+
+def _kurmanji_stem(token: str) -> str:
+    for ending in _KURMANJI_ENDINGS:
+        if token.endswith(ending) and len(token) - len(ending) >= 4:
+            return token[: -len(ending)]
+    return token
 
 
 def fold(text: str) -> str:
@@ -128,6 +142,8 @@ def surface(token: str) -> str:
 
 @lru_cache(maxsize=262_144)
 def stem(token: str, lang: str) -> str:
+    if lang == "ku":
+        return _kurmanji_stem(latin(token))
     stemmer = _stemmer(lang)
     return stemmer.stemWord(token) if stemmer else token
 

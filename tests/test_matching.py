@@ -470,3 +470,12 @@ def test_a_hint_offers_its_need_but_never_answers_alone(matcher):
     assert asked.matches[0].service_id == "werkhof-moebel-und-mehr"
     story = matcher.match("hinter dem schrank ist schimmel und der vermieter macht nichts", "de")
     assert story.matches[0].service_id == "mieterverein-hagen"
+
+
+def test_kurmanji_endings_are_cut_where_four_letters_stay():
+    from bot.textnorm import stem
+
+    assert stem("zarokan", "ku") == "zarok"  # children (plural)
+    assert stem("doktorek", "ku") == "doktor"  # a doctor
+    assert stem("parêzerekan", "ku") == "parezer"  # the lawyers
+    assert stem("kirin", "ku") == "kirin"  # 'kir' would be too short to tell words apart
