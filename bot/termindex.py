@@ -444,7 +444,9 @@ class TermIndex:
             for variant in variants:
                 for form_id in self._typos.near(variant):
                     other = self._forms[form_id]
-                    if len(other) >= typo_min and form_id not in found:
+                    # Not "not in found": the best over all Arabic variants must win, in
+                    # whatever order the set of variants is walked.
+                    if len(other) >= typo_min and found.get(form_id, (0.0,))[0] < STEM_SCORE - 1:
                         score = fuzz.ratio(variant, other)
                         if score >= TYPO_SCORE:
                             hit(form_id, min(score, STEM_SCORE - 1))
@@ -624,16 +626,21 @@ def _two_needs(
     candidates = sorted(
         {int(n) for row in central for n in np.argsort(-row)[:PAIR_CANDIDATES] if row[n] > 0}
     )
+    if len(candidates) < 2:
+        return ()
+    # A question can have dozens of candidates and hundreds of pairs: they are sifted at once.
+    cand = np.array(candidates, dtype=np.int64)
+    present = (explained[:, cand] > 0).astype(np.int32)
+    only = present.T @ (1 - present)  # [a, b]: words a explains and b does not
+    first, second = np.triu_indices(len(cand), k=1)
+    # Only pairs where each need explains a word the other does not are worth summing.
+    apart = (only[first, second] > 0) & (only[second, first] > 0)
     best: tuple[float, float, tuple[int, ...]] = (0.0, 0.0, ())
-    for i, a in enumerate(candidates):
-        for b in candidates[i + 1 :]:
-            own_a = (explained[:, a] > 0) & (explained[:, b] == 0)
-            own_b = (explained[:, b] > 0) & (explained[:, a] == 0)
-            if not own_a.any() or not own_b.any():
-                continue
-            together = np.maximum(explained[:, a], explained[:, b]).sum() / question_weight
-            if together >= PAIR_MIN and together > max(alone[a], alone[b]) + PAIR_GAIN:
-                # Equal coverage: the pair whose needs the words are most central to.
-                focus = float(np.maximum(central[:, a], central[:, b]).sum())
-                best = max(best, (round(together, 3), focus, (a, b)))
+    for i, j in zip(first[apart].tolist(), second[apart].tolist(), strict=True):
+        a, b = candidates[i], candidates[j]
+        together = np.maximum(explained[:, a], explained[:, b]).sum() / question_weight
+        if together >= PAIR_MIN and together > max(alone[a], alone[b]) + PAIR_GAIN:
+            # Equal coverage: the pair whose needs the words are most central to.
+            focus = float(np.maximum(central[:, a], central[:, b]).sum())
+            best = max(best, (round(together, 3), focus, (a, b)))
     return best[2]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time as clock
 from pathlib import Path
 
@@ -479,3 +483,30 @@ def test_kurmanji_endings_are_cut_where_four_letters_stay():
     assert stem("doktorek", "ku") == "doktor"  # a doctor
     assert stem("parêzerekan", "ku") == "parezer"  # the lawyers
     assert stem("kirin", "ku") == "kirin"  # 'kir' would be too short to tell words apart
+
+
+def test_answers_do_not_depend_on_the_process_hash_seed():
+    """Sets of strings are walked in a different order in every process; an answer must not
+    depend on it (an Arabic word's variants once did: a typo score came from the first one)."""
+    questions = [
+        {
+            "text": "وصلنا لالمانيا من ست شهور وما منعرف من وين نبلش، في مكتب بيساعد الاجانب؟",
+            "lang": "ar",
+        },
+        {"text": "بدي مساعدة بالجوب سنتر، اجتني رسالة ما فهمت شي منها", "lang": "ar"},
+        {"text": "hilfe mit miete und essen", "lang": "de"},
+    ]
+    batch = "".join(json.dumps(q, ensure_ascii=False) + "\n" for q in questions)
+    outputs = []
+    for seed in ("1", "2"):  # these two walked the variants of 'لالمانيا' in different orders
+        done = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "ask", "--json", "--batch", "-"],
+            input=batch,
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            cwd=Path(__file__).parent.parent,
+        )
+        outputs.append(done.stdout)
+    assert outputs[0] and outputs[0] == outputs[1]
