@@ -31,6 +31,7 @@ from .textnorm import (
     stem,
     surface,
 )
+from .vocabulary import GENERIC_ZIPF, KEPT_ZIPF
 from .wordstats import KNOWN_ZIPF, weight, zipf
 
 MAX_QUESTION_CHARS = 2000  # a 10,000-character story is matched on its first part
@@ -50,10 +51,9 @@ MIN_PART = 5
 CROSS_MIN = 95  # a word of another language must match this closely to count
 ORDINARY_ZIPF = 3.5  # a word this frequent in the resident's language is that language's word
 COMMON_ZIPF = 6.0  # such words ("nicht", "mein") cannot carry a term alone
-GENERIC_ZIPF = 5.5  # a one-word term this frequent scores at most GENERIC_CAP
-GENERIC_CAP = 75
+GENERIC_CAP = 75  # what a one-word term as common as GENERIC_ZIPF (vocabulary.py) scores at most
 GENERIC_WEIGHT = weight(GENERIC_ZIPF)
-KEPT_WEIGHT = weight(5.0)  # the same for a phrase left with one word (see add_term)
+KEPT_WEIGHT = weight(KEPT_ZIPF)  # the same for a phrase left with one word (see add_term)
 NAME_WORD_SERVICES = 20  # a word in more services' names than this (and than NAME_WORD_SHARE
 NAME_WORD_SHARE = 0.02  # of them) is left out of the names: it tells no service apart
 COMBINED = 80  # a need whose words explain the whole question from several of its phrases:
@@ -267,14 +267,7 @@ class TermIndex:
                 # "zu viel bekommen" must not shrink to "bekommen": a phrase that would keep
                 # a single word keeps its stopwords.
                 tokens = content if len(content) > 1 else tokens
-            lang = term.lang
-            words = []
-            for token in tokens:
-                found = word_ids.get((token, lang))
-                if found is None:
-                    found = word_id(token, lang)
-                if found >= 0:
-                    words.append(found)
+            words = [w for w in (word_id(t, term.lang) for t in tokens) if w >= 0]
             if not words:
                 return
             term_id = len(self.terms)

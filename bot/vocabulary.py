@@ -26,7 +26,9 @@ from .yamlread import load_yaml
 if TYPE_CHECKING:  # directory.py imports this module
     from .directory import Service
 
-GENERIC_ZIPF = 5.5  # a one-word phrase this frequent ("arbeit", "hilfe") is too generic alone
+# A one-word phrase this frequent ("arbeit", "hilfe") is too generic alone: lotse check warns,
+# and the index never lets it answer (termindex.py).
+GENERIC_ZIPF = 5.5
 KEPT_ZIPF = 5.0  # ... and a phrase of question words and one word this frequent ("sleep")
 SHARED_BY = 3  # a phrase listed for this many needs tells them apart for nobody
 
