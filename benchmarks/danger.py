@@ -6,7 +6,10 @@ Default sets: dev (tests/danger), dev2 to dev9 (tests/danger_dev2 … tests/dang
 written independently as a held-out set, scored once (the README keeps each first score), then
 tuned on; heldout and heldout2 (tests/danger_heldout, tests/danger_heldout2: never tuned on;
 heldout2 was written by two writers who saw neither the lexicon nor the other sets, and its
-everyday half is made of near misses: "paperwork is killing me", a fire drill, a gas bill).
+everyday half is made of near misses: "paperwork is killing me", a fire drill, a gas bill);
+heldout3 (tests/danger_heldout3: written the same way before the fifth session's changes, with
+situations the earlier sets lack: a neighbour not seen for days, carbon monoxide, a swallowed
+button battery, a teenager blackmailed with photos; never tuned on).
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ def main() -> int:
             "dev9": ROOT / "tests" / "danger_dev9",
             "heldout": ROOT / "tests" / "danger_heldout",
             "heldout2": ROOT / "tests" / "danger_heldout2",
+            "heldout3": ROOT / "tests" / "danger_heldout3",
         },
     )
     sets = {name: load_danger_set(path) for name, path in paths.items()}

@@ -6,7 +6,8 @@ python benchmarks/matching.py [--set NAME=PATH ...] [--knowledge knowledge] [--r
 Default sets: dev (tests/questions.yaml, tuned on); dev2 to dev6 (tests/dev2..6: each written
 as a held-out set, scored once, then tuned on); heldout (tests/heldout: scored at the end of
 three sessions, never tuned on); heldout3 (tests/heldout3: written before the fourth session's
-changes, never tuned on).
+changes, never tuned on); heldout4 (tests/heldout4: written before the fifth session's changes,
+never tuned on).
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ def main() -> int:
             "dev6": ROOT / "tests" / "dev6",
             "heldout": ROOT / "tests" / "heldout",
             "heldout3": ROOT / "tests" / "heldout3",
+            "heldout4": ROOT / "tests" / "heldout4",
         },
     )
     sets = {name: load_questions(path) for name, path in paths.items()}
