@@ -3,7 +3,7 @@
 python benchmarks/matching.py [--set NAME=PATH ...] [--knowledge knowledge] [--repeat 20]
                               [--misses NAME]
 
-Default sets: dev (tests/questions.yaml, tuned on); dev2 to dev6 (tests/dev2..6: each written
+Default sets: dev (tests/questions.yaml, tuned on); dev2 to dev7 (tests/dev2..7: each written
 as a held-out set, scored once, then tuned on); heldout (tests/heldout: scored at the end of
 three sessions, never tuned on); heldout3 (tests/heldout3: written before the fourth session's
 changes, never tuned on); heldout4 (tests/heldout4: written before the fifth session's changes,
@@ -70,6 +70,7 @@ def main() -> int:
             "dev4": ROOT / "tests" / "dev4",
             "dev5": ROOT / "tests" / "dev5",
             "dev6": ROOT / "tests" / "dev6",
+            "dev7": ROOT / "tests" / "dev7",
             "heldout": ROOT / "tests" / "heldout",
             "heldout3": ROOT / "tests" / "heldout3",
             "heldout4": ROOT / "tests" / "heldout4",
