@@ -30,6 +30,7 @@ from .directory import LANGUAGES, Directory, Service
 from .gcpause import without_gc
 from .termindex import Evidence, TermIndex
 from .textnorm import language_script, raw_tokens, script, surface
+from .wordstats import zipf
 
 Decision = Literal["answer", "suggest", "escalate", "greeting"]
 
@@ -58,6 +59,9 @@ MAX_EXTRA_TERMS = 3
 RANK_STEP = 2  # a service lists its needs main one first; each later one counts this much less
 MAX_RANK = 3
 STRONG_TERM = 80
+WORD_OF_LANGUAGE_LEN = 4  # a message in Latin letters is in a Latin language when it has
+WORDS_OF_LANGUAGE = 2  # this many words this long and this common in that language
+WORD_OF_LANGUAGE_ZIPF = 4.0
 BROAD_STEP = 12  # a broad need ranks this much lower when the question names a specific one
 
 
@@ -159,10 +163,19 @@ class Matcher:
             guessed = guess_language(text, self.index.languages_used(text))
             return guessed, {guessed}
         written = _dominant_script(text)
-        if written is not None and written != language_script(lang):
-            # Telegram says English, the question is in Arabic script: read it as what it is.
-            return lang, {lang, guess_language(text, self.index.languages_used(text))}
-        return lang, {lang}
+        if written is None or written == language_script(lang):
+            return lang, {lang}
+        # Telegram says English, the question is in Arabic script: read it as what it is.
+        guessed = guess_language(text, self.index.languages_used(text))
+        if written == "latin":
+            # Bulgarian, Arabic or Persian typed in Latin letters ("zub me boli, buzata mi se
+            # podu") is that language spelled another way, whose short words look Romanian or
+            # Polish; only a message with words of a Latin language in it is written in one
+            # ("ich brauche hilfe beim antrag" under a Russian Telegram).
+            words = [t for t in raw_tokens(text[:500]) if len(t) >= WORD_OF_LANGUAGE_LEN]
+            if sum(zipf(t, guessed) >= WORD_OF_LANGUAGE_ZIPF for t in words) < WORDS_OF_LANGUAGE:
+                return lang, {lang}
+        return lang, {lang, guessed}
 
     def _scores(self, evidence: Evidence) -> tuple[dict[int, float], np.ndarray, set[str]]:
         """Scores of the needs met (a few), of every service (an array, 0 for most), and the

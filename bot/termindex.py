@@ -67,6 +67,10 @@ PAIR_WORD_NEEDS = 5  # an everyday word this many needs know is generic
 EVERYDAY_WEIGHT = weight(5.0)  # words of Zipf 5 and up ("hilfe", "brauche")
 LABEL_WEIGHT = 0.9  # a need's label is a little weaker than its phrases
 ANY_LANGUAGE = "*"  # German official words: own words for every resident
+# An emergency need is met by its own words, never by a typo: Persian typed in Latin letters
+# has no word list, and "begiram" (I learn) is one letter from "bemiram" (I die). The danger
+# layer, which forgives typos on its own terms, raises the alarm for those.
+EMERGENCY = "emergency"
 HINT = "~"  # a phrase that starts with it only ever suggests its need (needs/<lang>.yaml)
 HINT_CAP = 80  # below an answer; a hint and another phrase of the need rank above a guess
 
@@ -295,7 +299,8 @@ class TermIndex:
                     # "~sofa": a hint (buttons), never an answer alone – a sofa is also what a
                     # child fell from.
                     hint = phrase.startswith(HINT)
-                    add_term(_Term(index, True, lang, phrase.removeprefix(HINT), 1.0), hint=hint)
+                    term = _Term(index, True, lang, phrase.removeprefix(HINT), 1.0)
+                    add_term(term, typos=need.category != EMERGENCY, hint=hint)
             for lang, label in need.label.items():
                 add_term(_Term(index, True, lang, label, LABEL_WEIGHT))
             for word in need.official:

@@ -263,6 +263,22 @@ def test_distinct_words_are_not_merged(matcher, text, lang, wrong):
     assert wrong not in [m.service_id for m in result.matches[:3]]
 
 
+def test_a_language_typed_in_latin_letters_is_not_read_as_a_latin_one(matcher):
+    # Bulgarian in Latin letters: 'buzata' (the lip) is not Romanian 'abuzată' (abused).
+    result = matcher.match("zub me boli uzhasno, subota e, buzata mi se podu", "bg")
+    assert "sexual-violence" not in dict(result.needs)
+    # German under a Ukrainian Telegram is German.
+    result = matcher.match("ich suche eine wohnung", "uk")
+    assert result.needs[0][0] == "flat-search"
+
+
+def test_an_emergency_need_is_never_met_by_a_typo(matcher):
+    # Persian in Latin letters: 'begiram' (I learn) is one letter from 'bemiram' (I die).
+    result = matcher.match("man 15 salame, ye ja mikham ke music yad begiram, majani bashe", "fa")
+    assert "suicidal-thoughts" not in dict(result.needs)
+    assert "telefonseelsorge" not in [m.service_id for m in result.matches]
+
+
 @pytest.mark.parametrize(
     "text, lang",
     [
