@@ -25,6 +25,7 @@ from .loanwords import german_sound, german_sounds
 from .textnorm import (
     arabic_variants,
     canonical_arabic,
+    fold,
     has_stemmer,
     raw_tokens,
     script,
@@ -67,6 +68,9 @@ PAIR_WORD_NEEDS = 5  # an everyday word this many needs know is generic
 EVERYDAY_WEIGHT = weight(5.0)  # words of Zipf 5 and up ("hilfe", "brauche")
 LABEL_WEIGHT = 0.9  # a need's label is a little weaker than its phrases
 ANY_LANGUAGE = "*"  # German official words: own words for every resident
+# ... except that a short one (an abbreviation: BuT, KiZ, eAT) does not meet an ordinary word of
+# another language that looks the same.
+ABBREVIATION_LEN = 4
 # An emergency need is met by its own words, never by a typo: Persian typed in Latin letters
 # has no word list, and "begiram" (I learn) is one letter from "bemiram" (I die). The danger
 # layer, which forgives typos on its own terms, raises the alarm for those.
@@ -74,6 +78,7 @@ EMERGENCY = "emergency"
 HINT = "~"  # a phrase that starts with it only ever suggests its need (needs/<lang>.yaml)
 HINT_CAP = 80  # below an answer; a hint and another phrase of the need rank above a guess
 
+_WORD = re.compile(r"[^\W_]+")
 _CODES = {lang: i for i, lang in enumerate((*LANGUAGES, ANY_LANGUAGE))}
 _SCRIPT_BIT = {"latin": 1, "cyrillic": 2, "arabic": 4}
 
@@ -205,6 +210,12 @@ class TermIndex:
             for lang, items in directory.phrases.negations.items()
         }
         negated_terms: list[int] = []
+        self._abbreviations = frozenset(
+            word
+            for need in directory.vocabulary.needs
+            for word in need.official
+            if len(word) <= ABBREVIATION_LEN and word.isalpha()
+        )
         self._places = frozenset(
             _place_form(token) for place in directory.phrases.places for token in raw_tokens(place)
         )
@@ -491,6 +502,13 @@ class TermIndex:
             )
         )
         own_codes = np.array([_CODES[code] for code in (*own, ANY_LANGUAGE)], dtype=np.int8)
+        # The official abbreviations the question writes as they are spelled (BuT, KiZ); none
+        # is needed in a German question, where they are German words anyway.
+        verbatim = (
+            {fold(w) for w in _WORD.findall(text[:MAX_QUESTION_CHARS]) if w in self._abbreviations}
+            if "de" not in own
+            else set(tokens)
+        )
         hit_slots: list[np.ndarray] = []
         hit_values: list[np.ndarray] = []
         hit_tokens: list[np.ndarray] = []
@@ -516,6 +534,10 @@ class TermIndex:
                 else:
                     cross = 0.0 if ordinary or score < CROSS_MIN else score
                     values = np.where(np.isin(langs, own_codes), score, cross)
+                    if ordinary and len(token) <= ABBREVIATION_LEN and token not in verbatim:
+                        # German 'BuT' and 'KiZ' are English 'but' and Turkish 'kız' (girl),
+                        # unless written as on the letter.
+                        values = np.where(langs == _CODES[ANY_LANGUAGE], 0.0, values)
                 keep = values > 0
                 hit_slots.append(slots[keep])
                 hit_values.append(values[keep].astype(np.float32))

@@ -272,6 +272,28 @@ def test_a_language_typed_in_latin_letters_is_not_read_as_a_latin_one(matcher):
     assert result.needs[0][0] == "flat-search"
 
 
+@pytest.mark.parametrize(
+    "text, lang, wrong",
+    [
+        ("kiz kardesim okula gitmiyor", "tr", "child-supplement"),  # kız (girl), not KiZ
+        ("it is cheap but good", "en", "education-participation"),  # but, not BuT
+        ("where can i eat for free", "en", "residence-permit"),  # eat, not eAT
+    ],
+)
+def test_an_official_abbreviation_is_not_an_ordinary_word_of_another_language(
+    matcher, text, lang, wrong
+):
+    assert wrong not in dict(matcher.match(text, lang).needs)
+
+
+@pytest.mark.parametrize(
+    "text, lang, need",
+    [("KiZ beantragen", "tr", "child-supplement"), ("BuT antrag", "en", "education-participation")],
+)
+def test_an_official_abbreviation_written_as_on_the_letter_counts(matcher, text, lang, need):
+    assert matcher.match(text, lang).needs[0][0] == need
+
+
 def test_an_emergency_need_is_never_met_by_a_typo(matcher):
     # Persian in Latin letters: 'begiram' (I learn) is one letter from 'bemiram' (I die).
     result = matcher.match("man 15 salame, ye ja mikham ke music yad begiram, majani bashe", "fa")
