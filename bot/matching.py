@@ -17,7 +17,7 @@ Pure code, no Telegram.
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -180,28 +180,28 @@ class Matcher:
     def _scores(self, evidence: Evidence) -> tuple[dict[int, float], np.ndarray, set[str]]:
         """Scores of the needs met (a few), of every service (an array, 0 for most), and the
         services named outright by their own name or brand."""
-        need_terms: dict[int, list[float]] = defaultdict(list)
-        service_terms: dict[int, list[float]] = defaultdict(list)
-        for term_id, score in zip(evidence.terms, evidence.scores, strict=True):
-            if score > 0:
-                t = self.index.terms[term_id]
-                (need_terms if t.is_need else service_terms)[t.owner].append(float(score))
-        needs = {n: _with_bonus(values) for n, values in need_terms.items()}
-        for need in np.flatnonzero(evidence.combined > 0):
-            needs[int(need)] = max(needs.get(int(need), 0.0), float(evidence.combined[need]))
+        met = evidence.scores > 0
+        terms, values = evidence.terms[met], evidence.scores[met].astype(np.float64)
+        owners, of_need = self.index.term_owner[terms], self.index.term_is_need[terms]
+        need_scores = _best_with_bonus(owners[of_need], values[of_need], len(self.needs))
+        # In the order of the needs (ties in the ranking below keep it), then those met only by
+        # their words together.
+        needs = {n: float(need_scores[n]) for n in np.unique(owners[of_need]).tolist()}
+        for need in np.flatnonzero(evidence.combined > 0).tolist():
+            needs[need] = max(needs.get(need, 0.0), float(evidence.combined[need]))
         needs = self._specific_first(needs)
-        services = np.zeros(len(self.services), dtype=np.float32)
-        named = set()
-        for service, values in service_terms.items():
-            services[service] = _with_bonus(values)
-            if services[service] >= ANSWER_MIN:
-                named.add(self.services[service].id)
+        by_name = ~of_need
+        services = _best_with_bonus(owners[by_name], values[by_name], len(self.services)).astype(
+            np.float32
+        )
+        named = {self.services[s].id for s in np.flatnonzero(services >= ANSWER_MIN).tolist()}
         if needs:
             ids = np.fromiter(needs, dtype=np.int64, count=len(needs))
             scores = np.fromiter(needs.values(), dtype=np.float32, count=len(needs))
             starts, stops = self._ns_start[ids], self._ns_start[ids + 1]
             counts = stops - starts
-            rows = np.concatenate([np.arange(a, b) for a, b in zip(starts, stops, strict=True)])
+            # Each need's run of services, as rows of the need-to-service arrays.
+            rows = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
             if len(rows):
                 values = np.repeat(scores, counts) - RANK_STEP * self._ns_rank[rows]
                 np.maximum.at(services, self._ns_service[rows], values)
@@ -426,11 +426,14 @@ def matcher_for(directory: Directory) -> Matcher:
     return matcher
 
 
-def _with_bonus(values: list[float]) -> float:
-    """The best term, plus a little for each further strong one: above 100 on purpose, so that
-    a need the question names twice ranks above one it names once (scores shown are capped)."""
-    strong = sum(1 for v in values if v >= STRONG_TERM)
-    return max(values) + min(max(strong - 1, 0), MAX_EXTRA_TERMS) * EXTRA_TERM_BONUS
+def _best_with_bonus(owners: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """Per owner (a need or a service): its best term, plus a little for each further strong
+    one – above 100 on purpose, so that a need the question names twice ranks above one it names
+    once (scores shown are capped); 0 for owners without a term."""
+    best = np.zeros(size)
+    np.maximum.at(best, owners, values)
+    strong = np.bincount(owners[values >= STRONG_TERM], minlength=size)
+    return best + np.minimum(np.maximum(strong - 1, 0), MAX_EXTRA_TERMS) * EXTRA_TERM_BONUS
 
 
 def _dominant_script(text: str) -> str | None:

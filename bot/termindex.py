@@ -370,6 +370,8 @@ class TermIndex:
         self._term_need = np.array(
             [t.owner if t.is_need else -1 for t in self.terms], dtype=np.int32
         )
+        self.term_owner = np.array([t.owner for t in self.terms], dtype=np.int64)
+        self.term_is_need = self._term_need >= 0
         self._max_form = max((len(f) for f in self._forms), default=0)
         self._generic_mask = np.zeros(len(self.terms), dtype=bool)
         self._generic_mask[list(self._generic)] = True
@@ -501,7 +503,8 @@ class TermIndex:
                 lang for lang in (*sorted(own), "de") if lang != "ar" and has_stemmer(lang)
             )
         )
-        own_codes = np.array([_CODES[code] for code in (*own, ANY_LANGUAGE)], dtype=np.int8)
+        is_own = np.zeros(len(_CODES), dtype=bool)  # per language code: counts fully
+        is_own[[_CODES[code] for code in (*own, ANY_LANGUAGE)]] = True
         # The official abbreviations the question writes as they are spelled (BuT, KiZ); none
         # is needed in a German question, where they are German words anyway.
         verbatim = (
@@ -533,15 +536,16 @@ class TermIndex:
                         values = np.where(ordinary, 0.0, values)
                 else:
                     cross = 0.0 if ordinary or score < CROSS_MIN else score
-                    values = np.where(np.isin(langs, own_codes), score, cross)
+                    values = np.where(is_own[langs], score, cross)
                     if ordinary and len(token) <= ABBREVIATION_LEN and token not in verbatim:
                         # German 'BuT' and 'KiZ' are English 'but' and Turkish 'kız' (girl),
                         # unless written as on the letter.
                         values = np.where(langs == _CODES[ANY_LANGUAGE], 0.0, values)
                 keep = values > 0
-                hit_slots.append(slots[keep])
+                kept = slots[keep]
+                hit_slots.append(kept)
                 hit_values.append(values[keep].astype(np.float32))
-                hit_tokens.append(np.full(int(keep.sum()), index, dtype=np.int32))
+                hit_tokens.append(np.full(len(kept), index, dtype=np.int32))
         if not hit_slots or not sum(len(h) for h in hit_slots):
             return None
         slots = np.concatenate(hit_slots)
@@ -655,12 +659,13 @@ def _two_needs(
     first, second = np.triu_indices(len(cand), k=1)
     # Only pairs where each need explains a word the other does not are worth summing.
     apart = (only[first, second] > 0) & (only[second, first] > 0)
-    best: tuple[float, float, tuple[int, ...]] = (0.0, 0.0, ())
-    for i, j in zip(first[apart].tolist(), second[apart].tolist(), strict=True):
-        a, b = candidates[i], candidates[j]
-        together = np.maximum(explained[:, a], explained[:, b]).sum() / question_weight
-        if together >= PAIR_MIN and together > max(alone[a], alone[b]) + PAIR_GAIN:
-            # Equal coverage: the pair whose needs the words are most central to.
-            focus = float(np.maximum(central[:, a], central[:, b]).sum())
-            best = max(best, (round(together, 3), focus, (a, b)))
-    return best[2]
+    a, b = cand[first[apart]], cand[second[apart]]
+    together = np.maximum(explained[:, a], explained[:, b]).sum(axis=0) / question_weight
+    fits = (together >= PAIR_MIN) & (together > np.maximum(alone[a], alone[b]) + PAIR_GAIN)
+    if not fits.any():
+        return ()
+    a, b, together = a[fits], b[fits], np.round(together[fits], 3)
+    # Equal coverage: the pair whose needs the words are most central to.
+    focus = np.maximum(central[:, a], central[:, b]).sum(axis=0)
+    best = np.lexsort((b, a, focus, together))[-1]
+    return int(a[best]), int(b[best])
