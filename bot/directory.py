@@ -202,7 +202,7 @@ class Service(_Model):
     # service open to everyone comes first.
     restricted: bool = False
     languages: list[Annotated[str, AfterValidator(_check_spoken)]] = Field(default_factory=list)
-    languages_note: LangText = {}  # e.g. "Russisch donnerstags"
+    languages_note: LangText = Field(default_factory=dict)  # e.g. "Russisch donnerstags"
     stop: str | None = None  # the nearest bus stop, as the timetable names it
     accessibility: LangText = Field(default_factory=dict)
     cost: LangText = Field(default_factory=dict)

@@ -32,7 +32,7 @@ from .textnorm import (
     stem,
     surface,
 )
-from .vocabulary import GENERIC_ZIPF, KEPT_ZIPF
+from .vocabulary import GENERIC_ZIPF, KEPT_ZIPF, word_sets
 from .wordstats import KNOWN_ZIPF, weight, zipf
 
 MAX_QUESTION_CHARS = 2000  # a 10,000-character story is matched on its first part
@@ -200,15 +200,9 @@ class TermIndex:
         vocab = directory.vocabulary
         # Question words and articles, per language: dropped from terms and from questions of
         # that language alike, so that "gdzie" or "أين" carries no weight in either.
-        self._stopwords: dict[str, frozenset[str]] = {
-            lang: frozenset(token for phrase in items for token in raw_tokens(phrase))
-            for lang, items in directory.phrases.stopwords.items()
-        }
+        self._stopwords = word_sets(directory.phrases.stopwords)
         self.all_stopwords = frozenset().union(*self._stopwords.values())
-        self._negations: dict[str, frozenset[str]] = {
-            lang: frozenset(token for word in items for token in raw_tokens(word))
-            for lang, items in directory.phrases.negations.items()
-        }
+        self._negations = word_sets(directory.phrases.negations)
         negated_terms: list[int] = []
         self._abbreviations = frozenset(
             word
@@ -338,7 +332,9 @@ class TermIndex:
         # it is left out of the names (not out of needs or keywords). Besides, each such word
         # would make every question that contains it touch thousands of names.
         in_name = ~np.array(slot_typos, dtype=bool)
-        owner = np.array([t.owner for t in self.terms], dtype=np.int64)[slot_term_array]
+        self.term_owner = np.array([t.owner for t in self.terms], dtype=np.int64)
+        self.term_is_need = np.array([t.is_need for t in self.terms], dtype=bool)
+        owner = self.term_owner[slot_term_array]
         pairs = np.unique(
             slot_form[in_name].astype(np.int64) * (len(self.services) + 1) + owner[in_name]
         )
@@ -367,11 +363,7 @@ class TermIndex:
             self._slot_term, weights=self._slot_weight, minlength=len(self.terms)
         ).astype(np.float32)
         self._term_factor = np.array([t.factor for t in self.terms], dtype=np.float32)
-        self._term_need = np.array(
-            [t.owner if t.is_need else -1 for t in self.terms], dtype=np.int32
-        )
-        self.term_owner = np.array([t.owner for t in self.terms], dtype=np.int64)
-        self.term_is_need = self._term_need >= 0
+        self._term_need = np.where(self.term_is_need, self.term_owner, -1).astype(np.int32)
         self._max_form = max((len(f) for f in self._forms), default=0)
         self._generic_mask = np.zeros(len(self.terms), dtype=bool)
         self._generic_mask[list(self._generic)] = True
@@ -505,13 +497,12 @@ class TermIndex:
         )
         is_own = np.zeros(len(_CODES), dtype=bool)  # per language code: counts fully
         is_own[[_CODES[code] for code in (*own, ANY_LANGUAGE)]] = True
-        # The official abbreviations the question writes as they are spelled (BuT, KiZ); none
-        # is needed in a German question, where they are German words anyway.
-        verbatim = (
-            {fold(w) for w in _WORD.findall(text[:MAX_QUESTION_CHARS]) if w in self._abbreviations}
-            if "de" not in own
-            else set(tokens)
-        )
+        # In a German question the official abbreviations are German words; in another, only
+        # those written as they are spelled (BuT, KiZ).
+        foreign = "de" not in own
+        verbatim = {
+            fold(w) for w in _WORD.findall(text[:MAX_QUESTION_CHARS]) if w in self._abbreviations
+        }
         hit_slots: list[np.ndarray] = []
         hit_values: list[np.ndarray] = []
         hit_tokens: list[np.ndarray] = []
@@ -537,7 +528,8 @@ class TermIndex:
                 else:
                     cross = 0.0 if ordinary or score < CROSS_MIN else score
                     values = np.where(is_own[langs], score, cross)
-                    if ordinary and len(token) <= ABBREVIATION_LEN and token not in verbatim:
+                    short = len(token) <= ABBREVIATION_LEN
+                    if foreign and ordinary and short and token not in verbatim:
                         # German 'BuT' and 'KiZ' are English 'but' and Turkish 'kız' (girl),
                         # unless written as on the letter.
                         values = np.where(langs == _CODES[ANY_LANGUAGE], 0.0, values)

@@ -80,6 +80,15 @@ class Vocabulary:
 Report = Callable[[str, str, str], None]  # (file, field, message)
 
 
+def word_sets(by_lang: Mapping[str, Sequence[str]]) -> dict[str, frozenset[str]]:
+    """Per language, the words of a list of words and short phrases (stopwords, negations),
+    folded as questions are."""
+    return {
+        lang: frozenset(token for item in items for token in raw_tokens(item))
+        for lang, items in by_lang.items()
+    }
+
+
 def read_yaml(path: Path) -> Any:
     return load_yaml(path.read_text(encoding="utf-8"))
 
@@ -208,7 +217,9 @@ def warnings(
         for need in vocabulary.needs
         if not served[need.id]
     ]
+    stop_words = word_sets(stopwords or {})
     for lang in languages:
+        stop = stop_words.get(lang, frozenset())
         owners: dict[str, list[str]] = {}
         for need_id, by_lang in vocabulary.phrases.items():
             for phrase in by_lang.get(lang, ()):
@@ -220,7 +231,6 @@ def warnings(
                     f"needs/{lang}.yaml: {need_ids[0]}: {phrase!r} is an everyday word; "
                     "alone it will match many questions – use a phrase"
                 )
-            stop = {t for word in (stopwords or {}).get(lang, ()) for t in raw_tokens(word)}
             kept = [t for t in tokens if t not in stop and len(t) > 1]
             if len(tokens) > 1 and len(kept) == 1 and zipf(kept[0], lang) >= KEPT_ZIPF:
                 # Question words are dropped from questions and phrases alike: "where can i
