@@ -314,8 +314,11 @@ class _ScriptIndex:
 _TRANSLIT = (
     ("shch", "s"), ("sch", "s"), ("sh", "s"), ("zh", "z"), ("kh", "h"), ("ch", "c"),
     ("ts", "c"), ("tz", "c"), ("x", "h"), ("g", "h"), ("w", "v"), ("j", "i"), ("y", "i"),
-    ("q", "k"),
+    ("q", "ia"),
 )  # fmt: skip
+# Bulgarian chat Latin writes ч as 4, ш as 6 and я as q ("hap4eta", "nqma"); a digit is read
+# so only inside a word, never in a number.
+_CHAT_DIGITS = re.compile(r"(?<=[a-z])[46]|[46](?=[a-z])")
 _IOTATED = re.compile(r"i([aeou])")
 _DOUBLE = re.compile(r"(.)\1+")
 
@@ -323,7 +326,9 @@ _DOUBLE = re.compile(r"(.)\1+")
 @lru_cache(maxsize=65_536)
 def translit_key(form: str) -> str:
     """What an ASCII-folded Cyrillic word and its Latin typings have in common: 'sebya',
-    'sebja' and 'sebia' (себя) all give 'seba'; 'khochu' and 'hochu' (хочу) give 'hocu'."""
+    'sebja' and 'sebia' (себя) all give 'seba'; 'khochu' and 'hochu' (хочу) give 'hocu';
+    'hap4eta' and 'khapcheta' (хапчета) give 'hapceta'."""
+    form = _CHAT_DIGITS.sub(lambda digit: "ch" if digit[0] == "4" else "sh", form)
     for a, b in _TRANSLIT:
         form = form.replace(a, b)
     return _DOUBLE.sub(r"\1", _IOTATED.sub(r"\1", form))

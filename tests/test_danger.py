@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.danger import DangerLexicon, parse_phrase
+from bot.danger import DangerLexicon, parse_phrase, translit_key
 from bot.matching import Matcher
 from bot.quality import evaluate_danger, load_danger_set
 
@@ -160,6 +160,14 @@ def test_cyrillic_phrases_meet_latin_typing_in_any_common_transliteration():
     assert lexicon.detect("u nas pozhezha") == ("fire",)
     assert lexicon.detect("u nas pozhesha") == ("fire",)  # one typo in a long word
     assert lexicon.detect("sebastian bye") == ()  # a key alone, or far from a whole phrase, is not
+
+
+def test_bulgarian_chat_latin_reads_digits_inside_words_as_letters():
+    lexicon = DangerLexicon({"suicide": {"bg": ["изпи хапчета"]}, "child": {"bg": ["детето няма"]}})
+    assert lexicon.detect("brat mi izpi hap4eta") == ("suicide",)  # 4 = ч
+    assert lexicon.detect("deteto go nqma") == ("child",)  # q = я
+    assert translit_key("6te") == translit_key("shte")  # 6 = ш
+    assert translit_key("4") == "4"  # a number stays a number
 
 
 def test_a_life_in_danger_puts_112_first_whatever_else_the_message_raises(matcher):
