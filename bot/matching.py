@@ -278,7 +278,9 @@ class Matcher:
         written = anyascii(text[:500]).lower().replace("'", "")  # альтенхагені: al'tenkhageni
         areas = [area for area, pattern in AREA_NAMES.items() if pattern.search(written)]
         ranked = self._context_named_second(
-            self._ranked(service_scores, needs, signalled, areas), needs, named
+            self._named_first(self._ranked(service_scores, needs, signalled, areas), needs, named),
+            needs,
+            named,
         )
         needs_out = tuple(
             (self.needs[n].id, min(100, round(s))) for n, s in needs[:5] if s >= SUGGEST_MIN
@@ -388,6 +390,22 @@ class Matcher:
             return ranked  # the named service serves what the question is about
         for position, match in enumerate(ranked[1:], start=1):
             if self._ids[match.service_id] in serving[0]:
+                return [match, *ranked[:position], *ranked[position + 1 :]]
+        return ranked
+
+    def _named_first(
+        self, ranked: list[Match], needs: list[tuple[int, float]], named: set[str]
+    ) -> list[Match]:
+        """A service the question names outright and that serves a need it clearly asks about
+        ("Zahnarzt Notdienst, Sunday, swollen cheek") comes before services met by that need
+        alone."""
+        if not named or not ranked or ranked[0].service_id in named:
+            return ranked
+        clear = [need for need, score in needs if score >= ANSWER_MIN]
+        for position, match in enumerate(ranked[1:MAX_MATCHES], start=1):
+            if match.service_id in named and any(
+                self._ids[match.service_id] in set(self._serving(need).tolist()) for need in clear
+            ):
                 return [match, *ranked[:position], *ranked[position + 1 :]]
         return ranked
 
