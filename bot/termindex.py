@@ -111,10 +111,14 @@ def _word_info(token: str, lang: str) -> tuple[str, str | None, int, float, bool
     return form, stem_key, _SCRIPT_BIT[script(token)], weight(frequency), frequency >= COMMON_ZIPF
 
 
+# Persian and Kurdish have no article 'ال': their 'الکل' (alcohol) is one word, not 'کل' (all).
+NO_ARTICLE = frozenset({"fa", "ku"})
+
+
 def _index_forms(token: str, lang: str) -> tuple[str, str | None]:
     """(surface form, stem key or None) of a term word written in `lang`."""
     form = surface(token)
-    if script(token) == "arabic":
+    if script(token) == "arabic" and lang not in NO_ARTICLE:
         form = canonical_arabic(form)
     if lang == ANY_LANGUAGE or lang == "ar" or not has_stemmer(lang):
         return form, None

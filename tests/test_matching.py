@@ -57,6 +57,12 @@ def test_inflections_meet_through_stemming():
     assert _index_forms("курсы", "ru")[1] == _index_forms("курсов", "ru")[1] is not None
 
 
+def test_only_arabic_terms_lose_the_article():
+    assert _index_forms("المستشفى", "ar")[0] == _index_forms("مستشفى", "ar")[0]
+    # Persian 'الکل' (alcohol) is one word: it must not become 'کل' (all, whole)
+    assert _index_forms("الکل", "fa")[0] != _index_forms("کل", "fa")[0]
+
+
 # ---- matching -------------------------------------------------------------------------------
 
 
