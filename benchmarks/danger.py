@@ -9,7 +9,9 @@ heldout2 was written by two writers who saw neither the lexicon nor the other se
 everyday half is made of near misses: "paperwork is killing me", a fire drill, a gas bill);
 heldout3 (tests/danger_heldout3: written the same way before the fifth session's changes, with
 situations the earlier sets lack: a neighbour not seen for days, carbon monoxide, a swallowed
-button battery, a teenager blackmailed with photos; never tuned on).
+button battery, a teenager blackmailed with photos; never tuned on); heldout4
+(tests/danger_heldout4: written before the sixth session's changes by writers asked for their
+own varied situations instead of a list; never tuned on).
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ def main() -> int:
             "heldout": ROOT / "tests" / "danger_heldout",
             "heldout2": ROOT / "tests" / "danger_heldout2",
             "heldout3": ROOT / "tests" / "danger_heldout3",
+            "heldout4": ROOT / "tests" / "danger_heldout4",
         },
     )
     sets = {name: load_danger_set(path) for name, path in paths.items()}
