@@ -390,23 +390,23 @@ class Matcher:
             return ranked  # the named service serves what the question is about
         for position, match in enumerate(ranked[1:], start=1):
             if self._ids[match.service_id] in serving[0]:
-                return [match, *ranked[:position], *ranked[position + 1 :]]
+                return _to_front(ranked, position)
         return ranked
 
     def _named_first(
         self, ranked: list[Match], needs: list[tuple[int, float]], named: set[str]
     ) -> list[Match]:
         """A service the question names outright and that serves a need it clearly asks about
-        ("Zahnarzt Notdienst, Sunday, swollen cheek") comes before services met by that need
+        ("a letter about the Schuleingangsuntersuchung") comes before services met by that need
         alone."""
         if not named or not ranked or ranked[0].service_id in named:
             return ranked
-        clear = [need for need, score in needs if score >= ANSWER_MIN]
+        serving = set().union(
+            *(self._serving(need).tolist() for need, score in needs if score >= ANSWER_MIN)
+        )
         for position, match in enumerate(ranked[1:MAX_MATCHES], start=1):
-            if match.service_id in named and any(
-                self._ids[match.service_id] in set(self._serving(need).tolist()) for need in clear
-            ):
-                return [match, *ranked[:position], *ranked[position + 1 :]]
+            if match.service_id in named and self._ids[match.service_id] in serving:
+                return _to_front(ranked, position)
         return ranked
 
     def _serving(self, need: int) -> np.ndarray:
@@ -442,6 +442,10 @@ def matcher_for(directory: Directory) -> Matcher:
         _BUILT.pop(next(iter(_BUILT)))
     _BUILT[id(directory)] = (directory, matcher)
     return matcher
+
+
+def _to_front(ranked: list[Match], position: int) -> list[Match]:
+    return [ranked[position], *ranked[:position], *ranked[position + 1 :]]
 
 
 def _best_with_bonus(owners: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:

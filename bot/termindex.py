@@ -210,7 +210,7 @@ class TermIndex:
         negated_terms: list[int] = []
         self._abbreviations = frozenset(
             word
-            for need in directory.vocabulary.needs
+            for need in vocab.needs
             for word in need.official
             if len(word) <= ABBREVIATION_LEN and word.isalpha()
         )
@@ -504,9 +504,11 @@ class TermIndex:
         # In a German question the official abbreviations are German words; in another, only
         # those written as they are spelled (BuT, KiZ).
         foreign = "de" not in own
-        verbatim = {
-            fold(w) for w in _WORD.findall(text[:MAX_QUESTION_CHARS]) if w in self._abbreviations
-        }
+        verbatim = (
+            {fold(w) for w in _WORD.findall(text[:MAX_QUESTION_CHARS]) if w in self._abbreviations}
+            if foreign
+            else set()
+        )
         hit_slots: list[np.ndarray] = []
         hit_values: list[np.ndarray] = []
         hit_tokens: list[np.ndarray] = []
