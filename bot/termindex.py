@@ -607,7 +607,8 @@ class TermIndex:
         rows = own_words[telling] * weights[telling, None]
         for need in _two_needs(rows, central[telling], weights[telling], question_weight):
             combined[need] = max(combined[need], COMBINED)
-        return Evidence(terms, scores.astype(np.float32), combined)
+        told = (need_explained / (100 * question_weight)).astype(np.float32)
+        return Evidence(terms, scores.astype(np.float32), combined, told)
 
 
 @dataclass(frozen=True)
@@ -615,6 +616,7 @@ class Evidence:
     terms: np.ndarray  # ids of the terms the question met
     scores: np.ndarray  # their scores, 0..100
     combined: np.ndarray  # per need: from all its words together (0 where too little)
+    told: np.ndarray  # per need: the share of the question's word weight its own words explain
 
 
 def _group_max(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -521,6 +521,20 @@ def test_a_hint_offers_its_need_but_never_answers_alone(matcher):
     assert story.matches[0].service_id == "mieterverein-hagen"
 
 
+def test_a_story_its_first_need_tells_little_of_gets_buttons_not_cards(matcher):
+    """'duschen' is one word of a long story about a mother who needs care: the shower is not
+    what the resident asks for, so the bot asks back instead of answering with its card."""
+    story = (
+        "Hallo, heute war ein langer Tag, ich war mit meiner Mutter im Krankenhaus, sie ist 80 "
+        "und kann seit dem Sturz nicht mehr allein duschen oder einkaufen, ich arbeite Vollzeit "
+        "und weiß nicht weiter"
+    )
+    assert matcher.match(story, "de").decision == "suggest"
+    asked = matcher.match("wo kann ich duschen", "de")
+    assert asked.decision == "answer"
+    assert asked.matches[0].service_id == "luthers-waschsalon"
+
+
 def test_kurmanji_endings_are_cut_where_four_letters_stay():
     from bot.textnorm import stem
 
