@@ -43,13 +43,16 @@ def _table(lang: str) -> dict[str, float]:
     table = dict(get_frequency_dict(lang, wordlist="small"))
     if lang not in _LATIN:
         return table  # wordfreq's keys are lowercase already; folding changes nothing else
-    for word, frequency in list(table.items()):
-        if not word.isascii():
-            # Also as typed without diacritics, as phones often do: 'corki' is Polish 'córki'
-            # (daughter's), not a typo of 'korki' (tutoring).
-            for key in (fold(word), _unaccented(word)):
-                if key != word and frequency > table.get(key, 0.0):
-                    table[key] = frequency
+    # Also as typed without diacritics, as phones often do: 'corki' is Polish 'córki'
+    # (daughter's), not a typo of 'korki' (tutoring). Both foldings work line by line, so the
+    # words are folded as one text: twice as fast as word by word.
+    words = [word for word in table if not word.isascii()]
+    joined = "\n".join(words)
+    for keys in zip(words, fold(joined).split("\n"), _unaccented(joined).split("\n"), strict=True):
+        frequency = table[keys[0]]
+        for key in keys[1:]:
+            if key != keys[0] and frequency > table.get(key, 0.0):
+                table[key] = frequency
     return table
 
 
