@@ -233,3 +233,34 @@ def test_an_injury_by_a_partner_is_violence_in_any_language(matcher):
     for text in ("my husband broke my arm", "kocam kolumu kırdı", "زوجي كسر ايدي"):
         assert "violence" in matcher.danger.detect(text), text
     assert matcher.danger.detect("my son broke his arm at football, which hospital?") == ()
+
+
+@pytest.mark.parametrize(
+    "text, lang",
+    [
+        ("mein papa schlägt mich", "de"),
+        ("my stepdad hits me", "en"),
+        ("babam beni dövüyor", "tr"),
+        ("أبي يضربني", "ar"),
+        ("тато мене б'є", "uk"),
+        ("отчим меня бьёт", "ru"),
+        ("tata mă bate", "ro"),
+        ("баща ми ме бие", "bg"),
+        ("tata mnie bije", "pl"),
+        ("بابام منو میزنه", "fa"),
+        ("bavê min li min dixe", "ku"),
+    ],
+)
+def test_a_child_hit_at_home_gets_the_police_then_the_childrens_helpline(matcher, text, lang):
+    """Not the Hilfetelefon for women first: the one writing is a child."""
+    result = matcher.match(text, lang)
+    assert {"violence", "child"} <= set(result.danger)
+    ids = [m.service_id for m in result.matches]
+    assert ids[:2] == ["polizei-110", "nummer-gegen-kummer"]
+
+
+def test_a_woman_hit_by_her_husband_keeps_the_hilfetelefon_first(matcher):
+    for text, lang in (("mein mann schlägt mich", "de"), ("муж меня бьёт", "ru")):
+        result = matcher.match(text, lang)
+        assert result.danger == ("violence",)
+        assert result.matches[0].service_id == "hilfetelefon-gewalt-gegen-frauen"
