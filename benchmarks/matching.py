@@ -3,7 +3,7 @@
 python benchmarks/matching.py [--set NAME=PATH ...] [--knowledge knowledge] [--repeat 20]
                               [--misses NAME]
 
-Default sets: dev (tests/questions.yaml, tuned on); dev2 to dev11 (tests/dev2..11: each written
+Default sets: dev (tests/questions.yaml, tuned on); dev2 to dev12 (tests/dev2..12: each written
 as a held-out set, scored once, then tuned on); heldout (tests/heldout: scored at the end of
 three sessions, never tuned on); heldout3 (tests/heldout3: written before the fourth session's
 changes, never tuned on); heldout4 (tests/heldout4: written before the fifth session's changes,
@@ -76,6 +76,7 @@ def main() -> int:
             "dev9": ROOT / "tests" / "dev9",
             "dev10": ROOT / "tests" / "dev10",
             "dev11": ROOT / "tests" / "dev11",
+            "dev12": ROOT / "tests" / "dev12",
             "heldout": ROOT / "tests" / "heldout",
             "heldout3": ROOT / "tests" / "heldout3",
             "heldout4": ROOT / "tests" / "heldout4",
