@@ -11,7 +11,8 @@ heldout3 (tests/danger_heldout3: written the same way before the fifth session's
 situations the earlier sets lack: a neighbour not seen for days, carbon monoxide, a swallowed
 button battery, a teenager blackmailed with photos; never tuned on); heldout4
 (tests/danger_heldout4: written before the sixth session's changes by writers asked for their
-own varied situations instead of a list; never tuned on).
+own varied situations instead of a list; never tuned on); heldout5 (tests/danger_heldout5:
+written the same way at the start of the sixth round; never tuned on).
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ def main() -> int:
             "heldout2": ROOT / "tests" / "danger_heldout2",
             "heldout3": ROOT / "tests" / "danger_heldout3",
             "heldout4": ROOT / "tests" / "danger_heldout4",
+            "heldout5": ROOT / "tests" / "danger_heldout5",
         },
     )
     sets = {name: load_danger_set(path) for name, path in paths.items()}

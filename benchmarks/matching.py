@@ -8,7 +8,8 @@ as a held-out set, scored once, then tuned on); heldout (tests/heldout: scored a
 three sessions, never tuned on); heldout3 (tests/heldout3: written before the fourth session's
 changes, never tuned on); heldout4 (tests/heldout4: written before the fifth session's changes,
 never tuned on); heldout5 (tests/heldout5: written before the sixth session's changes, never
-tuned on).
+tuned on); heldout6 (tests/heldout6: written at the start of the sixth round, never tuned
+on).
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ def main() -> int:
             "heldout3": ROOT / "tests" / "heldout3",
             "heldout4": ROOT / "tests" / "heldout4",
             "heldout5": ROOT / "tests" / "heldout5",
+            "heldout6": ROOT / "tests" / "heldout6",
         },
     )
     sets = {name: load_questions(path) for name, path in paths.items()}
