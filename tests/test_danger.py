@@ -264,3 +264,10 @@ def test_a_woman_hit_by_her_husband_keeps_the_hilfetelefon_first(matcher):
         result = matcher.match(text, lang)
         assert result.danger == ("violence",)
         assert result.matches[0].service_id == "hilfetelefon-gewalt-gegen-frauen"
+
+
+def test_a_balcony_on_fire_is_fire_and_a_light_that_is_on_is_not(matcher):
+    for text in ("komşunun balkonu yanıyor", "балконът гори", "balkon dişewite"):
+        assert "fire" in matcher.danger.detect(text), text
+    for text in ("balkon ışığı yanıyor", "kombi yanıyor mu", "в стаята гори лампа"):
+        assert matcher.danger.detect(text) == (), text
