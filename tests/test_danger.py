@@ -267,7 +267,14 @@ def test_a_woman_hit_by_her_husband_keeps_the_hilfetelefon_first(matcher):
 
 
 def test_a_balcony_on_fire_is_fire_and_a_light_that_is_on_is_not(matcher):
-    for text in ("komşunun balkonu yanıyor", "балконът гори", "balkon dişewite"):
+    for text in (
+        "komşunun balkonu yanıyor",
+        "балконът гори",
+        "balkon dişewite",
+        "arabamız yanıyor",
+    ):
         assert "fire" in matcher.danger.detect(text), text
+    assert "fire" in matcher.danger.detect("klatka schodowa pełna dymu")
     for text in ("balkon ışığı yanıyor", "kombi yanıyor mu", "в стаята гори лампа"):
         assert matcher.danger.detect(text) == (), text
+    assert matcher.danger.detect("arabamın farı yanıyor mu") == ()  # a headlight that is on
