@@ -598,17 +598,14 @@ class TermIndex:
         # it: 'essen' in "rente reicht nicht für essen" does not make "miete und essen" a
         # question about old-age benefits.
         own_words = np.where(central >= COMBINED_CENTRAL, explained_by, 0)
-        need_explained = weights @ own_words
+        told = (weights @ own_words) / (100 * question_weight)
         need_words = (own_words[telling] > 0).sum(axis=0)
         # "darmowe jedzenie": 'darmowe' from one phrase of the need, 'jedzenie' from another.
-        combined = np.where(
-            need_words >= MIN_COMBINED_WORDS, COMBINED / 100 * need_explained / question_weight, 0
-        ).astype(np.float32)
+        combined = np.where(need_words >= MIN_COMBINED_WORDS, COMBINED * told, 0).astype(np.float32)
         rows = own_words[telling] * weights[telling, None]
         for need in _two_needs(rows, central[telling], weights[telling], question_weight):
             combined[need] = max(combined[need], COMBINED)
-        told = (need_explained / (100 * question_weight)).astype(np.float32)
-        return Evidence(terms, scores.astype(np.float32), combined, told)
+        return Evidence(terms, scores.astype(np.float32), combined, told.astype(np.float32))
 
 
 @dataclass(frozen=True)
