@@ -15,8 +15,9 @@ import itertools
 import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from rapidfuzz.distance import OSA
 
@@ -46,8 +47,7 @@ TRANSLIT_KNOWN_SHARE = 0.7
 MAX_POSITIONS = 12  # per word; a message repeating a word 100 times needs no more
 
 
-@dataclass(frozen=True)
-class Word:
+class Word(NamedTuple):  # a tuple: hashed in C, and the lexicon hashes its words 300,000 times
     form: str
     prefix: bool
     script: str = "latin"  # words meet only words of their own script
@@ -171,7 +171,7 @@ class DangerLexicon:
                     if lang in NO_TYPOS:
                         slots = tuple(
                             tuple(
-                                exact.get(word) or exact.setdefault(word, replace(word, exact=True))
+                                exact.get(word) or exact.setdefault(word, word._replace(exact=True))
                                 for word in slot
                             )
                             for slot in slots
@@ -196,9 +196,11 @@ class DangerLexicon:
         # Cyrillic lexicon word when both reduce to the same transliteration key.
         self._translit_of: dict[Word, set[Word]] = defaultdict(set)
         for word in words:
+            if word.script != "cyrillic":
+                continue
             key = translit_key(word.form)
             shortest = MIN_TRANSLIT_PREFIX if word.prefix else 3
-            if word.script == "cyrillic" and len(key) >= shortest:
+            if len(key) >= shortest:
                 self._translit_of[Word(key, word.prefix, "translit", word.exact)].add(word)
         self._translit = _ScriptIndex(list(self._translit_of))
 

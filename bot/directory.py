@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from .bulkread import BulkReader
 from .gcpause import without_gc
 from .vocabulary import Vocabulary, load_vocabulary, read_yaml
 
@@ -440,6 +441,9 @@ def check_directory(root: Path) -> tuple[Directory | None, list[Problem]]:
     if not root.is_dir():
         return None, [Problem(str(root), "-", "no such directory")]
 
+    files = service_files(root)
+    reader = BulkReader(files)  # a large directory's service files: partly in parallel
+
     categories: list[Category] = []
     cat_file = root / "categories.yaml"
     raw = _read_yaml(cat_file, root, problems) if cat_file.is_file() else None
@@ -480,14 +484,20 @@ def check_directory(root: Path) -> tuple[Directory | None, list[Problem]]:
         elif canned is not None:
             replies.append(canned)
 
+    # Read while the second process (if any) parses its share; its problems are listed after
+    # the services', as they always were.
+    vocabulary_problems: list[Problem] = []
+    vocabulary = load_vocabulary(
+        root, LANGUAGES, set(cat_ids), lambda *where: vocabulary_problems.append(Problem(*where))
+    )
+
     services: list[Service] = []
     seen: dict[str, str] = {}
-    files = service_files(root)
     if not files:
         problems.append(Problem("services/", "-", "no service files (services/*.yaml)"))
-    for path in files:
+    for path, raw in reader.documents(lambda path: _read_yaml(path, root, problems)):
         rel = str(path.relative_to(root))
-        service = _validate(Service, _read_yaml(path, root, problems), rel, "", problems)
+        service = _validate(Service, raw, rel, "", problems)
         if service is None:
             continue
         if service.id in seen:
@@ -501,9 +511,7 @@ def check_directory(root: Path) -> tuple[Directory | None, list[Problem]]:
                 problems.append(Problem(rel, f"categories[{i}]", f"unknown category {cat!r}"))
         services.append(service)
 
-    vocabulary = load_vocabulary(
-        root, LANGUAGES, set(cat_ids), lambda *where: problems.append(Problem(*where))
-    )
+    problems.extend(vocabulary_problems)
     need_ids = {n.id for n in vocabulary.needs}
     for service in services:
         for i, need in enumerate(service.needs):

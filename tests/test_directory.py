@@ -8,6 +8,7 @@ from datetime import date, time
 
 from conftest import KNOWLEDGE, TINY_SERVICES, write_directory
 
+from bot import bulkread
 from bot.cli import main
 from bot.directory import check_directory, load_directory, pick
 
@@ -152,6 +153,29 @@ def test_check_reads_yml_names_ignored_files_gives_yaml_positions_and_future_dat
     out = io.StringIO()
     assert main(["check", str(root)], out=out) == 1
     assert "services/tafel.yml: line 3, column 1: YAML syntax" in out.getvalue()
+
+
+def test_a_large_directory_is_read_partly_in_a_second_process_with_the_same_result(
+    tmp_path, monkeypatch
+):
+    alone, problems = check_directory(KNOWLEDGE)
+    assert alone is not None and not problems
+    monkeypatch.setattr(bulkread, "SHARED_FROM", 10)  # the bundled 96 files count as large
+    reader = bulkread.BulkReader(sorted((KNOWLEDGE / "services").glob("*.yaml")))
+    shared = list(reader.documents(lambda path: None))  # this process reads nothing
+    assert sum(document is not None for _, document in shared) == len(shared) * 2 // 3
+    shared_read, problems = check_directory(KNOWLEDGE)
+    assert shared_read == alone and not problems
+
+    # A broken file in the second process's part is reported as if it were read here.
+    services = {
+        f"s{i:02}": {**copy.deepcopy(TINY_SERVICES["tafel"]), "id": f"s{i:02}"} for i in range(12)
+    }
+    root = write_directory(tmp_path / "k", services)
+    (root / "services" / "s11.yaml").write_text("id: s11\nname: {de: [unclosed\n", "utf-8")
+    _, problems = check_directory(root)
+    assert [(p.file, p.field) for p in problems] == [("services/s11.yaml", "line 3, column 1")]
+    assert problems[0].message.startswith("YAML syntax")
 
 
 # ---- needs and the danger lexicon ----------------------------------------------------------
