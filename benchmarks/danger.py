@@ -2,7 +2,7 @@
 
 python benchmarks/danger.py [--set NAME=PATH ...] [--knowledge knowledge] [--list NAME]
 
-Default sets: dev (tests/danger), dev2 to dev15 (tests/danger_dev2 … tests/danger_dev15): each
+Default sets: dev (tests/danger), dev2 to dev16 (tests/danger_dev2 … tests/danger_dev16): each
 written independently as a held-out set, scored once (the README keeps each first score), then
 tuned on; heldout and heldout2 (tests/danger_heldout, tests/danger_heldout2: never tuned on;
 heldout2 was written by two writers who saw neither the lexicon nor the other sets, and its
@@ -12,7 +12,9 @@ situations the earlier sets lack: a neighbour not seen for days, carbon monoxide
 button battery, a teenager blackmailed with photos; never tuned on); heldout4
 (tests/danger_heldout4: written before the sixth session's changes by writers asked for their
 own varied situations instead of a list; never tuned on); heldout5 (tests/danger_heldout5:
-written the same way at the start of the sixth round; never tuned on).
+written the same way at the start of the sixth round; never tuned on); heldout6
+(tests/danger_heldout6: written at the start of the seventh round, with danger told for someone
+else or hidden in another question, and keyword near misses; never tuned on).
 """
 
 from __future__ import annotations
@@ -70,11 +72,13 @@ def main() -> int:
             "dev13": ROOT / "tests" / "danger_dev13",
             "dev14": ROOT / "tests" / "danger_dev14",
             "dev15": ROOT / "tests" / "danger_dev15",
+            "dev16": ROOT / "tests" / "danger_dev16",
             "heldout": ROOT / "tests" / "danger_heldout",
             "heldout2": ROOT / "tests" / "danger_heldout2",
             "heldout3": ROOT / "tests" / "danger_heldout3",
             "heldout4": ROOT / "tests" / "danger_heldout4",
             "heldout5": ROOT / "tests" / "danger_heldout5",
+            "heldout6": ROOT / "tests" / "danger_heldout6",
         },
     )
     sets = {name: load_danger_set(path) for name, path in paths.items()}

@@ -3,13 +3,13 @@
 python benchmarks/matching.py [--set NAME=PATH ...] [--knowledge knowledge] [--repeat 20]
                               [--misses NAME]
 
-Default sets: dev (tests/questions.yaml, tuned on); dev2 to dev12 (tests/dev2..12: each written
+Default sets: dev (tests/questions.yaml, tuned on); dev2 to dev13 (tests/dev2..13: each written
 as a held-out set, scored once, then tuned on); heldout (tests/heldout: scored at the end of
 three sessions, never tuned on); heldout3 (tests/heldout3: written before the fourth session's
 changes, never tuned on); heldout4 (tests/heldout4: written before the fifth session's changes,
 never tuned on); heldout5 (tests/heldout5: written before the sixth session's changes, never
 tuned on); heldout6 (tests/heldout6: written at the start of the sixth round, never tuned
-on).
+on); heldout7 (tests/heldout7: written at the start of the seventh round, never tuned on).
 """
 
 from __future__ import annotations
@@ -78,11 +78,13 @@ def main() -> int:
             "dev10": ROOT / "tests" / "dev10",
             "dev11": ROOT / "tests" / "dev11",
             "dev12": ROOT / "tests" / "dev12",
+            "dev13": ROOT / "tests" / "dev13",
             "heldout": ROOT / "tests" / "heldout",
             "heldout3": ROOT / "tests" / "heldout3",
             "heldout4": ROOT / "tests" / "heldout4",
             "heldout5": ROOT / "tests" / "heldout5",
             "heldout6": ROOT / "tests" / "heldout6",
+            "heldout7": ROOT / "tests" / "heldout7",
         },
     )
     sets = {name: load_questions(path) for name, path in paths.items()}

@@ -278,3 +278,18 @@ def test_a_balcony_on_fire_is_fire_and_a_light_that_is_on_is_not(matcher):
     for text in ("balkon ışığı yanıyor", "kombi yanıyor mu", "в стаята гори лампа"):
         assert matcher.danger.detect(text) == (), text
     assert matcher.danger.detect("arabamın farı yanıyor mu") == ()  # a headlight that is on
+
+
+def test_words_that_only_look_like_danger_in_another_sense_raise_nothing(matcher):
+    # Romanian "pojar" is measles (Bulgarian and Russian "пожар" typed in Latin is fire);
+    # Persian "حرف میزنن" is "they speak" (the verb is also "hit"); Levantine "عم" marks the
+    # present tense ("عم اكتب", I am writing).
+    for text in (
+        "la gradinita cer hartie de la pojar",
+        "بچه‌ها فارسی حرف میزنن ولی نوشتن بلد نیستن",
+        "عم اكتب عن جارتنا، كبيرة بالعمر وما بتحكي ألماني",
+    ):
+        assert matcher.danger.detect(text) == (), text
+    assert "fire" in matcher.danger.detect("pojar v kashtata pomosht")
+    assert "child" in matcher.danger.detect("شوهرم بچه رو میزنه")
+    assert "violence" in matcher.danger.detect("عم يضرب مرته كل يوم")
