@@ -298,12 +298,15 @@ class Matcher:
             # in danger (medical, fire) puts its line first whatever else the message raised
             # ("swallowed the pills and won't wake up": 112 before the child helpline).
             vital = {line for s in danger if s in VITAL_SIGNALS for line in self._lines.get(s, ())}
-            if "violence" in danger and "child" in danger:
-                # Someone is hurting a child, or a family with children: the police first,
-                # before the children's helpline the words about children would raise.
-                vital.update(self._lines.get("violence", ())[:1])
+            # A child in danger (hurt, left alone, lured away): then the police, before the
+            # children's helpline that the words about children would raise.
+            police = set(self._lines.get("child", ())[:1]) if "child" in danger else set()
             lines.sort(
-                key=lambda line: (line not in vital, -float(service_scores[self._ids[line]]))
+                key=lambda line: (
+                    line not in vital,
+                    line not in police,
+                    -float(service_scores[self._ids[line]]),
+                )
             )
             emergencies = tuple(Match(line, 100, True) for line in lines)
             rest = [m for m in ranked if m.service_id not in lines]

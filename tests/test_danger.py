@@ -293,3 +293,17 @@ def test_words_that_only_look_like_danger_in_another_sense_raise_nothing(matcher
     assert "fire" in matcher.danger.detect("pojar v kashtata pomosht")
     assert "child" in matcher.danger.detect("شوهرم بچه رو میزنه")
     assert "violence" in matcher.danger.detect("عم يضرب مرته كل يوم")
+
+
+def test_a_child_left_alone_or_lured_away_gets_the_police_before_the_helpline(matcher):
+    for text, lang in (
+        ("ребёнок соседей уже второй день один на балконе плачет, родителей не видно", "ru"),
+        ("две малки деца плачат от вчера, родителите ги няма, никой не отваря", "bg"),
+        ("the kids next door have been alone for 2 days, nobody opens the door", "en"),
+    ):
+        result = matcher.match(text, lang)
+        assert "child" in result.danger, text
+        assert result.matches[0].service_id == "polizei-110", text
+    # ... but a child who swallowed something gets the ambulance first
+    result = matcher.match("copilul a inghitit pastile de la bunica, nu stiu cate", "ro")
+    assert result.matches[0].service_id == "notruf-112"
