@@ -568,3 +568,20 @@ def test_answers_do_not_depend_on_the_process_hash_seed():
         )
         outputs.append(done.stdout)
     assert outputs[0] and outputs[0] == outputs[1]
+
+
+def test_stranded_at_the_station_is_not_the_same_as_having_no_home(matcher):
+    # The Bahnhofsmission helps travellers stranded at the station; someone who has lost their
+    # flat goes to the homelessness advice first.
+    for text, lang in (
+        ("am bahnhof gestrandet, kein geld und kein zug mehr", "de"),
+        ("stuck at hagen hbf, missed the last train, phone almost dead", "en"),
+        ("застряг на вокзалі, потяг скасували, грошей нема", "uk"),
+    ):
+        assert matcher.match(text, lang).matches[0].service_id == "bahnhofsmission-hagen", text
+    for text, lang in (
+        ("pennen seit 3 wochen bei nem kumpel auf der couch, meine wohnung is weg", "de"),
+        ("od tygodnia śpię w aucie, nie mam gdzie się podziać", "pl"),
+    ):
+        first = matcher.match(text, lang).matches[0].service_id
+        assert first == "wohnungslosenberatung-diakonie-hagen", text
