@@ -3,7 +3,7 @@
 python benchmarks/matching.py [--set NAME=PATH ...] [--knowledge knowledge] [--repeat 20]
                               [--misses NAME]
 
-Default sets: dev (tests/questions.yaml, tuned on); dev2 to dev14 (tests/dev2..14: each written
+Default sets: dev (tests/questions.yaml, tuned on); dev2 to dev15 (tests/dev2..15: each written
 as a held-out set, scored once, then tuned on); heldout (tests/heldout: scored at the end of
 three sessions, never tuned on); heldout3 (tests/heldout3: written before the fourth session's
 changes, never tuned on); heldout4 (tests/heldout4: written before the fifth session's changes,
@@ -80,6 +80,7 @@ def main() -> int:
             "dev12": ROOT / "tests" / "dev12",
             "dev13": ROOT / "tests" / "dev13",
             "dev14": ROOT / "tests" / "dev14",
+            "dev15": ROOT / "tests" / "dev15",
             "heldout": ROOT / "tests" / "heldout",
             "heldout3": ROOT / "tests" / "heldout3",
             "heldout4": ROOT / "tests" / "heldout4",
