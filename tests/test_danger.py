@@ -289,6 +289,8 @@ def test_words_that_only_look_like_danger_in_another_sense_raise_nothing(matcher
         "بچه‌ها فارسی حرف میزنن ولی نوشتن بلد نیستن",
         "عم اكتب عن جارتنا، كبيرة بالعمر وما بتحكي ألماني",
         "annem 70 yaşında geliri yok",  # 'yok' (none), not a missing child
+        "mein vermieter sagt ich soll mich beim amt melden",  # 'sagt' is not 'sägt' (saws)
+        "der arzt hat gesagt mein arm ist gebrochen",
     ):
         assert matcher.danger.detect(text) == (), text
     assert "fire" in matcher.danger.detect("pojar v kashtata pomosht")
