@@ -291,9 +291,13 @@ def test_words_that_only_look_like_danger_in_another_sense_raise_nothing(matcher
         "annem 70 yaşında geliri yok",  # 'yok' (none), not a missing child
         "mein vermieter sagt ich soll mich beim amt melden",  # 'sagt' is not 'sägt' (saws)
         "der arzt hat gesagt mein arm ist gebrochen",
+        "als der vermieter weg war waren alle froh",  # 'war' is not 'wär'
+        "ich habe für alle medikamente schon gezahlt, reicht das",  # not 'gezählt'
+        "die OP an der hand wurde abgesagt",  # not 'abgesägt'
     ):
         assert matcher.danger.detect(text) == (), text
     assert "fire" in matcher.danger.detect("pojar v kashtata pomosht")
+    assert "suicide" in matcher.danger.detect("wenn ich tot wäre wären alle froh")
     assert "child" in matcher.danger.detect("شوهرم بچه رو میزنه")
     assert "violence" in matcher.danger.detect("عم يضرب مرته كل يوم")
 
