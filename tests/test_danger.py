@@ -294,6 +294,8 @@ def test_words_that_only_look_like_danger_in_another_sense_raise_nothing(matcher
         "als der vermieter weg war waren alle froh",  # 'war' is not 'wär'
         "ich habe für alle medikamente schon gezahlt, reicht das",  # not 'gezählt'
         "die OP an der hand wurde abgesagt",  # not 'abgesägt'
+        "urząd dał mi termin w marcu, żeby złożyć wniosek",  # 'żeby' (so that), not 'zęby'
+        "se zbate rău cu datoriile, cine ajută",  # 'rău' (bad), not 'râu' (river)
     ):
         assert matcher.danger.detect(text) == (), text
     assert "fire" in matcher.danger.detect("pojar v kashtata pomosht")
