@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .yamlread import load_yaml
+from .yamlread import read_yaml
 
 SHARED_FROM = 2000  # fewer files are parsed here alone: starting a process costs ~0.1 s
 WORKER_SHARE = 2 / 3  # this process also reads the vocabulary meanwhile
@@ -33,7 +33,7 @@ def parse_files(paths: Sequence[str]) -> list[Any]:
     documents: list[Any] = []
     for path in paths:
         try:
-            documents.append(load_yaml(Path(path).read_text(encoding="utf-8")))
+            documents.append(read_yaml(Path(path)))
         except Exception:  # reported by the caller, which reads the file again
             documents.append(FAILED)
     return documents

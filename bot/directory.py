@@ -24,7 +24,8 @@ from pydantic import (
 
 from .bulkread import BulkReader
 from .gcpause import without_gc
-from .vocabulary import Vocabulary, load_vocabulary, read_yaml
+from .vocabulary import Vocabulary, load_vocabulary
+from .yamlread import read_yaml
 
 # The languages residents write in; every multilingual field is keyed by these codes.
 LANGUAGES: tuple[str, ...] = ("de", "tr", "ar", "uk", "ru", "ro", "bg", "pl", "en", "fa", "ku")

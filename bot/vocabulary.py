@@ -21,7 +21,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from .danger import FIGURE, HISTORY, PRESENT, SILENCING, parse_phrase
 from .textnorm import raw_tokens
 from .wordstats import zipf
-from .yamlread import load_yaml
+from .yamlread import read_yaml
 
 if TYPE_CHECKING:  # directory.py imports this module
     from .directory import Service
@@ -87,10 +87,6 @@ def word_sets(by_lang: Mapping[str, Sequence[str]]) -> dict[str, frozenset[str]]
         lang: frozenset(token for item in items for token in raw_tokens(item))
         for lang, items in by_lang.items()
     }
-
-
-def read_yaml(path: Path) -> Any:
-    return load_yaml(path.read_text(encoding="utf-8"))
 
 
 def _read(path: Path, root: Path, report: Report) -> Any:

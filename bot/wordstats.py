@@ -48,10 +48,11 @@ def _table(lang: str) -> dict[str, float]:
     # words are folded as one text: twice as fast as word by word.
     words = [word for word in table if not word.isascii()]
     joined = "\n".join(words)
-    for keys in zip(words, fold(joined).split("\n"), _unaccented(joined).split("\n"), strict=True):
-        frequency = table[keys[0]]
-        for key in keys[1:]:
-            if key != keys[0] and frequency > table.get(key, 0.0):
+    folded, unaccented = fold(joined).split("\n"), _unaccented(joined).split("\n")
+    for word, *keys in zip(words, folded, unaccented, strict=True):
+        frequency = table[word]
+        for key in keys:
+            if key != word and frequency > table.get(key, 0.0):
                 table[key] = frequency
     return table
 

@@ -9,6 +9,7 @@ ordinary safe loader, so the result is always the one PyYAML gives.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -99,3 +100,8 @@ def load_yaml(text: str) -> Any:
         return _assemble(text)
     except _Rare:
         return yaml.load(text, Loader=LOADER)
+
+
+def read_yaml(path: Path) -> Any:
+    """The document in the file at `path` (UTF-8), as `yaml.safe_load` returns it."""
+    return load_yaml(path.read_text(encoding="utf-8"))
