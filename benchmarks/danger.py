@@ -2,7 +2,7 @@
 
 python benchmarks/danger.py [--set NAME=PATH ...] [--knowledge knowledge] [--list NAME]
 
-Default sets: dev (tests/danger), dev2 to dev17 (tests/danger_dev2 … tests/danger_dev17): each
+Default sets: dev (tests/danger), dev2 to dev18 (tests/danger_dev2 … tests/danger_dev18): each
 written independently as a held-out set, scored once (the README keeps each first score), then
 tuned on; heldout and heldout2 (tests/danger_heldout, tests/danger_heldout2: never tuned on;
 heldout2 was written by two writers who saw neither the lexicon nor the other sets, and its
@@ -14,7 +14,10 @@ button battery, a teenager blackmailed with photos; never tuned on); heldout4
 own varied situations instead of a list; never tuned on); heldout5 (tests/danger_heldout5:
 written the same way at the start of the sixth round; never tuned on); heldout6
 (tests/danger_heldout6: written at the start of the seventh round, with danger told for someone
-else or hidden in another question, and keyword near misses; never tuned on).
+else or hidden in another question, and keyword near misses; never tuned on); heldout7
+(tests/danger_heldout7: written at the start of the eighth round, with voice-typed messages,
+danger told only by what was prepared, witnesses, and everyday talk of danger long over or of
+safety equipment; never tuned on).
 """
 
 from __future__ import annotations
@@ -74,12 +77,14 @@ def main() -> int:
             "dev15": ROOT / "tests" / "danger_dev15",
             "dev16": ROOT / "tests" / "danger_dev16",
             "dev17": ROOT / "tests" / "danger_dev17",
+            "dev18": ROOT / "tests" / "danger_dev18",
             "heldout": ROOT / "tests" / "danger_heldout",
             "heldout2": ROOT / "tests" / "danger_heldout2",
             "heldout3": ROOT / "tests" / "danger_heldout3",
             "heldout4": ROOT / "tests" / "danger_heldout4",
             "heldout5": ROOT / "tests" / "danger_heldout5",
             "heldout6": ROOT / "tests" / "danger_heldout6",
+            "heldout7": ROOT / "tests" / "danger_heldout7",
         },
     )
     sets = {name: load_danger_set(path) for name, path in paths.items()}

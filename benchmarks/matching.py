@@ -3,13 +3,14 @@
 python benchmarks/matching.py [--set NAME=PATH ...] [--knowledge knowledge] [--repeat 20]
                               [--misses NAME]
 
-Default sets: dev (tests/questions.yaml, tuned on); dev2 to dev15 (tests/dev2..15: each written
+Default sets: dev (tests/questions.yaml, tuned on); dev2 to dev16 (tests/dev2..16: each written
 as a held-out set, scored once, then tuned on); heldout (tests/heldout: scored at the end of
 three sessions, never tuned on); heldout3 (tests/heldout3: written before the fourth session's
 changes, never tuned on); heldout4 (tests/heldout4: written before the fifth session's changes,
 never tuned on); heldout5 (tests/heldout5: written before the sixth session's changes, never
 tuned on); heldout6 (tests/heldout6: written at the start of the sixth round, never tuned
-on); heldout7 (tests/heldout7: written at the start of the seventh round, never tuned on).
+on); heldout7 (tests/heldout7: written at the start of the seventh round, never tuned on);
+heldout8 (tests/heldout8: written at the start of the eighth round, never tuned on).
 """
 
 from __future__ import annotations
@@ -81,12 +82,14 @@ def main() -> int:
             "dev13": ROOT / "tests" / "dev13",
             "dev14": ROOT / "tests" / "dev14",
             "dev15": ROOT / "tests" / "dev15",
+            "dev16": ROOT / "tests" / "dev16",
             "heldout": ROOT / "tests" / "heldout",
             "heldout3": ROOT / "tests" / "heldout3",
             "heldout4": ROOT / "tests" / "heldout4",
             "heldout5": ROOT / "tests" / "heldout5",
             "heldout6": ROOT / "tests" / "heldout6",
             "heldout7": ROOT / "tests" / "heldout7",
+            "heldout8": ROOT / "tests" / "heldout8",
         },
     )
     sets = {name: load_questions(path) for name, path in paths.items()}
