@@ -316,3 +316,50 @@ def test_a_child_left_alone_or_lured_away_gets_the_police_before_the_helpline(ma
     # ... but a child who swallowed something gets the ambulance first
     result = matcher.match("copilul a inghitit pastile de la bunica, nu stiu cate", "ro")
     assert result.matches[0].service_id == "notruf-112"
+
+
+def test_a_car_left_running_in_a_shut_garage_is_danger_and_a_car_repair_is_not(matcher):
+    for text in (
+        "my sister is sitting in her car in the closed garage with the engine running",
+        "kocam garajda oturuyor motor calisiyor, kapilari kilitlemis",
+        "в гараже закрылся, машина заведена, не отвечает",
+        "bratovched mi e v kolata v garaja s pusnat dvigatel i e zatvoril vratata",
+    ):
+        assert "suicide" in matcher.danger.detect(text), text
+    for text in (
+        "my car engine is running rough, where is a cheap garage",
+        "arabamın motoru çalışmıyor, garaj nerede",
+        "egzoz hortumu patladı, tamir nerede",
+        "в гараже двигатель не работает",
+        "колата не работи, има ли гараж",
+        "السيارة مش شغالة، وين في كراج رخيص",
+        "ماشینم تو گاراژ روشن نمیشه",
+    ):
+        assert matcher.danger.detect(text) == (), text
+
+
+def test_everyday_words_near_a_new_danger_family_raise_nothing(matcher):
+    # The eighth round's families (forced marriage, a letter left on the table, "won't be
+    # there", "after me") were narrowed until these ordinary messages stayed quiet.
+    for text in (
+        "Müssen wir verheiratet sein, damit der Vater eingetragen werden kann?",
+        "wir sind nicht verheiratet, wollen aber Kindergeld beantragen",
+        "die Ausländerbehörde hat meinem Vater den Pass abgenommen",
+        "رسالة من الجوب سنتر حطيتها على الطاولة وما فتحتها",
+        "مش رح اكون موجود بعد الظهر بالموعد",
+        "تعبت من كل شي، في حدا بيهتم بأمي؟",
+        "من بعد از طلاق آواره شدم",
+        "کسی هست کمک کنم؟ خداحافظ",
+        "spas, ez ê ji we re bibêjim, xatirê we",
+        "завтра все закінчу з документами",
+        "я лягаю в лікарню, хто потім візьме кота?",
+        "в Ausländerbehörde паспорт не отдают, говорят должен принести справку",
+        "żebym nie obudził dziecka",
+        "vecinii fac bufnituri, am nevoie de ajutor",
+        "wo bekomme ich einen CO-Melder für die Gastherme",
+    ):
+        assert matcher.danger.detect(text) == (), text
+    assert "medical" in matcher.danger.detect("tata are 70 de ani si face atac cerebral acum")
+    assert "violence" in matcher.danger.detect(
+        "meine schwester soll in der heimat verheiratet werden"
+    )

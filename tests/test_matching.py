@@ -585,3 +585,17 @@ def test_stranded_at_the_station_is_not_the_same_as_having_no_home(matcher):
     ):
         first = matcher.match(text, lang).matches[0].service_id
         assert first == "wohnungslosenberatung-diakonie-hagen", text
+
+
+def test_the_health_check_before_school_is_not_the_school_registration(matcher):
+    # The child health service (KJGD) does the Schuleingangsuntersuchung; the school office
+    # registers the child. Both were one need, and the registration won every tie.
+    for text, lang in (
+        ("Brief vom Gesundheitsamt wegen Einschulungsuntersuchung, der Termin passt nicht", "de"),
+        ("gesundheitsamttan okul öncesi muayene mektubu geldi, randevu değiştirebilir miyim", "tr"),
+        ("пришло письмо на медосмотр перед школой, это обязательно?", "ru"),
+    ):
+        first = matcher.match(text, lang).matches[0].service_id
+        assert first == "kinder-jugendgesundheitsdienst-hagen", text
+    first = matcher.match("wo melde ich mein kind für die erste klasse an", "de").matches[0]
+    assert first.service_id == "schulanmeldung-grundschule-hagen"
