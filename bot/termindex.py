@@ -423,7 +423,7 @@ class TermIndex:
         ][:MAX_TOKENS]
 
     def _word_matches(
-        self, token: str, stemmers: tuple[str, ...], known: bool = False
+        self, token: str, stemmers: tuple[str, ...], known: bool = False, clitics: bool = True
     ) -> dict[int, tuple[float, str | None]]:
         """Vocabulary forms a question word meets: how well (0..100), and the stemmer's
         language when only a stem met (then only terms of that language count)."""
@@ -435,7 +435,14 @@ class TermIndex:
 
         token_script = script(token)
         form = surface(token)
-        variants = arabic_variants(form) if token_script == "arabic" else {form}
+        if token_script != "arabic":
+            variants = {form}
+        elif clitics:
+            variants = arabic_variants(form)
+        else:
+            # Persian and Sorani do not attach the Arabic proclitics: 'کنم' (I do) is not 'like'
+            # + 'نم' (damp), 'کمک' (help) not 'like' + 'مک'. Only the article goes, as indexed.
+            variants = {form, canonical_arabic(form)}
         for variant in variants:
             if (form_id := self._form_index.get(variant)) is not None:
                 hit(form_id, 100)
@@ -509,6 +516,7 @@ class TermIndex:
             if foreign
             else set()
         )
+        clitics = "ar" in own
         hit_slots: list[np.ndarray] = []
         hit_values: list[np.ndarray] = []
         hit_tokens: list[np.ndarray] = []
@@ -522,7 +530,8 @@ class TermIndex:
             known = frequency >= KNOWN_ZIPF or (
                 "ku" in own and surface(token) in self._kurdish_words
             )
-            for form_id, (score, via) in self._word_matches(token, stemmers, known).items():
+            matches = self._word_matches(token, stemmers, known, clitics)
+            for form_id, (score, via) in matches.items():
                 slots = self._slots_of(form_id)
                 langs = self._slot_lang[slots]
                 if via is not None:

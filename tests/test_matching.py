@@ -599,3 +599,14 @@ def test_the_health_check_before_school_is_not_the_school_registration(matcher):
         assert first == "kinder-jugendgesundheitsdienst-hagen", text
     first = matcher.match("wo melde ich mein kind für die erste klasse an", "de").matches[0]
     assert first.service_id == "schulanmeldung-grundschule-hagen"
+
+
+def test_persian_words_are_not_read_with_arabic_proclitics(matcher):
+    # Arabic 'ك' (like) is stripped before a word; Persian 'کنم' (I do) is then 'نم' (damp),
+    # and every "I don't know what to do" met the mould need.
+    result = matcher.match("نمی‌دونم چیکار کنم", "fa")
+    assert "mould-repairs" not in dict(result.needs)
+    assert "mieterverein-hagen" not in [m.service_id for m in result.matches]
+    assert "mould-repairs" in dict(matcher.match("دیوار خونه نم داره", "fa").needs)
+    # Arabic keeps them: 'والمكتبة' is the library.
+    assert matcher.match("وين المكتبة", "ar").matches[0].service_id == "stadtbuecherei-hagen"
