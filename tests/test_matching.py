@@ -477,6 +477,19 @@ def test_an_age_alone_is_no_phrase(matcher):
             "de",
             "psz-gefluechtete-diakonie-hagen",
         ),
+        # A Mahnung is the form, the electricity debt is the need.
+        (
+            "Mahnung vom Stromanbieter 480 € und jetzt steht da Sperrandrohung",
+            "de",
+            "verbraucherzentrale-hagen",
+        ),
+        ("متأخر بالاجار ٣ شهور وصاحب البيت بعتلي Mahnung تانية", "ar", "wohnraumsicherung-hagen"),
+        # ... and a Mahnung alone goes to the debt counselling.
+        (
+            "ich habe eine mahnung bekommen und kann nicht zahlen",
+            "de",
+            "schuldnerberatung-diakonie",
+        ),
     ],
 )
 def test_a_specific_need_comes_before_a_broad_one(matcher, text, lang, first):
