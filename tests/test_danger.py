@@ -357,6 +357,14 @@ def test_everyday_words_near_a_new_danger_family_raise_nothing(matcher):
         "żebym nie obudził dziecka",
         "vecinii fac bufnituri, am nevoie de ajutor",
         "wo bekomme ich einen CO-Melder für die Gastherme",
+        "nobody noticed the water damage until monday",
+        "furniture being thrown out next week, where to put it",
+        "o zamana kadar hayatta kalmak için paraya ihtiyacım var",
+        "mi s-a rupt țeava de eșapament la mașină",
+        "больше не могу ждать, всем простите за беспокойство",
+        "مادرم کمک لازم داره، هر روز زنگ میزنه",
+        "od sąsiada z dołu idzie dym papierosowy do nas",
+        "ich will nich mehr in dieser wohnung wohnen",
     ):
         assert matcher.danger.detect(text) == (), text
     assert "medical" in matcher.danger.detect("tata are 70 de ani si face atac cerebral acum")
