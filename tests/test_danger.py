@@ -365,6 +365,10 @@ def test_everyday_words_near_a_new_danger_family_raise_nothing(matcher):
         "مادرم کمک لازم داره، هر روز زنگ میزنه",
         "od sąsiada z dołu idzie dym papierosowy do nas",
         "ich will nich mehr in dieser wohnung wohnen",
+        "пральна машина рве білизну",
+        "в гараже закрыл ворота, а двигатель не работает",
+        "am lăsat biletul de tren acasă, am rămas",
+        "Jobcenter забирає гроші і погрожує санкціями",
     ):
         assert matcher.danger.detect(text) == (), text
     assert "medical" in matcher.danger.detect("tata are 70 de ani si face atac cerebral acum")

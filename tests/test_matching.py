@@ -623,3 +623,13 @@ def test_persian_words_are_not_read_with_arabic_proclitics(matcher):
     assert "mould-repairs" in dict(matcher.match("دیوار خونه نم داره", "fa").needs)
     # Arabic keeps them: 'والمكتبة' is the library.
     assert matcher.match("وين المكتبة", "ar").matches[0].service_id == "stadtbuecherei-hagen"
+
+
+def test_someone_without_health_insurance_finds_the_free_doctors(matcher):
+    # Luthers Waschsalon's volunteer doctors treat homeless and uninsured people; before it
+    # served the need, "no insurance, where is a doctor" had no place to go.
+    for text, lang in (
+        ("nie mam ubezpieczenia, boli mnie od tygodnia, gdzie lekarz za darmo", "pl"),
+        ("بیمه ندارم دکتر میخوام", "fa"),
+    ):
+        assert matcher.match(text, lang).matches[0].service_id == "luthers-waschsalon", text
