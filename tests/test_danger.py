@@ -372,6 +372,10 @@ def test_everyday_words_near_a_new_danger_family_raise_nothing(matcher):
     ):
         assert matcher.danger.detect(text) == (), text
     assert "medical" in matcher.danger.detect("tata are 70 de ani si face atac cerebral acum")
+    assert matcher.danger.detect("he hasnt moved out for ages") == ()
+    assert "medical" in matcher.danger.detect(
+        "a man is lying on the pavement outside my window and he hasnt moved for a long time"
+    )
     assert "violence" in matcher.danger.detect(
         "meine schwester soll in der heimat verheiratet werden"
     )
