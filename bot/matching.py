@@ -190,7 +190,10 @@ class Matcher:
         met = evidence.scores > 0
         terms, values = evidence.terms[met], evidence.scores[met].astype(np.float64)
         owners, of_need = self.index.term_owner[terms], self.index.term_is_need[terms]
-        need_scores = _best_with_bonus(owners[of_need], values[of_need], len(self.needs))
+        words = evidence.words_met[met]
+        need_scores = _best_with_bonus(
+            owners[of_need], values[of_need], words[of_need], len(self.needs)
+        )
         # In the order of the needs (ties in the ranking below keep it), then those met only by
         # their words together.
         needs = {n: float(need_scores[n]) for n in np.unique(owners[of_need]).tolist()}
@@ -198,9 +201,9 @@ class Matcher:
             needs[need] = max(needs.get(need, 0.0), float(evidence.combined[need]))
         needs = self._specific_first(needs)
         by_name = ~of_need
-        services = _best_with_bonus(owners[by_name], values[by_name], len(self.services)).astype(
-            np.float32
-        )
+        services = _best_with_bonus(
+            owners[by_name], values[by_name], words[by_name], len(self.services)
+        ).astype(np.float32)
         named = {self.services[s].id for s in np.flatnonzero(services >= ANSWER_MIN).tolist()}
         if needs:
             ids = np.fromiter(needs, dtype=np.int64, count=len(needs))
@@ -467,13 +470,18 @@ def _to_front(ranked: list[Match], position: int) -> list[Match]:
     return [ranked[position], *ranked[:position], *ranked[position + 1 :]]
 
 
-def _best_with_bonus(owners: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+def _best_with_bonus(
+    owners: np.ndarray, values: np.ndarray, words: np.ndarray, size: int
+) -> np.ndarray:
     """Per owner (a need or a service): its best term, plus a little for each further strong
-    one – above 100 on purpose, so that a need the question names twice ranks above one it names
-    once (scores shown are capped); 0 for owners without a term."""
+    one that meets other question words – above 100 on purpose, so that a need the question
+    names twice ranks above one it names once (scores shown are capped); 0 for owners without a
+    term. "kita", listed alike in eleven languages, is named once, not eleven times."""
     best = np.zeros(size)
     np.maximum.at(best, owners, values)
-    strong = np.bincount(owners[values >= STRONG_TERM], minlength=size)
+    strong = values >= STRONG_TERM
+    said = np.unique(np.stack([owners[strong], words[strong].view(np.int64)]), axis=1)
+    strong = np.bincount(said[0], minlength=size)
     return best + np.minimum(np.maximum(strong - 1, 0), MAX_EXTRA_TERMS) * EXTRA_TERM_BONUS
 
 

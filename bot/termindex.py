@@ -581,6 +581,14 @@ class TermIndex:
         # A short question ("arzt") that a longer term fully contains ("arzt am wochenende") is
         # half-way there: enough to suggest, never enough alone to answer.
         question_part = explained / question_weight
+        # Which question words each term met, as a sum of per-word keys: terms with the same
+        # words ("kita" in eleven languages' lists) are one piece of evidence, not eleven.
+        words_met = np.zeros(len(terms), dtype=np.uint64)
+        np.add.at(
+            words_met,
+            np.searchsorted(terms, pair_terms),
+            _word_key(pairs // len(self.terms)),
+        )
         scores = np.maximum(term_part, (term_part + question_part) / 2) * self._term_factor[terms]
         scores[carried == 0] = 0
         generic = self._generic_mask[terms]
@@ -614,7 +622,9 @@ class TermIndex:
         rows = own_words[telling] * weights[telling, None]
         for need in _two_needs(rows, central[telling], weights[telling], question_weight):
             combined[need] = max(combined[need], COMBINED)
-        return Evidence(terms, scores.astype(np.float32), combined, told.astype(np.float32))
+        return Evidence(
+            terms, scores.astype(np.float32), combined, told.astype(np.float32), words_met
+        )
 
 
 @dataclass(frozen=True)
@@ -623,6 +633,16 @@ class Evidence:
     scores: np.ndarray  # their scores, 0..100
     combined: np.ndarray  # per need: from all its words together (0 where too little)
     told: np.ndarray  # per need: the share of the question's word weight its own words explain
+    words_met: np.ndarray  # per term: which question words it met (a key, equal for equal sets)
+
+
+def _word_key(positions: np.ndarray) -> np.ndarray:
+    """A pseudo-random 64-bit key per question word position; a sum of keys names a set of
+    words (a collision would need two sets with equal sums, which 2^64 makes negligible)."""
+    with np.errstate(over="ignore"):
+        x = (positions.astype(np.uint64) + np.uint64(1)) * np.uint64(0x9E3779B97F4A7C15)
+        x ^= x >> np.uint64(31)
+        return x * np.uint64(0xBF58476D1CE4E5B9)
 
 
 def _group_max(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

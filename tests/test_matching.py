@@ -9,6 +9,7 @@ import sys
 import time as clock
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.matching import MAX_MATCHES, Matcher, guess_language
@@ -427,7 +428,7 @@ def test_a_service_named_in_passing_comes_after_the_one_asked_about(matcher):
         ("Jobcenter integrationskurs yapmam lazım diyor, nereye kayıt olacağım", "tr"),
     ):
         asked = [m.service_id for m in matcher.match(text, lang).matches]
-        assert asked[:2] == ["vhs-hagen", "jobcenter-hagen"], text
+        assert asked[0] == "vhs-hagen" and "jobcenter-hagen" in asked[1:3], text
     # named and asked about
     assert matcher.match("wo ist das jobcenter", "de").matches[0].service_id == "jobcenter-hagen"
 
@@ -633,3 +634,37 @@ def test_someone_without_health_insurance_finds_the_free_doctors(matcher):
         ("بیمه ندارم دکتر میخوام", "fa"),
     ):
         assert matcher.match(text, lang).matches[0].service_id == "luthers-waschsalon", text
+
+
+def test_a_phrase_listed_alike_in_many_languages_is_one_piece_of_evidence():
+    """ "kita" stands in eleven languages' lists; it names the Kita need once. Two different
+    question words of a need do earn the bonus for a need named twice."""
+    from bot.matching import EXTRA_TERM_BONUS, _best_with_bonus
+
+    owners = np.array([0, 0, 0, 1, 1])
+    values = np.array([100.0, 100.0, 100.0, 100.0, 100.0])
+    words = np.array([7, 7, 7, 7, 9], dtype=np.uint64)
+    scores = _best_with_bonus(owners, values, words, 2)
+    assert scores[0] == 100
+    assert scores[1] == 100 + EXTRA_TERM_BONUS
+
+
+@pytest.mark.parametrize(
+    "text, lang",
+    [
+        ("Wie mach ich die Steuererklärung bei Elster, hab nen Minijob nebenbei", "de"),
+        ("how to file a tax return as a student with a minijob", "en"),
+    ],
+)
+def test_a_minijob_in_passing_does_not_answer_with_the_jobcenter(matcher, text, lang):
+    assert matcher.match(text, lang).decision != "answer"
+
+
+@pytest.mark.parametrize(
+    "text, lang",
+    [("ich suche einen minijob", "de"), ("szukam minijob", "pl"), ("بدي ميني جوب", "ar")],
+)
+def test_a_minijob_sought_is_job_search(matcher, text, lang):
+    result = matcher.match(text, lang)
+    assert result.decision == "answer"
+    assert result.matches[0].service_id in {"jobcenter-hagen", "agentur-fuer-arbeit-hagen"}
