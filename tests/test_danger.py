@@ -379,3 +379,35 @@ def test_everyday_words_near_a_new_danger_family_raise_nothing(matcher):
     assert "violence" in matcher.danger.detect(
         "meine schwester soll in der heimat verheiratet werden"
     )
+
+
+def test_the_ninth_rounds_families_catch_their_danger_and_leave_everyday_talk_quiet(matcher):
+    # Danger told in a question, by a child, in a farewell or inside an admin request …
+    for text in (
+        "wer will meine ps4 umsonst, ich brauch dat alles nich mehr da wo ich hingeh",
+        "this is the last message i send to anyone",
+        "she was playing in the courtyard 20 min ago and now shes gone",
+        "jade na tory",
+        "v mashine na parkovke zakryt malysh, plachet, zhara",
+        "соседский мальчик лет 5 один у дороги",
+        "artik hicbir seye ihtiyacim kalmadi",
+    ):
+        assert matcher.danger.detect(text), text
+    # … while the review kept these ordinary messages (near the new phrases) quiet.
+    for text in (
+        "Ich habe die Tabletten selbst gezahlt, bekomme ich das Geld zurück?",
+        "Wo soll ich hingehen und was brauche ich für den Antrag?",
+        "Er ist seit heute morgen weg zur Arbeit",
+        "I won't need childcare after Monday",
+        "I didn't receive your last message",
+        "Başka hiçbir şeye ihtiyacım kalmadı, teşekkürler",
+        "Tak, mnie nie będzie w poniedziałek w domu",
+        "Mąż zabrał dokumenty i poszedł do urzędu",
+        "ребенка оставили на второй год",
+        "документы собрала в папку, потом легче будет для джобцентра",
+        "Лист від Jobcenter для чоловіка лежить на столі",
+        "امي اجت مبارح من سوريا مع اخوي الصغير",
+        "Продавам рокля за булка",
+        "Piştî ku min kar dît, em baş in",
+    ):
+        assert not matcher.danger.detect(text), text
