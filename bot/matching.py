@@ -28,6 +28,7 @@ from anyascii import anyascii
 from .danger import DangerLexicon
 from .directory import LANGUAGES, Directory, Service
 from .gcpause import without_gc
+from .streets import StreetIndex, street_keys
 from .termindex import Evidence, TermIndex
 from .textnorm import language_script, raw_tokens, script, surface
 from .wordstats import zipf
@@ -142,6 +143,19 @@ class Matcher:
             area: np.array([area in s.areas for s in self.services], dtype=np.int64)
             for area in AREA_NAMES
         }
+        # The places on each street of the directory's addresses, and the quarters that street
+        # lies in (those of its places).
+        on_street: dict[str, list[int]] = {}
+        for position, service in enumerate(self.services):
+            if service.address is not None and service.address.street:
+                for key in street_keys(service.address.street):
+                    on_street.setdefault(key, []).append(position)
+        self._on_street = {key: np.array(places) for key, places in on_street.items()}
+        self._street_areas = {
+            key: sorted({a for p in places for a in self.services[p].areas if a in AREA_NAMES})
+            for key, places in on_street.items()
+        }
+        self._streets = StreetIndex(set(on_street))
 
         self.index = TermIndex(directory)
         self.danger = DangerLexicon(
@@ -286,9 +300,12 @@ class Matcher:
             self._need_ids[n] for s in danger if (n := SIGNAL_NEEDS.get(s)) in self._need_ids
         ]
         written = anyascii(text[:500]).lower().replace("'", "")  # альтенхагені: al'tenkhageni
+        streets = sorted(self._streets.named(written))
         areas = [area for area, pattern in AREA_NAMES.items() if pattern.search(written)]
+        areas += [a for key in streets for a in self._street_areas[key] if a not in areas]
+        ranked = self._ranked(service_scores, needs, signalled, areas, streets)
         ranked = self._context_named_second(
-            self._named_first(self._ranked(service_scores, needs, signalled, areas), needs, named),
+            self._named_first(ranked, needs, named),
             needs,
             named,
         )
@@ -357,6 +374,7 @@ class Matcher:
         needs: list[tuple[int, float]],
         signalled: Sequence[int] = (),
         areas: Sequence[str] = (),
+        streets: Sequence[str] = (),
     ) -> list[Match]:
         """Services best first; when a question names two needs, the second need's best service
         comes right after the first's, even if a second service of the first need scores more."""
@@ -375,6 +393,8 @@ class Matcher:
             coverage[self._serving(need)] += 1
         for area in areas:
             coverage = coverage + 0.5 * self._in_area[area]
+        for street in streets:
+            coverage[self._on_street[street]] += 0.5
         order = [int(i) for i in self._best_first(listed, services, coverage)]
         first: list[int] = []
         top = needs[0][1] if needs else 0.0

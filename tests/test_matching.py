@@ -668,3 +668,19 @@ def test_a_minijob_sought_is_job_search(matcher, text, lang):
     result = matcher.match(text, lang)
     assert result.decision == "answer"
     assert result.matches[0].service_id in {"jobcenter-hagen", "agentur-fuer-arbeit-hagen"}
+
+
+def test_a_street_of_the_directory_named_in_a_question_ranks_places_there_first(matcher):
+    from bot.streets import StreetIndex, street_keys
+
+    assert street_keys("Ecke Spichernstraße / Friedensstraße") == {"spichern", "friedens"}
+    assert street_keys("Boeler Straße 91") == {"boeler"}
+    streets = StreetIndex({"boeler", "rathaus"})
+    assert streets.named("wohne an der boeler strasse") == {"boeler"}
+    assert streets.named("boelerstr. 12") == {"boeler"}
+    assert streets.named("beim rathaus") == set()  # the word alone is no street
+    for text, lang in (
+        ("billige Kinderkleidung, ich wohne an der Boeler Straße", "de"),
+        ("gde deshevaja odezhda dlja detej, rjadom s Boeler Strasse?", "ru"),
+    ):
+        assert matcher.match(text, lang).matches[0].service_id == "kleiderkammer-altenhagen"
