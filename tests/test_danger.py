@@ -411,3 +411,29 @@ def test_the_ninth_rounds_families_catch_their_danger_and_leave_everyday_talk_qu
         "Piştî ku min kar dît, em baş in",
     ):
         assert not matcher.danger.detect(text), text
+
+
+def test_the_tenth_rounds_families_catch_their_danger_and_leave_everyday_talk_quiet(matcher):
+    # An older person's symptoms, violence that goes on, threats online, accidents at work …
+    for text in (
+        "mein linker arm ist seit einer stunde taub und der mundwinkel hängt",
+        "he is still outside banging on the door",
+        "знаю где ты живёшь, выложу видео из спальни",
+        "погрузчиком придавило ногу коллеге",
+        "nie mogę podnieść lewej ręki, mówię jak pijany",
+    ):
+        assert matcher.danger.detect(text), text
+    # … and the ordinary messages the review tried against the new phrases stay quiet.
+    for text in (
+        "Ich bringe ihn nachts um 3 zum Bahnhof, fährt da ein Bus?",
+        "Deutsch sprechen klappt noch komisch, gibt es einen Kurs?",
+        "Ihr wart immer so nett zu mir, danke für alles",
+        "There's a letter for my husband from the Jobcenter on the table",
+        "I walked into Volme Galerie and asked at the information desk",
+        "the car locked itself with the keys inside",
+        "kończę płacić polisę na życie, co dalej?",
+        "am pregătit biletele pentru toți, mâine plecăm în vacanță",
+        "تصمیمم گرفتم از این ساختمون برم بیرون، خونه پیدا نمیکنم",
+        "كتبت رسالة لأولادي بالعيد وكل شي جاهز للحفلة",
+    ):
+        assert not matcher.danger.detect(text), text
