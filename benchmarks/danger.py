@@ -2,7 +2,7 @@
 
 python benchmarks/danger.py [--set NAME=PATH ...] [--knowledge knowledge] [--list NAME]
 
-Default sets: dev (tests/danger), dev2 to dev22 (tests/danger_dev2 … tests/danger_dev22): each
+Default sets: dev (tests/danger), dev2 to dev23 (tests/danger_dev2 … tests/danger_dev23): each
 written independently as a held-out set, scored once (the README keeps each first score), then
 tuned on; heldout and heldout2 (tests/danger_heldout, tests/danger_heldout2: never tuned on;
 heldout2 was written by two writers who saw neither the lexicon nor the other sets, and its
@@ -82,6 +82,7 @@ def main() -> int:
             "dev20": ROOT / "tests" / "danger_dev20",
             "dev21": ROOT / "tests" / "danger_dev21",
             "dev22": ROOT / "tests" / "danger_dev22",
+            "dev23": ROOT / "tests" / "danger_dev23",
             "heldout": ROOT / "tests" / "danger_heldout",
             "heldout2": ROOT / "tests" / "danger_heldout2",
             "heldout3": ROOT / "tests" / "danger_heldout3",
