@@ -70,6 +70,8 @@ STRONG_TERM = 80
 WORD_OF_LANGUAGE_LEN = 4  # a message in Latin letters is in a Latin language when it has
 WORDS_OF_LANGUAGE = 2  # this many words this long and this common in that language
 WORD_OF_LANGUAGE_ZIPF = 4.0
+GERMAN_WORDS = 3  # a message under another Latin language's Telegram is German with this many
+FOREIGN_ZIPF = 2.5  # … everyday German words at most this common in the reported language
 BROAD_STEP = 12  # a broad need ranks this much lower when the question names a specific one
 
 
@@ -185,6 +187,10 @@ class Matcher:
             return guessed, {guessed}
         written = _dominant_script(text)
         if written is None or written == language_script(lang):
+            # German written under a Romanian, Polish or Kurdish Telegram ("Ich arbeite Reinigung
+            # in Hotel, Chef gibt keine Geld seit 2 Monate"): read it as German too.
+            if written == "latin" and lang != "de" and _written_in_german(text, lang):
+                return lang, {lang, "de"}
             return lang, {lang}
         # Telegram says English, the question is in Arabic script: read it as what it is.
         guessed = guess_language(text, self.index.languages_used(text))
@@ -503,6 +509,21 @@ def _best_with_bonus(
     said = np.unique(np.stack([owners[strong], words[strong].view(np.int64)]), axis=1)
     strong = np.bincount(said[0], minlength=size)
     return best + np.minimum(np.maximum(strong - 1, 0), MAX_EXTRA_TERMS) * EXTRA_TERM_BONUS
+
+
+def _written_in_german(text: str, lang: str) -> bool:
+    """Several everyday German words that are no words of the reported language."""
+    german = 0
+    for token in raw_tokens(text[:500]):
+        if (
+            len(token) >= WORD_OF_LANGUAGE_LEN
+            and zipf(token, "de") >= WORD_OF_LANGUAGE_ZIPF
+            and zipf(token, lang) < FOREIGN_ZIPF
+        ):
+            german += 1
+            if german >= GERMAN_WORDS:
+                return True
+    return False
 
 
 def _dominant_script(text: str) -> str | None:

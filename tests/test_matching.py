@@ -277,6 +277,11 @@ def test_a_language_typed_in_latin_letters_is_not_read_as_a_latin_one(matcher):
     # German under a Ukrainian Telegram is German.
     result = matcher.match("ich suche eine wohnung", "uk")
     assert result.needs[0][0] == "flat-search"
+    # … and under a Kurdish or Romanian one, written in Latin letters too.
+    text = "Mein Sohn 12 Jahre, neu aus Irak gekommen, welche Schule? Er spricht kein Deutsch"
+    for lang in ("ku", "ro"):
+        first = matcher.match(text, lang).matches[0].service_id
+        assert first == "ki-seiteneinsteigerberatung-hagen", lang
 
 
 @pytest.mark.parametrize(
