@@ -17,7 +17,9 @@ written the same way at the start of the sixth round; never tuned on); heldout6
 else or hidden in another question, and keyword near misses; never tuned on); heldout7
 (tests/danger_heldout7: written at the start of the eighth round, with voice-typed messages,
 danger told only by what was prepared, witnesses, and everyday talk of danger long over or of
-safety equipment; never tuned on).
+safety equipment; never tuned on); heldout8 (tests/danger_heldout8: written at the start of the
+ninth round, with danger in question form, told by a child, in emoji or joined lines and inside an
+admin request; never tuned on).
 """
 
 from __future__ import annotations
@@ -90,6 +92,7 @@ def main() -> int:
             "heldout5": ROOT / "tests" / "danger_heldout5",
             "heldout6": ROOT / "tests" / "danger_heldout6",
             "heldout7": ROOT / "tests" / "danger_heldout7",
+            "heldout8": ROOT / "tests" / "danger_heldout8",
         },
     )
     sets = {name: load_danger_set(path) for name, path in paths.items()}

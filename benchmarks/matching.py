@@ -10,7 +10,8 @@ changes, never tuned on); heldout4 (tests/heldout4: written before the fifth ses
 never tuned on); heldout5 (tests/heldout5: written before the sixth session's changes, never
 tuned on); heldout6 (tests/heldout6: written at the start of the sixth round, never tuned
 on); heldout7 (tests/heldout7: written at the start of the seventh round, never tuned on);
-heldout8 (tests/heldout8: written at the start of the eighth round, never tuned on).
+heldout8 (tests/heldout8: written at the start of the eighth round, never tuned on); heldout9
+(tests/heldout9: written at the start of the ninth round, never tuned on).
 """
 
 from __future__ import annotations
@@ -95,6 +96,7 @@ def main() -> int:
             "heldout6": ROOT / "tests" / "heldout6",
             "heldout7": ROOT / "tests" / "heldout7",
             "heldout8": ROOT / "tests" / "heldout8",
+            "heldout9": ROOT / "tests" / "heldout9",
         },
     )
     sets = {name: load_questions(path) for name, path in paths.items()}
