@@ -689,3 +689,12 @@ def test_a_street_of_the_directory_named_in_a_question_ranks_places_there_first(
         ("gde deshevaja odezhda dlja detej, rjadom s Boeler Strasse?", "ru"),
     ):
         assert matcher.match(text, lang).matches[0].service_id == "kleiderkammer-altenhagen"
+
+
+def test_a_notice_for_the_landlords_own_use_goes_to_the_tenants_association_first(matcher):
+    # Eigenbedarf is a question of tenancy law (is the notice valid?); a notice for rent
+    # arrears is one of keeping the flat (the city's Wohnraumsicherung).
+    own_use = matcher.match("Kündigung wegen Eigenbedarf, ist das rechtens?", "de")
+    assert own_use.matches[0].service_id == "mieterverein-hagen"
+    arrears = matcher.match("Vermieter hat uns gekündigt wegen Mietschulden, was tun?", "de")
+    assert arrears.matches[0].service_id == "wohnraumsicherung-hagen"
