@@ -189,19 +189,21 @@ class Matcher:
         if written is None or written == language_script(lang):
             # German written under a Romanian, Polish or Kurdish Telegram ("Ich arbeite Reinigung
             # in Hotel, Chef gibt keine Geld seit 2 Monate"): read it as German too.
-            if written == "latin" and lang != "de" and _written_in_german(text, lang):
+            if (
+                written == "latin"
+                and lang != "de"
+                and _words_of_language(text, "de", lang) >= GERMAN_WORDS
+            ):
                 return lang, {lang, "de"}
             return lang, {lang}
         # Telegram says English, the question is in Arabic script: read it as what it is.
         guessed = guess_language(text, self.index.languages_used(text))
-        if written == "latin":
-            # Bulgarian, Arabic or Persian typed in Latin letters ("zub me boli, buzata mi se
-            # podu") is that language spelled another way, whose short words look Romanian or
-            # Polish; only a message with words of a Latin language in it is written in one
-            # ("ich brauche hilfe beim antrag" under a Russian Telegram).
-            words = [t for t in raw_tokens(text[:500]) if len(t) >= WORD_OF_LANGUAGE_LEN]
-            if sum(zipf(t, guessed) >= WORD_OF_LANGUAGE_ZIPF for t in words) < WORDS_OF_LANGUAGE:
-                return lang, {lang}
+        # Bulgarian, Arabic or Persian typed in Latin letters ("zub me boli, buzata mi se podu")
+        # is that language spelled another way, whose short words look Romanian or Polish; only
+        # a message with words of a Latin language in it is written in one ("ich brauche hilfe
+        # beim antrag" under a Russian Telegram).
+        if written == "latin" and _words_of_language(text, guessed) < WORDS_OF_LANGUAGE:
+            return lang, {lang}
         return lang, {lang, guessed}
 
     def _scores(self, evidence: Evidence) -> tuple[dict[int, float], np.ndarray, set[str]]:
@@ -511,19 +513,15 @@ def _best_with_bonus(
     return best + np.minimum(np.maximum(strong - 1, 0), MAX_EXTRA_TERMS) * EXTRA_TERM_BONUS
 
 
-def _written_in_german(text: str, lang: str) -> bool:
-    """Several everyday German words that are no words of the reported language."""
-    german = 0
-    for token in raw_tokens(text[:500]):
-        if (
-            len(token) >= WORD_OF_LANGUAGE_LEN
-            and zipf(token, "de") >= WORD_OF_LANGUAGE_ZIPF
-            and zipf(token, lang) < FOREIGN_ZIPF
-        ):
-            german += 1
-            if german >= GERMAN_WORDS:
-                return True
-    return False
+def _words_of_language(text: str, lang: str, besides: str | None = None) -> int:
+    """How many words of a message (four letters or more) are everyday words of `lang` – and,
+    with `besides`, no ordinary words of that other language."""
+    return sum(
+        len(token) >= WORD_OF_LANGUAGE_LEN
+        and zipf(token, lang) >= WORD_OF_LANGUAGE_ZIPF
+        and (besides is None or zipf(token, besides) < FOREIGN_ZIPF)
+        for token in raw_tokens(text[:500])
+    )
 
 
 def _dominant_script(text: str) -> str | None:

@@ -571,12 +571,10 @@ class TermIndex:
         pairs, pair_best = _group_max(
             token_of.astype(np.int64) * len(self.terms) + slot_terms, values
         )
-        pair_terms = pairs % len(self.terms)
-        pair_weight = weights[pairs // len(self.terms)]
+        pair_term = np.searchsorted(terms, pairs % len(self.terms))  # index into `terms`
+        pair_token = pairs // len(self.terms)
         explained = np.bincount(
-            np.searchsorted(terms, pair_terms),
-            weights=pair_weight * pair_best,
-            minlength=len(terms),
+            pair_term, weights=weights[pair_token] * pair_best, minlength=len(terms)
         )
         # A short question ("arzt") that a longer term fully contains ("arzt am wochenende") is
         # half-way there: enough to suggest, never enough alone to answer.
@@ -584,11 +582,7 @@ class TermIndex:
         # Which question words each term met, as a sum of per-word keys: terms with the same
         # words ("kita" in eleven languages' lists) are one piece of evidence, not eleven.
         words_met = np.zeros(len(terms), dtype=np.uint64)
-        np.add.at(
-            words_met,
-            np.searchsorted(terms, pair_terms),
-            _word_key(pairs // len(self.terms)),
-        )
+        np.add.at(words_met, pair_term, _word_key(pair_token))
         scores = np.maximum(term_part, (term_part + question_part) / 2) * self._term_factor[terms]
         scores[carried == 0] = 0
         generic = self._generic_mask[terms]
