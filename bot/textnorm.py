@@ -154,9 +154,16 @@ def stem(token: str, lang: str) -> str:
 _ARABIC_PROCLITICS = ("وال", "فال", "بال", "كال", "لل", "ال", "و", "ف", "ب", "ل", "ك", "س")
 
 
+# Words of their own that only look like a proclitic before "ما" (not): "لما يصحى" is "when he
+# wakes up", not "ما يصحى", "he does not wake up".
+_ARABIC_WHOLE = frozenset({"لما", "كما", "بما"})
+
+
 def arabic_variants(form: str) -> set[str]:
     """A normalised Arabic-script word with its proclitics stripped, in every plausible way."""
     found = {form}
+    if form in _ARABIC_WHOLE:
+        return found
     for clitic in _ARABIC_PROCLITICS:
         if form.startswith(clitic) and len(form) - len(clitic) >= 2:
             found.add(form[len(clitic) :])

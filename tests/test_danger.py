@@ -437,3 +437,27 @@ def test_the_tenth_rounds_families_catch_their_danger_and_leave_everyday_talk_qu
         "كتبت رسالة لأولادي بالعيد وكل شي جاهز للحفلة",
     ):
         assert not matcher.danger.detect(text), text
+
+
+def test_the_eleventh_rounds_families_catch_their_danger_and_leave_everyday_talk_quiet(matcher):
+    # Danger at work, dementia gone missing, pregnancy emergencies, a teenager's self-harm …
+    for text in (
+        "der vorarbeiter hat gesagt wenn ich nochmal frag findet man mich in der volme",
+        "babcia ma demencje wyszla w nocy w koszuli nocnej i nie ma jej od 5 godzin",
+        "زنم ۲۶ هفته حاملست کیسه آبش پاره شد خیلی زوده",
+        "sestre 16 let ona zhzhot sebe sigaretami",
+        "un copil mic se joaca singur pe geamul deschis la etajul 3",
+    ):
+        assert matcher.danger.detect(text), text
+    # … and the ordinary messages the review tried against the new phrases stay quiet: "لما"
+    # is "when", not "ما" ("not") behind a proclitic.
+    for text in (
+        "ابني بياخد الدوا لما يصحى الصبح",
+        "Ab heute Abend ist Schluss mit den Tabletten, der Arzt hat sie abgesetzt",
+        "unser Hund ist seit zwei Stunden im Park weggelaufen",
+        "can you hang the shelf yourself or do I need the landlord",
+        "Это мое последнее сообщение по этому вопросу, всем спасибо",
+        "sam7uni 3al risale el tawile",
+        "meni 70, zhyvu sama, dity v Ukraini, cilyj den ni z kym pohovoryty",
+    ):
+        assert not matcher.danger.detect(text), text
