@@ -461,3 +461,19 @@ def test_the_eleventh_rounds_families_catch_their_danger_and_leave_everyday_talk
         "meni 70, zhyvu sama, dity v Ukraini, cilyj den ni z kym pohovoryty",
     ):
         assert not matcher.danger.detect(text), text
+
+
+def test_a_stroke_named_as_the_reason_for_paperwork_is_over_but_one_now_is_not(matcher):
+    for text in (
+        "Mein Vater hatte einen Schlaganfall, wie beantrage ich einen Pflegegrad?",
+        "babam felç geçirdi artık bakıma muhtaç, Pflegegrad için nereye başvuruyoruz",
+        "erwerbsminderungsrente kak oformit, posle infarkta ne mogu rabotat",
+    ):
+        assert not matcher.danger.detect(text), text
+    for text in (
+        "Opa im Pflegeheim hat einen Herzinfarkt, was tun?",  # where he lives: no paperwork
+        "my father is retired and he has a stroke what do i do",
+        "Mein Vater hatte einen Schlaganfall, Pflegegrad hat er, jetzt ist er bewusstlos",
+        "Papa hatte einen Schlaganfall und gerade wieder einen, Pflegegrad?",
+    ):
+        assert matcher.danger.detect(text) == ("medical",), text
