@@ -267,6 +267,9 @@ class Phrases(_Model):
     # The city's own name, in every script and inflection: it is in countless questions and
     # tells no need apart ("new in Hagen" must not meet "free food in Hagen").
     places: list[str] = []
+    # "They said it's not them": an office named next to one of these sent the resident away,
+    # so it is not the answer. Matched as written, word after word.
+    sent_away: Annotated[dict[str, list[str]], AfterValidator(_check_lang_keys)] = {}
 
 
 def pick(texts: Mapping[str, str], lang: str) -> str:

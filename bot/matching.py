@@ -47,6 +47,7 @@ SUGGEST_MIN = 62  # best score from which it shows candidates and offers the coo
 LIST_MIN = 50  # matches below this are not worth showing
 MAX_MATCHES = 5
 TORN_MARGIN = 8  # two needs this close, served by different services: suggest, don't answer
+MAX_SENT_AWAY_TEXT = 2000  # an office sent away from is named early in a message
 # The need behind a danger signal: among equal places, the one that serves it comes first (the
 # hospital with an emergency room after "chest pain").
 # A quarter the question names, written in any script: among equal answers, a place there
@@ -174,6 +175,12 @@ class Matcher:
             for items in phrases.thanks.values()
             for phrase in items
         ]
+        self._sent_away: dict[str, list[tuple[str, ...]]] = {}
+        for items in phrases.sent_away.values():
+            for phrase in items:
+                words = tuple(surface(t) for t in raw_tokens(phrase))
+                if words:
+                    self._sent_away.setdefault(words[0], []).append(words)
         self._smalltalk = [
             frozenset(surface(t) for t in raw_tokens(phrase))
             for items in phrases.greetings.values()
@@ -287,6 +294,15 @@ class Matcher:
         ]
         return bool(said) and len(rest) <= 2
 
+    def sent_away(self, text: str) -> bool:
+        """Does the message say an office sent the resident away ("nicht zuständig")?"""
+        tokens = tuple(surface(t) for t in raw_tokens(text[:MAX_SENT_AWAY_TEXT]))
+        return any(
+            tokens[i : i + len(phrase)] == phrase
+            for i, token in enumerate(tokens)
+            for phrase in self._sent_away.get(token, ())
+        )
+
     def thanks(self, text: str) -> bool:
         """Small talk that says thank you."""
         tokens = {surface(t) for t in raw_tokens(text[:200])}
@@ -317,6 +333,14 @@ class Matcher:
             needs,
             named,
         )
+        if (
+            named
+            and needs
+            and ranked[0].service_id in named
+            and self._ids[ranked[0].service_id] not in self._serving(needs[0][0])
+            and self.sent_away(text)
+        ):
+            ranked = self._named_office_after(ranked, named)
         needs_out = tuple(
             (self.needs[n].id, min(100, round(s))) for n, s in needs[:5] if s >= SUGGEST_MIN
         )
@@ -442,6 +466,12 @@ class Matcher:
             if self._ids[match.service_id] in serving[0]:
                 return _to_front(ranked, position)
         return ranked
+
+    @staticmethod
+    def _named_office_after(ranked: list[Match], named: set[str]) -> list[Match]:
+        """An office that sent the resident away ("the Jobcenter says it's not them") comes
+        second, after the next place."""
+        return _to_front(ranked, 1) if len(ranked) > 1 else ranked
 
     def _named_first(
         self, ranked: list[Match], needs: list[tuple[int, float]], named: set[str]

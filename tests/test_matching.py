@@ -698,3 +698,19 @@ def test_a_notice_for_the_landlords_own_use_goes_to_the_tenants_association_firs
     assert own_use.matches[0].service_id == "mieterverein-hagen"
     arrears = matcher.match("Vermieter hat uns gekündigt wegen Mietschulden, was tun?", "de")
     assert arrears.matches[0].service_id == "wohnraumsicherung-hagen"
+
+
+def test_an_office_that_sent_the_resident_away_is_not_the_first_answer(matcher):
+    # "They said it's not them": the office named as the one that sent them away yields the
+    # first place to the next one …
+    text = "Jobcenter ji min Meldebescheinigung dixwaze. Ez çûm Ausländerbehörde, gotin ne li vir e"
+    assert matcher.sent_away(text)
+    assert matcher.match(text, "ku").matches[0].service_id == "buergeramt-hagen"
+    asked = "Jobcenter ji min Meldebescheinigung dixwaze. Ez çûm Ausländerbehörde"
+    assert matcher.match(asked, "ku").matches[0].service_id == "auslaenderbehoerde-hagen"
+    # … but a place named for what is asked, which serves it, stays first.
+    elterngeld = "Jobcenter sagt Elterngeld ist nicht ihre Sache, wo beantrage ich das?"
+    assert matcher.sent_away(elterngeld)
+    assert matcher.match(elterngeld, "de").matches[0].service_id == "versorgungsamt-elterngeld"
+    # Said as written, word after word: "not" somewhere and "responsible" elsewhere is not it.
+    assert not matcher.sent_away("Ich weiß nicht, ob das Amt dafür zuständig ist")
