@@ -270,6 +270,9 @@ class Phrases(_Model):
     # "They said it's not them": an office named next to one of these sent the resident away,
     # so it is not the answer. Matched as written, word after word.
     sent_away: Annotated[dict[str, list[str]], AfterValidator(_check_lang_keys)] = {}
+    # "Is the Jobcenter allowed to…": a question about an office's decision is one for advice,
+    # not for that office. Matched as written, word after word.
+    contest: Annotated[dict[str, list[str]], AfterValidator(_check_lang_keys)] = {}
 
 
 def pick(texts: Mapping[str, str], lang: str) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -47,7 +47,7 @@ SUGGEST_MIN = 62  # best score from which it shows candidates and offers the coo
 LIST_MIN = 50  # matches below this are not worth showing
 MAX_MATCHES = 5
 TORN_MARGIN = 8  # two needs this close, served by different services: suggest, don't answer
-MAX_SENT_AWAY_TEXT = 2000  # an office sent away from is named early in a message
+MAX_SENT_AWAY_TEXT = 2000  # an office contested or sent away from is named early in a message
 # The need behind a danger signal: among equal places, the one that serves it comes first (the
 # hospital with an emergency room after "chest pain").
 # A quarter the question names, written in any script: among equal answers, a place there
@@ -175,12 +175,8 @@ class Matcher:
             for items in phrases.thanks.values()
             for phrase in items
         ]
-        self._sent_away: dict[str, list[tuple[str, ...]]] = {}
-        for items in phrases.sent_away.values():
-            for phrase in items:
-                words = tuple(surface(t) for t in raw_tokens(phrase))
-                if words:
-                    self._sent_away.setdefault(words[0], []).append(words)
+        self._sent_away = _phrase_table(phrases.sent_away)
+        self._contest = _phrase_table(phrases.contest)
         self._smalltalk = [
             frozenset(surface(t) for t in raw_tokens(phrase))
             for items in phrases.greetings.values()
@@ -296,12 +292,11 @@ class Matcher:
 
     def sent_away(self, text: str) -> bool:
         """Does the message say an office sent the resident away ("nicht zuständig")?"""
-        tokens = tuple(surface(t) for t in raw_tokens(text[:MAX_SENT_AWAY_TEXT]))
-        return any(
-            tokens[i : i + len(phrase)] == phrase
-            for i, token in enumerate(tokens)
-            for phrase in self._sent_away.get(token, ())
-        )
+        return _says(text, self._sent_away)
+
+    def contests(self, text: str) -> bool:
+        """Does the message ask whether an office may do what it did ("darf das Jobcenter")?"""
+        return _says(text, self._contest)
 
     def thanks(self, text: str) -> bool:
         """Small talk that says thank you."""
@@ -341,6 +336,8 @@ class Matcher:
             and self.sent_away(text)
         ):
             ranked = self._named_office_after(ranked, named)
+        elif named and ranked[0].service_id in named and self.contests(text):
+            ranked = self._unnamed_first(ranked, named)
         needs_out = tuple(
             (self.needs[n].id, min(100, round(s))) for n, s in needs[:5] if s >= SUGGEST_MIN
         )
@@ -473,6 +470,15 @@ class Matcher:
         second, after the next place."""
         return _to_front(ranked, 1) if len(ranked) > 1 else ranked
 
+    @staticmethod
+    def _unnamed_first(ranked: list[Match], named: set[str]) -> list[Match]:
+        """The first place the question does not name comes first: "may the Jobcenter cut my
+        money?" is a question for advice, not for the Jobcenter (or its other desks)."""
+        for position, match in enumerate(ranked[1:MAX_MATCHES], start=1):
+            if match.service_id not in named:
+                return _to_front(ranked, position)
+        return ranked
+
     def _named_first(
         self, ranked: list[Match], needs: list[tuple[int, float]], named: set[str]
     ) -> list[Match]:
@@ -522,6 +528,26 @@ def matcher_for(directory: Directory) -> Matcher:
         _BUILT.pop(next(iter(_BUILT)))
     _BUILT[id(directory)] = (directory, matcher)
     return matcher
+
+
+def _phrase_table(phrases: Mapping[str, Sequence[str]]) -> dict[str, list[tuple[str, ...]]]:
+    """Phrases said word after word, by their first word."""
+    table: dict[str, list[tuple[str, ...]]] = {}
+    for items in phrases.values():
+        for phrase in items:
+            words = tuple(surface(t) for t in raw_tokens(phrase))
+            if words:
+                table.setdefault(words[0], []).append(words)
+    return table
+
+
+def _says(text: str, table: Mapping[str, Sequence[tuple[str, ...]]]) -> bool:
+    tokens = tuple(surface(t) for t in raw_tokens(text[:MAX_SENT_AWAY_TEXT]))
+    return any(
+        tokens[i : i + len(phrase)] == phrase
+        for i, token in enumerate(tokens)
+        for phrase in table.get(token, ())
+    )
 
 
 def _to_front(ranked: list[Match], position: int) -> list[Match]:

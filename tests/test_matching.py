@@ -714,3 +714,14 @@ def test_an_office_that_sent_the_resident_away_is_not_the_first_answer(matcher):
     assert matcher.match(elterngeld, "de").matches[0].service_id == "versorgungsamt-elterngeld"
     # Said as written, word after word: "not" somewhere and "responsible" elsewhere is not it.
     assert not matcher.sent_away("Ich weiß nicht, ob das Amt dafür zuständig ist")
+
+
+def test_a_question_whether_an_office_may_do_what_it_did_is_one_for_advice(matcher):
+    # "Is that legal?" about the Jobcenter's cut: the unemployment advice first, not the office …
+    text = "пришел Bescheid с джобцентра, урезали деньги на 30 процентов, это вообще законно?"
+    assert matcher.contests(text)
+    assert matcher.match(text, "ru").matches[0].service_id == "erwerbslosenberatung-diakonie"
+    # … while the same cut told without the question still names the Jobcenter first.
+    told = "пришел Bescheid с джобцентра, урезали деньги на 30 процентов"
+    assert not matcher.contests(told)
+    assert matcher.match(told, "ru").matches[0].service_id == "jobcenter-hagen"
