@@ -477,3 +477,23 @@ def test_a_stroke_named_as_the_reason_for_paperwork_is_over_but_one_now_is_not(m
         "Papa hatte einen Schlaganfall und gerade wieder einen, Pflegegrad?",
     ):
         assert matcher.danger.detect(text) == ("medical",), text
+
+
+def test_ordinary_questions_the_danger_layer_took_for_emergencies_stay_quiet(matcher):
+    # Round 25 read every ordinary development question that raised an alarm: an idiom, care
+    # after an illness long over, a bullied child, a bin that smells …
+    for text in (
+        "Sonntag und der Backenzahn bringt mich um, die Backe ist schon dick",
+        "nu ne-au luat gunoiul de 2 saptamani, tomberonul e plin si miroase",
+        "Тормозят дъщеря ми в училище, защото сме цигани",
+        "salam, khune ma kapak zade divara siah shode",
+        "Min karê xwe winda kir piştî 4 salan li fabrîkeyê",
+    ):
+        assert not matcher.danger.detect(text), text
+    # … and left every real danger told next to the same words.
+    for text in (
+        "Zahnschmerzen bringen mich um, ich will nicht mehr leben",
+        "в училище ме тормозят и ме бият всеки ден",
+        "ночью разбили стекло в машине, а сейчас ломают дверь",
+    ):
+        assert matcher.danger.detect(text), text
