@@ -2,7 +2,7 @@
 
 python benchmarks/danger.py [--set NAME=PATH ...] [--knowledge knowledge] [--list NAME]
 
-Default sets: dev (tests/danger), dev2 to dev24 (tests/danger_dev2 … tests/danger_dev24): each
+Default sets: dev (tests/danger), dev2 to dev25 (tests/danger_dev2 … tests/danger_dev25): each
 written independently as a held-out set, scored once (the README keeps each first score), then
 tuned on; heldout and heldout2 (tests/danger_heldout, tests/danger_heldout2: never tuned on;
 heldout2 was written by two writers who saw neither the lexicon nor the other sets, and its
@@ -86,6 +86,7 @@ def main() -> int:
             "dev22": ROOT / "tests" / "danger_dev22",
             "dev23": ROOT / "tests" / "danger_dev23",
             "dev24": ROOT / "tests" / "danger_dev24",
+            "dev25": ROOT / "tests" / "danger_dev25",
             "heldout": ROOT / "tests" / "danger_heldout",
             "heldout2": ROOT / "tests" / "danger_heldout2",
             "heldout3": ROOT / "tests" / "danger_heldout3",
