@@ -497,3 +497,25 @@ def test_ordinary_questions_the_danger_layer_took_for_emergencies_stay_quiet(mat
         "ночью разбили стекло в машине, а сейчас ломают дверь",
     ):
         assert matcher.danger.detect(text), text
+
+
+def test_the_twelfth_rounds_families_catch_their_danger_and_leave_everyday_talk_quiet(matcher):
+    # Danger through the wall, a small child poisoned, a plan or a date, a stalker at the door …
+    for text in (
+        "mein kleiner 2 jahre hat wat aus der flasche unterm spülbecken getrunken, der würgt",
+        "he is outside again banging on the door",
+        "skoro uydu nasovsem nikto i ne zametit",
+        "vreau sa ma iertati toti, am lasat scrisoarea pe masa",
+    ):
+        assert matcher.danger.detect(text), text
+    # … and the ordinary messages the review tried against the new phrases stay quiet.
+    for text in (
+        "Meine Mutter hat Demenz, ihr Geld ist verschwunden, wer hilft?",
+        "copilul vorbește neclar, are 3 ani, unde găsim logoped?",
+        "Çatıdayım, anten tamir ediyorum",
+        "lamma bis7a bistafrigh, ana 7amel",
+        "min şûşeyek ava paqij vexwar",
+        "мама никъде не ходи, самотна е",
+        "Meine Oma ist 2019 am Schlaganfall gestorben, ich brauche die Sterbeurkunde",
+    ):
+        assert not matcher.danger.detect(text), text
