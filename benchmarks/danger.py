@@ -19,7 +19,9 @@ else or hidden in another question, and keyword near misses; never tuned on); he
 danger told only by what was prepared, witnesses, and everyday talk of danger long over or of
 safety equipment; never tuned on); heldout8 (tests/danger_heldout8: written at the start of the
 ninth round, with danger in question form, told by a child, in emoji or joined lines and inside an
-admin request; never tuned on).
+admin request; never tuned on); heldout9 (tests/danger_heldout9: written at the end of the ninth
+round for the tenth, with an older person's symptoms, violence that goes on, threats online,
+accidents, a few words, family far away and mental crises; never tuned on).
 """
 
 from __future__ import annotations
@@ -95,6 +97,7 @@ def main() -> int:
             "heldout6": ROOT / "tests" / "danger_heldout6",
             "heldout7": ROOT / "tests" / "danger_heldout7",
             "heldout8": ROOT / "tests" / "danger_heldout8",
+            "heldout9": ROOT / "tests" / "danger_heldout9",
         },
     )
     sets = {name: load_danger_set(path) for name, path in paths.items()}

@@ -11,7 +11,8 @@ never tuned on); heldout5 (tests/heldout5: written before the sixth session's ch
 tuned on); heldout6 (tests/heldout6: written at the start of the sixth round, never tuned
 on); heldout7 (tests/heldout7: written at the start of the seventh round, never tuned on);
 heldout8 (tests/heldout8: written at the start of the eighth round, never tuned on); heldout9
-(tests/heldout9: written at the start of the ninth round, never tuned on).
+(tests/heldout9: written at the start of the ninth round, never tuned on); heldout10
+(tests/heldout10: written at the end of the ninth round for the tenth, never tuned on).
 """
 
 from __future__ import annotations
@@ -100,6 +101,7 @@ def main() -> int:
             "heldout7": ROOT / "tests" / "heldout7",
             "heldout8": ROOT / "tests" / "heldout8",
             "heldout9": ROOT / "tests" / "heldout9",
+            "heldout10": ROOT / "tests" / "heldout10",
         },
     )
     sets = {name: load_questions(path) for name, path in paths.items()}
