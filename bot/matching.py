@@ -331,11 +331,12 @@ class Matcher:
         if (
             named
             and needs
+            and len(ranked) > 1
             and ranked[0].service_id in named
             and self._ids[ranked[0].service_id] not in self._serving(needs[0][0])
             and self.sent_away(text)
         ):
-            ranked = self._named_office_after(ranked, named)
+            ranked = _to_front(ranked, 1)  # the office that sent them away comes second
         elif named and ranked[0].service_id in named and self.contests(text):
             ranked = self._unnamed_first(ranked, named)
         needs_out = tuple(
@@ -463,12 +464,6 @@ class Matcher:
             if self._ids[match.service_id] in serving[0]:
                 return _to_front(ranked, position)
         return ranked
-
-    @staticmethod
-    def _named_office_after(ranked: list[Match], named: set[str]) -> list[Match]:
-        """An office that sent the resident away ("the Jobcenter says it's not them") comes
-        second, after the next place."""
-        return _to_front(ranked, 1) if len(ranked) > 1 else ranked
 
     @staticmethod
     def _unnamed_first(ranked: list[Match], named: set[str]) -> list[Match]:
