@@ -273,6 +273,9 @@ class Phrases(_Model):
     # "Is the Jobcenter allowed to…": a question about an office's decision is one for advice,
     # not for that office. Matched as written, word after word.
     contest: Annotated[dict[str, list[str]], AfterValidator(_check_lang_keys)] = {}
+    # "Is there another place?": the place the message names did not help (a waiting list, no
+    # boots in that size), so it is not the answer. Matched as written, word after word.
+    elsewhere: Annotated[dict[str, list[str]], AfterValidator(_check_lang_keys)] = {}
 
 
 def pick(texts: Mapping[str, str], lang: str) -> str:

@@ -177,6 +177,7 @@ class Matcher:
         ]
         self._sent_away = _phrase_table(phrases.sent_away)
         self._contest = _phrase_table(phrases.contest)
+        self._elsewhere = _phrase_table(phrases.elsewhere)
         self._smalltalk = [
             frozenset(surface(t) for t in raw_tokens(phrase))
             for items in phrases.greetings.values()
@@ -298,6 +299,10 @@ class Matcher:
         """Does the message ask whether an office may do what it did ("darf das Jobcenter")?"""
         return _says(text, self._contest)
 
+    def asks_elsewhere(self, text: str) -> bool:
+        """Does the message ask for another place than the one it names ("wo sonst")?"""
+        return _says(text, self._elsewhere)
+
     def thanks(self, text: str) -> bool:
         """Small talk that says thank you."""
         tokens = {surface(t) for t in raw_tokens(text[:200])}
@@ -336,9 +341,13 @@ class Matcher:
             and self._ids[ranked[0].service_id] not in self._serving(needs[0][0])
             and self.sent_away(text)
         ):
-            ranked = _to_front(ranked, 1)  # the office that sent them away comes second
+            ranked = self._elsewhere_first(
+                ranked, needs
+            )  # the office that sent them away comes second
         elif named and ranked[0].service_id in named and self.contests(text):
             ranked = self._unnamed_first(ranked, named)
+        elif named and ranked[0].service_id in named and self.asks_elsewhere(text):
+            ranked = _to_front(ranked, 1)
         needs_out = tuple(
             (self.needs[n].id, min(100, round(s))) for n, s in needs[:5] if s >= SUGGEST_MIN
         )
@@ -471,6 +480,16 @@ class Matcher:
         money?" is a question for advice, not for the Jobcenter (or its other desks)."""
         for position, match in enumerate(ranked[1:MAX_MATCHES], start=1):
             if match.service_id not in named:
+                return _to_front(ranked, position)
+        return ranked
+
+    def _elsewhere_first(self, ranked: list[Match], needs: list[tuple[int, float]]) -> list[Match]:
+        """ "The debt advice has a waiting list, is there another place?": the next place that
+        serves what the question asks comes before the named one that did not help."""
+        asked = [need for need, score in needs[:3] if score >= SUGGEST_MIN]
+        serving = set().union(*(self._serving(need).tolist() for need in asked))
+        for position, match in enumerate(ranked[1:MAX_MATCHES], start=1):
+            if self._ids[match.service_id] in serving:
                 return _to_front(ranked, position)
         return ranked
 

@@ -725,3 +725,18 @@ def test_a_question_whether_an_office_may_do_what_it_did_is_one_for_advice(match
     told = "пришел Bescheid с джобцентра, урезали деньги на 30 процентов"
     assert not matcher.contests(told)
     assert matcher.match(told, "ru").matches[0].service_id == "jobcenter-hagen"
+
+
+def test_a_place_that_did_not_help_yields_to_the_next_that_serves_the_need(matcher):
+    # "All full at the Diakonie's debt advice, is there another place?": the city's debt advice
+    # first, the named one after it …
+    text = "Bei der Schuldnerberatung der Diakonie ist alles voll. Gibt es eine andere Stelle?"
+    assert matcher.asks_elsewhere(text)
+    first = [m.service_id for m in matcher.match(text, "de").matches[:2]]
+    assert first == ["schuldnerberatung-stadt-hagen", "schuldnerberatung-diakonie"]
+    # … while the same place told without asking for another stays first.
+    told = "Bei der Schuldnerberatung der Diakonie ist alles voll."
+    assert not matcher.asks_elsewhere(told)
+    assert matcher.match(told, "de").matches[0].service_id == "schuldnerberatung-diakonie"
+    # Said as written, word after word: "another appointment" asks for the same place.
+    assert not matcher.asks_elsewhere("Kann ich beim Bürgeramt einen anderen Termin bekommen?")
