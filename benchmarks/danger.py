@@ -2,7 +2,7 @@
 
 python benchmarks/danger.py [--set NAME=PATH ...] [--knowledge knowledge] [--list NAME]
 
-Default sets: dev (tests/danger), dev2 to dev26 (tests/danger_dev2 … tests/danger_dev26): each
+Default sets: dev (tests/danger), dev2 to dev27 (tests/danger_dev2 … tests/danger_dev27): each
 written independently as a held-out set, scored once (the README keeps each first score), then
 tuned on; heldout and heldout2 (tests/danger_heldout, tests/danger_heldout2: never tuned on;
 heldout2 was written by two writers who saw neither the lexicon nor the other sets, and its
@@ -90,6 +90,7 @@ def main() -> int:
             "dev24": ROOT / "tests" / "danger_dev24",
             "dev25": ROOT / "tests" / "danger_dev25",
             "dev26": ROOT / "tests" / "danger_dev26",
+            "dev27": ROOT / "tests" / "danger_dev27",
             "heldout": ROOT / "tests" / "danger_heldout",
             "heldout2": ROOT / "tests" / "danger_heldout2",
             "heldout3": ROOT / "tests" / "danger_heldout3",

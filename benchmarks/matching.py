@@ -3,7 +3,7 @@
 python benchmarks/matching.py [--set NAME=PATH ...] [--knowledge knowledge] [--repeat 20]
                               [--misses NAME]
 
-Default sets: dev (tests/questions.yaml, tuned on); dev2 to dev25 (tests/dev2..25: each written
+Default sets: dev (tests/questions.yaml, tuned on); dev2 to dev26 (tests/dev2..26: each written
 as a held-out set, scored once, then tuned on); heldout (tests/heldout: scored at the end of
 three sessions, never tuned on); heldout3 (tests/heldout3: written before the fourth session's
 changes, never tuned on); heldout4 (tests/heldout4: written before the fifth session's changes,
@@ -94,6 +94,7 @@ def main() -> int:
             "dev23": ROOT / "tests" / "dev23",
             "dev24": ROOT / "tests" / "dev24",
             "dev25": ROOT / "tests" / "dev25",
+            "dev26": ROOT / "tests" / "dev26",
             "heldout": ROOT / "tests" / "heldout",
             "heldout3": ROOT / "tests" / "heldout3",
             "heldout4": ROOT / "tests" / "heldout4",
