@@ -354,6 +354,8 @@ class TermIndex:
         self._slot_lang = np.array(slot_lang, dtype=np.int8)[keep]
         self._slot_common = np.array(word_common, dtype=bool)[words]
         slot_typos = np.array(slot_typos, dtype=bool)[keep]
+        # An emergency need's words, which meet the question as written (see EMERGENCY).
+        self._slot_exact = ~slot_typos & self.term_is_need[slot_term_array]
         # Postings, form -> its slots, as one sorted array and offsets.
         self._posting_slots = np.argsort(slot_form, kind="stable").astype(np.int32)
         self._posting_start = np.concatenate(
@@ -540,6 +542,14 @@ class TermIndex:
                     values = np.where(langs == _CODES[via], score, 0.0)
                     if via not in own:
                         values = np.where(ordinary, 0.0, values)
+                    # An emergency word met by its stem must also look like it: 'скоро' (soon)
+                    # and 'скорая' (ambulance) share a stem, 'скорую' is the same word.
+                    exact = self._slot_exact[slots]
+                    if (
+                        exact.any()
+                        and fuzz.ratio(surface(token), self._forms[form_id]) < TYPO_SCORE
+                    ):
+                        values = np.where(exact, 0.0, values)
                 else:
                     cross = 0.0 if ordinary or score < CROSS_MIN else score
                     values = np.where(is_own[langs], score, cross)

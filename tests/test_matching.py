@@ -740,3 +740,12 @@ def test_a_place_that_did_not_help_yields_to_the_next_that_serves_the_need(match
     assert matcher.match(told, "de").matches[0].service_id == "schuldnerberatung-diakonie"
     # Said as written, word after word: "another appointment" asks for the same place.
     assert not matcher.asks_elsewhere("Kann ich beim Bürgeramt einen anderen Termin bekommen?")
+
+
+def test_an_emergency_word_met_by_its_stem_must_look_like_it(matcher):
+    # Russian 'скоро' (soon) and 'скорая' (ambulance) share the stem 'скор': "I'll come soon"
+    # is no call for an ambulance, while the ambulance in another case still is.
+    soon = matcher.match("скоро приду", "ru")
+    assert soon.decision != "answer" or soon.matches[0].service_id != "notruf-112"
+    ambulance = matcher.match("как вызвать скорую помощь", "ru")
+    assert ambulance.matches[0].service_id == "notruf-112"
