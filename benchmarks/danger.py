@@ -21,7 +21,12 @@ safety equipment; never tuned on); heldout8 (tests/danger_heldout8: written at t
 ninth round, with danger in question form, told by a child, in emoji or joined lines and inside an
 admin request; never tuned on); heldout9 (tests/danger_heldout9: written at the end of the ninth
 round for the tenth, with an older person's symptoms, violence that goes on, threats online,
-accidents, a few words, family far away and mental crises; never tuned on).
+accidents, a few words, family far away and mental crises; never tuned on); heldout10
+(tests/danger_heldout10: written at the end of the tenth round for the eleventh, with danger at
+work, told in the past tense but going on, a stranger in the street, drugs among young people,
+pregnancy emergencies, dementia gone missing, a teenager's self-harm, through the wall, a small
+child poisoned, a plan or a date, fire in a shared house, violence by a brother, an uncle or a
+son; never tuned on).
 """
 
 from __future__ import annotations
@@ -100,6 +105,7 @@ def main() -> int:
             "heldout7": ROOT / "tests" / "danger_heldout7",
             "heldout8": ROOT / "tests" / "danger_heldout8",
             "heldout9": ROOT / "tests" / "danger_heldout9",
+            "heldout10": ROOT / "tests" / "danger_heldout10",
         },
     )
     sets = {name: load_danger_set(path) for name, path in paths.items()}

@@ -12,7 +12,9 @@ tuned on); heldout6 (tests/heldout6: written at the start of the sixth round, ne
 on); heldout7 (tests/heldout7: written at the start of the seventh round, never tuned on);
 heldout8 (tests/heldout8: written at the start of the eighth round, never tuned on); heldout9
 (tests/heldout9: written at the start of the ninth round, never tuned on); heldout10
-(tests/heldout10: written at the end of the ninth round for the tenth, never tuned on).
+(tests/heldout10: written at the end of the ninth round for the tenth, never tuned on);
+heldout11 (tests/heldout11: written at the end of the tenth round for the eleventh, never tuned
+on).
 """
 
 from __future__ import annotations
@@ -104,6 +106,7 @@ def main() -> int:
             "heldout8": ROOT / "tests" / "heldout8",
             "heldout9": ROOT / "tests" / "heldout9",
             "heldout10": ROOT / "tests" / "heldout10",
+            "heldout11": ROOT / "tests" / "heldout11",
         },
     )
     sets = {name: load_questions(path) for name, path in paths.items()}
