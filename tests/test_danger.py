@@ -519,3 +519,30 @@ def test_the_twelfth_rounds_families_catch_their_danger_and_leave_everyday_talk_
         "Meine Oma ist 2019 am Schlaganfall gestorben, ich brauche die Sterbeurkunde",
     ):
         assert not matcher.danger.detect(text), text
+
+
+def test_the_thirteenth_rounds_families_catch_their_danger_and_leave_everyday_talk_quiet(matcher):
+    # Family far away, a few words, a spiked drink, someone lying in the frost, carbon monoxide …
+    for text in (
+        "Opa meldet sich seit zwei Tagen nicht, er wohnt allein in Altenhagen",
+        "er schlägt wieder",
+        "someone put smth in my drink and i woke up without pants",
+        "there's a man lying on a bench, not moving, minus 6 outside",
+        "the whole family has headaches and is dizzy, the boiler is on",
+        "ben 11 yasindayim annemin arkadasi bana kotu seyler yapiyo",
+    ):
+        assert matcher.danger.detect(text), text
+    # … and the ordinary messages the review tried against the new phrases stay quiet.
+    for text in (
+        "Meine Mutter hat sich vor drei Tagen beim Jobcenter gemeldet, wann kommt das Geld?",
+        "Die Mücken stechen meinen Sohn jeden Abend, was hilft?",
+        "Ich habe dem Amt die Papiere übergeben, die Sachbearbeiterin reagiert nicht",
+        "I woke up with no clean clothes, where can I wash them",
+        "I have a headache all day and feel dizzy, which doctor is open",
+        "Купити сині ручки і зошити для школи, де дешевше?",
+        "Bürgeramt зачиняє о 12, документи треба принести до того",
+        "Babcia ma 85 lat, mieszka sama, potrzebuje pomocy kilka dni w tygodniu",
+        "وقعت العقد والشركة ما توكف تتصل فيني",
+        "Cîran dîsa zibil li ber derî datîne",
+    ):
+        assert not matcher.danger.detect(text), text
