@@ -333,6 +333,7 @@ class Matcher:
             needs,
             named,
         )
+        first = ranked[0] if ranked else None
         if (
             named
             and needs
@@ -376,6 +377,10 @@ class Matcher:
 
         matches = tuple(ranked[:MAX_MATCHES])
         best = matches[0].score if matches else 0
+        if first is not None and matches[0] is not first and first.score >= SUGGEST_MIN:
+            # The question was understood; the place it named did not serve it and the next one
+            # came first. That one is offered, never dropped for "nothing found".
+            best = max(best, SUGGEST_MIN)
         if best < ANSWER_MIN and self.is_smalltalk(text):
             thanks = self.thanks(text)
             return Result(text, reported, "greeting", (), needs=needs_out, thanks=thanks)

@@ -740,6 +740,11 @@ def test_a_place_that_did_not_help_yields_to_the_next_that_serves_the_need(match
     assert matcher.match(told, "de").matches[0].service_id == "schuldnerberatung-diakonie"
     # Said as written, word after word: "another appointment" asks for the same place.
     assert not matcher.asks_elsewhere("Kann ich beim Bürgeramt einen anderen Termin bekommen?")
+    # The next place is offered even when it scores lower than the one named: the question was
+    # understood, so it never ends in "nothing found".
+    meal = matcher.match("die Tafel hat eine Warteliste, wo gibt es sonst Essen?", "de")
+    assert meal.decision in ("answer", "suggest")
+    assert meal.matches[0].service_id == "suppenkueche-hagen"
 
 
 def test_an_emergency_word_met_by_its_stem_must_look_like_it(matcher):
