@@ -342,13 +342,11 @@ class Matcher:
             and self._ids[ranked[0].service_id] not in self._serving(needs[0][0])
             and self.sent_away(text)
         ):
-            ranked = self._elsewhere_first(
-                ranked, needs
-            )  # the office that sent them away comes second
+            ranked = _to_front(ranked, 1)  # the office that sent them away comes second
         elif named and ranked[0].service_id in named and self.contests(text):
             ranked = self._unnamed_first(ranked, named)
         elif named and ranked[0].service_id in named and self.asks_elsewhere(text):
-            ranked = _to_front(ranked, 1)
+            ranked = self._elsewhere_first(ranked, needs)
         needs_out = tuple(
             (self.needs[n].id, min(100, round(s))) for n, s in needs[:5] if s >= SUGGEST_MIN
         )
@@ -490,13 +488,14 @@ class Matcher:
 
     def _elsewhere_first(self, ranked: list[Match], needs: list[tuple[int, float]]) -> list[Match]:
         """ "The debt advice has a waiting list, is there another place?": the next place that
-        serves what the question asks comes before the named one that did not help."""
+        serves what the question asks comes before the named one that did not help; without
+        one, the named place still comes second – the resident said it did not help."""
         asked = [need for need, score in needs[:3] if score >= SUGGEST_MIN]
         serving = set().union(*(self._serving(need).tolist() for need in asked))
         for position, match in enumerate(ranked[1:MAX_MATCHES], start=1):
             if self._ids[match.service_id] in serving:
                 return _to_front(ranked, position)
-        return ranked
+        return _to_front(ranked, 1) if len(ranked) > 1 else ranked
 
     def _named_first(
         self, ranked: list[Match], needs: list[tuple[int, float]], named: set[str]
