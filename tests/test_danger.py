@@ -381,86 +381,150 @@ def test_everyday_words_near_a_new_danger_family_raise_nothing(matcher):
     )
 
 
-def test_the_ninth_rounds_families_catch_their_danger_and_leave_everyday_talk_quiet(matcher):
-    # Danger told in a question, by a child, in a farewell or inside an admin request …
-    for text in (
-        "wer will meine ps4 umsonst, ich brauch dat alles nich mehr da wo ich hingeh",
-        "this is the last message i send to anyone",
-        "she was playing in the courtyard 20 min ago and now shes gone",
-        "jade na tory",
-        "v mashine na parkovke zakryt malysh, plachet, zhara",
-        "соседский мальчик лет 5 один у дороги",
-        "artik hicbir seye ihtiyacim kalmadi",
-    ):
-        assert matcher.danger.detect(text), text
-    # … while the review kept these ordinary messages (near the new phrases) quiet.
-    for text in (
-        "Ich habe die Tabletten selbst gezahlt, bekomme ich das Geld zurück?",
-        "Wo soll ich hingehen und was brauche ich für den Antrag?",
-        "Er ist seit heute morgen weg zur Arbeit",
-        "I won't need childcare after Monday",
-        "I didn't receive your last message",
-        "Başka hiçbir şeye ihtiyacım kalmadı, teşekkürler",
-        "Tak, mnie nie będzie w poniedziałek w domu",
-        "Mąż zabrał dokumenty i poszedł do urzędu",
-        "ребенка оставили на второй год",
-        "документы собрала в папку, потом легче будет для джобцентра",
-        "Лист від Jobcenter для чоловіка лежить на столі",
-        "امي اجت مبارح من سوريا مع اخوي الصغير",
-        "Продавам рокля за булка",
-        "Piştî ku min kar dît, em baş in",
-    ):
-        assert not matcher.danger.detect(text), text
+# Each danger round's families, which must raise the alarm, and the ordinary messages its review
+# tried against the new phrases, which must stay quiet.
+ROUND_FAMILIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # The ninth round: danger told in a question, by a child, in a farewell or inside an admin
+    # request …
+    "ninth": (
+        (
+            "wer will meine ps4 umsonst, ich brauch dat alles nich mehr da wo ich hingeh",
+            "this is the last message i send to anyone",
+            "she was playing in the courtyard 20 min ago and now shes gone",
+            "jade na tory",
+            "v mashine na parkovke zakryt malysh, plachet, zhara",
+            "соседский мальчик лет 5 один у дороги",
+            "artik hicbir seye ihtiyacim kalmadi",
+        ),
+        (
+            "Ich habe die Tabletten selbst gezahlt, bekomme ich das Geld zurück?",
+            "Wo soll ich hingehen und was brauche ich für den Antrag?",
+            "Er ist seit heute morgen weg zur Arbeit",
+            "I won't need childcare after Monday",
+            "I didn't receive your last message",
+            "Başka hiçbir şeye ihtiyacım kalmadı, teşekkürler",
+            "Tak, mnie nie będzie w poniedziałek w domu",
+            "Mąż zabrał dokumenty i poszedł do urzędu",
+            "ребенка оставили на второй год",
+            "документы собрала в папку, потом легче будет для джобцентра",
+            "Лист від Jobcenter для чоловіка лежить на столі",
+            "امي اجت مبارح من سوريا مع اخوي الصغير",
+            "Продавам рокля за булка",
+            "Piştî ku min kar dît, em baş in",
+        ),
+    ),
+    # The tenth round: an older person's symptoms, violence that goes on, threats online,
+    # accidents at work …
+    "tenth": (
+        (
+            "mein linker arm ist seit einer stunde taub und der mundwinkel hängt",
+            "he is still outside banging on the door",
+            "знаю где ты живёшь, выложу видео из спальни",
+            "погрузчиком придавило ногу коллеге",
+            "nie mogę podnieść lewej ręki, mówię jak pijany",
+        ),
+        (
+            "Ich bringe ihn nachts um 3 zum Bahnhof, fährt da ein Bus?",
+            "Deutsch sprechen klappt noch komisch, gibt es einen Kurs?",
+            "Ihr wart immer so nett zu mir, danke für alles",
+            "There's a letter for my husband from the Jobcenter on the table",
+            "I walked into Volme Galerie and asked at the information desk",
+            "the car locked itself with the keys inside",
+            "kończę płacić polisę na życie, co dalej?",
+            "am pregătit biletele pentru toți, mâine plecăm în vacanță",
+            "تصمیمم گرفتم از این ساختمون برم بیرون، خونه پیدا نمیکنم",
+            "كتبت رسالة لأولادي بالعيد وكل شي جاهز للحفلة",
+        ),
+    ),
+    # The eleventh round: danger at work, dementia gone missing, pregnancy emergencies, a
+    # teenager's self-harm …
+    "eleventh": (
+        (
+            "der vorarbeiter hat gesagt wenn ich nochmal frag findet man mich in der volme",
+            "babcia ma demencje wyszla w nocy w koszuli nocnej i nie ma jej od 5 godzin",
+            "زنم ۲۶ هفته حاملست کیسه آبش پاره شد خیلی زوده",
+            "sestre 16 let ona zhzhot sebe sigaretami",
+            "un copil mic se joaca singur pe geamul deschis la etajul 3",
+        ),
+        # "لما" is "when", not "ما" ("not") behind a proclitic.
+        (
+            "ابني بياخد الدوا لما يصحى الصبح",
+            "Ab heute Abend ist Schluss mit den Tabletten, der Arzt hat sie abgesetzt",
+            "unser Hund ist seit zwei Stunden im Park weggelaufen",
+            "can you hang the shelf yourself or do I need the landlord",
+            "Это мое последнее сообщение по этому вопросу, всем спасибо",
+            "sam7uni 3al risale el tawile",
+            "meni 70, zhyvu sama, dity v Ukraini, cilyj den ni z kym pohovoryty",
+        ),
+    ),
+    # The twelfth round: danger through the wall, a small child poisoned, a plan or a date, a
+    # stalker at the door …
+    "twelfth": (
+        (
+            "mein kleiner 2 jahre hat wat aus der flasche unterm spülbecken getrunken, der würgt",
+            "he is outside again banging on the door",
+            "skoro uydu nasovsem nikto i ne zametit",
+            "vreau sa ma iertati toti, am lasat scrisoarea pe masa",
+        ),
+        (
+            "Meine Mutter hat Demenz, ihr Geld ist verschwunden, wer hilft?",
+            "copilul vorbește neclar, are 3 ani, unde găsim logoped?",
+            "Çatıdayım, anten tamir ediyorum",
+            "lamma bis7a bistafrigh, ana 7amel",
+            "min şûşeyek ava paqij vexwar",
+            "мама никъде не ходи, самотна е",
+            "Meine Oma ist 2019 am Schlaganfall gestorben, ich brauche die Sterbeurkunde",
+        ),
+    ),
+    # The thirteenth round: family far away, a few words, a spiked drink, someone lying in the
+    # frost, carbon monoxide …
+    "thirteenth": (
+        (
+            "Opa meldet sich seit zwei Tagen nicht, er wohnt allein in Altenhagen",
+            "er schlägt wieder",
+            "someone put smth in my drink and i woke up without pants",
+            "there's a man lying on a bench, not moving, minus 6 outside",
+            "the whole family has headaches and is dizzy, the boiler is on",
+            "ben 11 yasindayim annemin arkadasi bana kotu seyler yapiyo",
+        ),
+        (
+            "Meine Mutter hat sich vor drei Tagen beim Jobcenter gemeldet, wann kommt das Geld?",
+            "Die Mücken stechen meinen Sohn jeden Abend, was hilft?",
+            "Ich habe dem Amt die Papiere übergeben, die Sachbearbeiterin reagiert nicht",
+            "I woke up with no clean clothes, where can I wash them",
+            "I have a headache all day and feel dizzy, which doctor is open",
+            "Купити сині ручки і зошити для школи, де дешевше?",
+            "Bürgeramt зачиняє о 12, документи треба принести до того",
+            "Babcia ma 85 lat, mieszka sama, potrzebuje pomocy kilka dni w tygodniu",
+            "وقعت العقد والشركة ما توكف تتصل فيني",
+            "Cîran dîsa zibil li ber derî datîne",
+        ),
+    ),
+}
 
 
-def test_the_tenth_rounds_families_catch_their_danger_and_leave_everyday_talk_quiet(matcher):
-    # An older person's symptoms, violence that goes on, threats online, accidents at work …
-    for text in (
-        "mein linker arm ist seit einer stunde taub und der mundwinkel hängt",
-        "he is still outside banging on the door",
-        "знаю где ты живёшь, выложу видео из спальни",
-        "погрузчиком придавило ногу коллеге",
-        "nie mogę podnieść lewej ręki, mówię jak pijany",
-    ):
-        assert matcher.danger.detect(text), text
-    # … and the ordinary messages the review tried against the new phrases stay quiet.
-    for text in (
-        "Ich bringe ihn nachts um 3 zum Bahnhof, fährt da ein Bus?",
-        "Deutsch sprechen klappt noch komisch, gibt es einen Kurs?",
-        "Ihr wart immer so nett zu mir, danke für alles",
-        "There's a letter for my husband from the Jobcenter on the table",
-        "I walked into Volme Galerie and asked at the information desk",
-        "the car locked itself with the keys inside",
-        "kończę płacić polisę na życie, co dalej?",
-        "am pregătit biletele pentru toți, mâine plecăm în vacanță",
-        "تصمیمم گرفتم از این ساختمون برم بیرون، خونه پیدا نمیکنم",
-        "كتبت رسالة لأولادي بالعيد وكل شي جاهز للحفلة",
-    ):
-        assert not matcher.danger.detect(text), text
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(text, id=f"{name}-{number}")
+        for name, (dangers, _) in ROUND_FAMILIES.items()
+        for number, text in enumerate(dangers)
+    ],
+)
+def test_each_rounds_families_catch_their_danger(matcher, text):
+    assert matcher.danger.detect(text), text
 
 
-def test_the_eleventh_rounds_families_catch_their_danger_and_leave_everyday_talk_quiet(matcher):
-    # Danger at work, dementia gone missing, pregnancy emergencies, a teenager's self-harm …
-    for text in (
-        "der vorarbeiter hat gesagt wenn ich nochmal frag findet man mich in der volme",
-        "babcia ma demencje wyszla w nocy w koszuli nocnej i nie ma jej od 5 godzin",
-        "زنم ۲۶ هفته حاملست کیسه آبش پاره شد خیلی زوده",
-        "sestre 16 let ona zhzhot sebe sigaretami",
-        "un copil mic se joaca singur pe geamul deschis la etajul 3",
-    ):
-        assert matcher.danger.detect(text), text
-    # … and the ordinary messages the review tried against the new phrases stay quiet: "لما"
-    # is "when", not "ما" ("not") behind a proclitic.
-    for text in (
-        "ابني بياخد الدوا لما يصحى الصبح",
-        "Ab heute Abend ist Schluss mit den Tabletten, der Arzt hat sie abgesetzt",
-        "unser Hund ist seit zwei Stunden im Park weggelaufen",
-        "can you hang the shelf yourself or do I need the landlord",
-        "Это мое последнее сообщение по этому вопросу, всем спасибо",
-        "sam7uni 3al risale el tawile",
-        "meni 70, zhyvu sama, dity v Ukraini, cilyj den ni z kym pohovoryty",
-    ):
-        assert not matcher.danger.detect(text), text
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(text, id=f"{name}-{number}")
+        for name, (_, everyday) in ROUND_FAMILIES.items()
+        for number, text in enumerate(everyday)
+    ],
+)
+def test_each_rounds_review_keeps_everyday_talk_quiet(matcher, text):
+    assert not matcher.danger.detect(text), text
 
 
 def test_a_stroke_named_as_the_reason_for_paperwork_is_over_but_one_now_is_not(matcher):
@@ -497,52 +561,3 @@ def test_ordinary_questions_the_danger_layer_took_for_emergencies_stay_quiet(mat
         "ночью разбили стекло в машине, а сейчас ломают дверь",
     ):
         assert matcher.danger.detect(text), text
-
-
-def test_the_twelfth_rounds_families_catch_their_danger_and_leave_everyday_talk_quiet(matcher):
-    # Danger through the wall, a small child poisoned, a plan or a date, a stalker at the door …
-    for text in (
-        "mein kleiner 2 jahre hat wat aus der flasche unterm spülbecken getrunken, der würgt",
-        "he is outside again banging on the door",
-        "skoro uydu nasovsem nikto i ne zametit",
-        "vreau sa ma iertati toti, am lasat scrisoarea pe masa",
-    ):
-        assert matcher.danger.detect(text), text
-    # … and the ordinary messages the review tried against the new phrases stay quiet.
-    for text in (
-        "Meine Mutter hat Demenz, ihr Geld ist verschwunden, wer hilft?",
-        "copilul vorbește neclar, are 3 ani, unde găsim logoped?",
-        "Çatıdayım, anten tamir ediyorum",
-        "lamma bis7a bistafrigh, ana 7amel",
-        "min şûşeyek ava paqij vexwar",
-        "мама никъде не ходи, самотна е",
-        "Meine Oma ist 2019 am Schlaganfall gestorben, ich brauche die Sterbeurkunde",
-    ):
-        assert not matcher.danger.detect(text), text
-
-
-def test_the_thirteenth_rounds_families_catch_their_danger_and_leave_everyday_talk_quiet(matcher):
-    # Family far away, a few words, a spiked drink, someone lying in the frost, carbon monoxide …
-    for text in (
-        "Opa meldet sich seit zwei Tagen nicht, er wohnt allein in Altenhagen",
-        "er schlägt wieder",
-        "someone put smth in my drink and i woke up without pants",
-        "there's a man lying on a bench, not moving, minus 6 outside",
-        "the whole family has headaches and is dizzy, the boiler is on",
-        "ben 11 yasindayim annemin arkadasi bana kotu seyler yapiyo",
-    ):
-        assert matcher.danger.detect(text), text
-    # … and the ordinary messages the review tried against the new phrases stay quiet.
-    for text in (
-        "Meine Mutter hat sich vor drei Tagen beim Jobcenter gemeldet, wann kommt das Geld?",
-        "Die Mücken stechen meinen Sohn jeden Abend, was hilft?",
-        "Ich habe dem Amt die Papiere übergeben, die Sachbearbeiterin reagiert nicht",
-        "I woke up with no clean clothes, where can I wash them",
-        "I have a headache all day and feel dizzy, which doctor is open",
-        "Купити сині ручки і зошити для школи, де дешевше?",
-        "Bürgeramt зачиняє о 12, документи треба принести до того",
-        "Babcia ma 85 lat, mieszka sama, potrzebuje pomocy kilka dni w tygodniu",
-        "وقعت العقد والشركة ما توكف تتصل فيني",
-        "Cîran dîsa zibil li ber derî datîne",
-    ):
-        assert not matcher.danger.detect(text), text
