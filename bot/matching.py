@@ -47,7 +47,7 @@ SUGGEST_MIN = 62  # best score from which it shows candidates and offers the coo
 LIST_MIN = 50  # matches below this are not worth showing
 MAX_MATCHES = 5
 TORN_MARGIN = 8  # two needs this close, served by different services: suggest, don't answer
-MAX_SENT_AWAY_TEXT = 2000  # an office contested or sent away from is named early in a message
+MAX_SAID_TEXT = 2000  # the office a message says sent it away, contests or did not help comes early
 # The need behind a danger signal: among equal places, the one that serves it comes first (the
 # hospital with an emergency room after "chest pain").
 # A quarter the question names, written in any script: among equal answers, a place there
@@ -293,15 +293,15 @@ class Matcher:
 
     def sent_away(self, text: str) -> bool:
         """Does the message say an office sent the resident away ("nicht zuständig")?"""
-        return _says(text, self._sent_away)
+        return _says(_said(text), self._sent_away)
 
     def contests(self, text: str) -> bool:
         """Does the message ask whether an office may do what it did ("darf das Jobcenter")?"""
-        return _says(text, self._contest)
+        return _says(_said(text), self._contest)
 
     def asks_elsewhere(self, text: str) -> bool:
         """Does the message ask for another place than the one it names ("wo sonst")?"""
-        return _says(text, self._elsewhere)
+        return _says(_said(text), self._elsewhere)
 
     def thanks(self, text: str) -> bool:
         """Small talk that says thank you."""
@@ -334,19 +334,19 @@ class Matcher:
             named,
         )
         first = ranked[0] if ranked else None
-        if (
-            named
-            and needs
-            and len(ranked) > 1
-            and ranked[0].service_id in named
-            and self._ids[ranked[0].service_id] not in self._serving(needs[0][0])
-            and self.sent_away(text)
-        ):
-            ranked = _to_front(ranked, 1)  # the office that sent them away comes second
-        elif named and ranked[0].service_id in named and self.contests(text):
-            ranked = self._unnamed_first(ranked, named)
-        elif named and ranked[0].service_id in named and self.asks_elsewhere(text):
-            ranked = self._elsewhere_first(ranked, needs)
+        if named and ranked[0].service_id in named:
+            said = _said(text)
+            if (
+                needs
+                and len(ranked) > 1
+                and self._ids[ranked[0].service_id] not in self._serving(needs[0][0])
+                and _says(said, self._sent_away)
+            ):
+                ranked = _to_front(ranked, 1)  # the office that sent them away comes second
+            elif _says(said, self._contest):
+                ranked = self._unnamed_first(ranked, named)
+            elif _says(said, self._elsewhere):
+                ranked = self._elsewhere_first(ranked, needs)
         needs_out = tuple(
             (self.needs[n].id, min(100, round(s))) for n, s in needs[:5] if s >= SUGGEST_MIN
         )
@@ -559,8 +559,13 @@ def _phrase_table(phrases: Mapping[str, Sequence[str]]) -> dict[str, list[tuple[
     return table
 
 
-def _says(text: str, table: Mapping[str, Sequence[tuple[str, ...]]]) -> bool:
-    tokens = tuple(surface(t) for t in raw_tokens(text[:MAX_SENT_AWAY_TEXT]))
+def _said(text: str) -> tuple[str, ...]:
+    """A message's words as the phrase tables hold them."""
+    return tuple(surface(t) for t in raw_tokens(text[:MAX_SAID_TEXT]))
+
+
+def _says(tokens: tuple[str, ...], table: Mapping[str, Sequence[tuple[str, ...]]]) -> bool:
+    """Does one of the table's phrases stand in the words, word after word?"""
     return any(
         tokens[i : i + len(phrase)] == phrase
         for i, token in enumerate(tokens)
