@@ -1,39 +1,37 @@
-"""Would the labelled questions of earlier sets help the matcher? A measurement, not a feature.
+"""The example vote on development questions it has not seen, with a matcher that has not seen
+them either.
 
 python benchmarks/examples_probe.py --target dev25 --train-upto 24 --root /tmp/at-de61f61
-                                    [--prefilter 300]
 
-The target set is answered by the matcher of `--root` (a checkout of the commit at which the
-set was first scored, so that its answers are untuned) and by a nearest-neighbour vote over the
-questions of tests/questions.yaml and dev2 … dev<train-upto> (rapidfuzz token-set ratio on the
-ASCII-folded text, the 15 nearest, each voting for its first expected service with its score).
-It prints top-1 for the matcher alone, the vote alone, and the matcher's cards with the vote's
-choice moved first when it is among the first two or three of them. With `--prefilter N` the
-vote compares only the N earlier questions that share the most rare words with the question (an
-inverted index weighted by inverse document frequency), and the time per question is printed.
+The target set is answered by the matcher of `--root`, a checkout of the commit at which the set
+was first scored, so that its answers are untuned. The vote (bot/examples.py of this checkout)
+knows only the questions of tests/questions.yaml and dev2 … dev<train-upto>, each as an example
+of its first expected service. The matcher's rule is applied outside it, as in bot/matching.py:
+the vote's place comes first when it is among the cards, and a card moved first that scored
+below ANSWER_MIN is offered as a button (a wrong one is then not a confident wrong answer).
+Prints top-1, top-3 and confident wrong for the matcher alone, for the vote alone and for both.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
-import re
+import importlib.util
 import sys
 import time
-from collections import Counter, defaultdict
 from pathlib import Path
 
-from anyascii import anyascii
-from rapidfuzz import fuzz, process
-
-TESTS = Path(__file__).resolve().parent.parent / "tests"
-NEIGHBOURS = 15
-RARE = 2.0  # a word in fewer than one in seven earlier questions (log N/df) picks candidates
-WORD = re.compile(r"\w+")
+ROOT = Path(__file__).resolve().parent.parent
+TESTS = ROOT / "tests"
+ANSWER_MIN = 85
+MAX_MATCHES = 5
 
 
-def fold(text: str) -> str:
-    return anyascii(text).lower()
+def _this_checkouts_examples():
+    """bot/examples.py of this checkout, while `bot` is the package of `--root`."""
+    spec = importlib.util.spec_from_file_location("examples_here", ROOT / "bot" / "examples.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def main() -> None:
@@ -41,71 +39,56 @@ def main() -> None:
     parser.add_argument("--target", required=True)
     parser.add_argument("--train-upto", type=int, required=True)
     parser.add_argument("--root", type=Path, required=True)
-    parser.add_argument("--prefilter", type=int, default=0)
     args = parser.parse_args()
+    examples = _this_checkouts_examples()
     sys.path.insert(0, str(args.root))  # the matcher of the commit that first scored the set
     from bot.directory import load_directory
     from bot.matching import Matcher
     from bot.quality import load_questions
 
     matcher = Matcher(load_directory(args.root / "knowledge"))
-    train = []
-    for name in ["questions.yaml"] + [f"dev{i}" for i in range(2, args.train_upto + 1)]:
-        train += [q for q in load_questions(TESTS / name) if q.expect]
-    texts = [fold(q.text) for q in train]
-    postings: defaultdict[str, list[int]] = defaultdict(list)
-    for index, text in enumerate(texts):
-        for word in set(WORD.findall(text)):
-            if len(word) > 2:
-                postings[word].append(index)
-    idf = {word: math.log(len(texts) / len(ids)) for word, ids in postings.items()}
-
-    def candidates(text: str) -> list[int]:
-        if not args.prefilter:
-            return list(range(len(texts)))
-        weight: Counter[int] = Counter()
-        for word in set(WORD.findall(text)):
-            if idf.get(word, 0.0) > RARE:
-                for index in postings[word]:
-                    weight[index] += idf[word]
-        return [index for index, _ in weight.most_common(args.prefilter)]
+    known: dict[str, dict[str, list[str]]] = {}
+    sets = ["questions.yaml"] + [f"dev{i}" for i in range(2, args.train_upto + 1)]
+    for name in sets:
+        for q in load_questions(TESTS / name):
+            if q.expect:
+                known.setdefault(q.expect[0], {}).setdefault(q.lang, []).append(q.text)
+    index = examples.ExampleIndex(known)
 
     test = [q for q in load_questions(TESTS / args.target) if q.expect]
-    right = Counter()
+    counts = {name: [0, 0, 0] for name in ("matcher", "vote", "matcher and vote")}
     voting = 0.0
     for q in test:
         result = matcher.match(q.text, q.lang)
-        shown = [m.service_id for m in result.matches]
-        if result.decision not in ("answer", "suggest"):
-            shown = []
+        shown = list(result.matches) if result.decision in ("answer", "suggest") else []
         started = time.perf_counter()
-        folded = fold(q.text)
-        ids = candidates(folded)
-        votes: Counter[str] = Counter()
-        for _, score, position in process.extract(
-            folded, [texts[i] for i in ids], scorer=fuzz.token_set_ratio, limit=NEIGHBOURS
-        ):
-            votes[train[ids[position]].expect[0]] += score
+        choice = index.vote(q.text)
         voting += time.perf_counter() - started
-        choice = votes.most_common(1)[0][0] if votes else None
-        right["matcher"] += bool(shown) and shown[0] in q.expect
-        right["vote"] += choice in q.expect
-        for within in (2, 3):
-            fused = list(shown)
-            if choice in fused[:within]:
-                fused.remove(choice)
-                fused.insert(0, choice)
-            right[f"vote first if in matcher's top {within}"] += (
-                bool(fused) and fused[0] in q.expect
-            )
-    flag = f" --prefilter {args.prefilter}" if args.prefilter else ""
+        fused, decision = list(shown), result.decision
+        for position, match in enumerate(fused[1:MAX_MATCHES], start=1):
+            if match.service_id == choice:
+                fused.insert(0, fused.pop(position))
+                if match.score < ANSWER_MIN:
+                    decision = "suggest"
+                break
+        vote = [choice] if choice else []
+        for name, ids, said in (
+            ("matcher", [m.service_id for m in shown], result.decision),
+            ("vote", vote, "suggest"),
+            ("matcher and vote", [m.service_id for m in fused], decision),
+        ):
+            right = bool(ids) and ids[0] in q.expect
+            counts[name][0] += right
+            counts[name][1] += any(i in q.expect for i in ids[:3])
+            counts[name][2] += said == "answer" and not right
     print(
         f"$ python benchmarks/examples_probe.py --target {args.target} --train-upto "
-        f"{args.train_upto} --root {args.root}{flag}"
+        f"{args.train_upto} --root {args.root}"
     )
-    print(f"{args.target}: {len(test)} in-scope questions, {len(train)} labelled ones to vote")
-    for name, count in right.items():
-        print(f"  {name:36} top-1 {count / len(test) * 100:5.1f} %")
+    print(f"{args.target}: {len(test)} in-scope questions, {len(index)} examples, {len(sets)} sets")
+    for name, counted in counts.items():
+        top1, top3, wrong = (f"{100 * n / len(test):5.1f} %" for n in counted)
+        print(f"  {name:17} top-1 {top1}   top-3 {top3}   confident wrong {wrong}")
     print(f"  vote: {voting / len(test) * 1000:.2f} ms a question")
 
 

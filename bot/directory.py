@@ -24,7 +24,7 @@ from pydantic import (
 
 from .bulkread import BulkReader
 from .gcpause import without_gc
-from .vocabulary import Vocabulary, load_vocabulary
+from .vocabulary import Vocabulary, load_vocabulary, phrase_lists
 from .yamlread import read_yaml
 
 # The languages residents write in; every multilingual field is keyed by these codes.
@@ -310,6 +310,8 @@ class Directory:
     vocabulary: Vocabulary = field(default_factory=Vocabulary)
     replies: tuple[CannedReply, ...] = ()
     events: tuple[Any, ...] = ()  # events.EventSeries (that module builds on this one)
+    # Questions residents asked and the place that answered: service id -> lang -> questions.
+    examples: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
 
     def reply(self, reply_id: str) -> CannedReply | None:
         return next((r for r in self.replies if r.id == reply_id), None)
@@ -536,10 +538,24 @@ def check_directory(root: Path) -> tuple[Directory | None, list[Problem]]:
                 )
 
     events = _load_events(root, set(seen), problems)
+    examples = phrase_lists(
+        root / "examples",
+        root,
+        LANGUAGES,
+        set(seen),
+        "service",
+        lambda *where: problems.append(Problem(*where)),
+    )
     if problems:
         return None, problems
     directory = Directory(
-        tuple(services), tuple(categories), phrases, vocabulary, tuple(replies), tuple(events)
+        tuple(services),
+        tuple(categories),
+        phrases,
+        vocabulary,
+        tuple(replies),
+        tuple(events),
+        examples,
     )
     return directory, []
 

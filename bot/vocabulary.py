@@ -97,10 +97,10 @@ def _read(path: Path, root: Path, report: Report) -> Any:
         return None
 
 
-def _phrase_lists(
+def phrase_lists(
     folder: Path, root: Path, languages: tuple[str, ...], keys: set[str], what: str, report: Report
 ) -> dict[str, dict[str, tuple[str, ...]]]:
-    """folder/<lang>.yaml files of `key: [phrases]` -> {key: {lang: phrases}}."""
+    """folder/<lang>.yaml files of `key: [phrases]` -> {key: {lang: phrases}} (also examples)."""
     result: dict[str, dict[str, tuple[str, ...]]] = {}
     if not folder.is_dir():
         return result
@@ -162,7 +162,7 @@ def load_vocabulary(
         for other in need.eligible:
             if other not in known or other == need.id:
                 report("needs.yaml", f"{need.id}.eligible", f"unknown need {other!r}")
-    phrases = _phrase_lists(root / "needs", root, languages, known, "need", report)
+    phrases = phrase_lists(root / "needs", root, languages, known, "need", report)
 
     signals: dict[str, Signal] = {}
     danger_file = root / "danger.yaml"
@@ -175,7 +175,7 @@ def load_vocabulary(
         if signal is not None:
             signals[str(key)] = signal
     keys = {*signals, FIGURE, HISTORY, PRESENT}
-    danger = _phrase_lists(root / "danger", root, languages, keys, "signal", report)
+    danger = phrase_lists(root / "danger", root, languages, keys, "signal", report)
     for signal_id, by_lang in danger.items():
         for lang, items in by_lang.items():
             for i, text in enumerate(items):

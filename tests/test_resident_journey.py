@@ -35,7 +35,7 @@ async def test_resident_changes_language_and_the_next_answer_follows(bot):
     assert callback(LANGUAGE, "en") in button_data(calls)
     calls = await bot.press(resident, callback(LANGUAGE, "en"))
     assert "From now on I answer in English" in texts(calls)
-    calls = await bot.say(resident, "where can I get free food")
+    calls = await bot.say(resident, "where is the food bank")
     assert "Caritas food bank Hagen" in texts(calls)
     assert "Checked on" in texts(calls)
 
