@@ -10,7 +10,15 @@ from typing import TextIO
 
 from .config import Settings
 from .directory import DirectoryError, load_directory, pick
-from .learning import KEEP_DAYS, TeachError, group, known_language, teach_need, teach_service
+from .learning import (
+    KEEP_DAYS,
+    TeachError,
+    group,
+    known_language,
+    teach_example,
+    teach_need,
+    teach_service,
+)
 from .store import Store
 
 
@@ -19,11 +27,18 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     r.add_argument("--days", type=int, default=KEEP_DAYS, help="look back this many days")
     r.add_argument("--examples", type=int, default=3, help="example questions per theme")
     r.add_argument("--db", help="SQLite file (default: LOTSE_DATABASE)")
-    t = sub.add_parser("teach", help="add a phrase to a need (or a name to a service)")
+    t = sub.add_parser(
+        "teach", help="add a phrase to a need, a name to a service, or an example question"
+    )
     t.add_argument("phrase")
     target = t.add_mutually_exclusive_group(required=True)
     target.add_argument("--need", help="the need id (see knowledge/needs.yaml)")
     target.add_argument("--service", help="a service id: for names and brands only")
+    t.add_argument(
+        "--example",
+        action="store_true",
+        help="the phrase is a whole question a resident asked; --service answers it",
+    )
     t.add_argument("--lang", default="de", help="the language of the phrase (default: de)")
     t.add_argument("--knowledge", default=str(Settings().knowledge), help="directory to edit")
 
@@ -69,7 +84,11 @@ def cmd_teach(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         lang = known_language(args.lang)
         if not phrase:
             raise TeachError("the phrase is empty")
-        if args.need:
+        if args.example:
+            if not args.service:
+                raise TeachError("an example needs --service, the place that answers it")
+            path, phrase = teach_example(root, args.service, lang, phrase)
+        elif args.need:
             path = teach_need(root, args.need, lang, phrase)
         else:
             path = teach_service(root, args.service, lang, phrase)

@@ -68,6 +68,8 @@ class ExampleIndex:
         return len(self._texts)
 
     def _candidates(self, words: set[str]) -> list[int]:
+        if len(self._texts) <= CANDIDATES:
+            return list(range(len(self._texts)))  # few examples: every one is compared
         found = [self._postings[w] for w in words if w in self._postings]
         if not found:
             return []

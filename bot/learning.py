@@ -1,6 +1,7 @@
 """The coordinators' learning loop: questions the bot could not answer are kept anonymously for
-30 days, grouped for review (`lotse review`), and a phrase is taught to a need or a service
-(`lotse teach`), validated, ready for /reload. Pure code plus plain file edits.
+30 days, grouped for review (`lotse review`), and a phrase is taught to a need or a service, or a
+whole question as an example of a service (`lotse teach`), validated, ready for /reload. Pure
+code plus plain file edits.
 """
 
 from __future__ import annotations
@@ -141,6 +142,37 @@ def teach_service(root: Path, service_id: str, lang: str, phrase: str) -> Path:
         else:
             _add_to_flow_line(lines, index, phrase)
     return _write_checked(root, path, "".join(lines))
+
+
+EXAMPLES_HEADER = (
+    "# Questions residents asked, as they wrote them, and the place that answered each:\n"
+    "# service id -> questions. The nearest ones vote for a place (see knowledge/README.md).\n"
+)
+
+
+def teach_example(root: Path, service_id: str, lang: str, question: str) -> tuple[Path, str]:
+    """Add a question a resident asked, as an example of a service, to
+    knowledge/examples/<lang>.yaml. Kept scrubbed: no e-mail, link, phone or case number."""
+    directory = _valid_directory(root)
+    if directory.service(service_id) is None:
+        raise TeachError(f"unknown service {service_id!r}")
+    question = scrub(question)
+    known = (q.casefold() for by_lang in directory.examples.values() for q in by_lang.get(lang, ()))
+    if question.casefold() in known:
+        raise TeachError(f"{question!r} is already an example in {lang}")
+    path = root / "examples" / f"{lang}.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True) if path.exists() else []
+    item = f"  - {json.dumps(question, ensure_ascii=False)}\n"
+    start = next((i for i, line in enumerate(lines) if line.rstrip() == f"{service_id}:"), None)
+    if start is None:
+        lines = (lines or [EXAMPLES_HEADER]) + [f"{service_id}:\n", item]
+    else:
+        stop = next(
+            (i for i in range(start + 1, len(lines)) if not lines[i].startswith((" ", "\t"))),
+            len(lines),
+        )
+        lines.insert(stop, item)
+    return _write_checked(root, path, "".join(lines)), question
 
 
 def _valid_directory(root: Path) -> Directory:

@@ -14,7 +14,7 @@ from conftest import KNOWLEDGE, texts
 from bot.app import housekeeping
 from bot.cli import main
 from bot.directory import load_directory
-from bot.learning import TeachError, group, scrub, teach_need, teach_service
+from bot.learning import TeachError, group, scrub, teach_example, teach_need, teach_service
 from bot.matching import Matcher
 
 
@@ -75,6 +75,35 @@ def test_a_brand_name_can_be_taught_to_a_service(knowledge: Path):
     assert "lebensmittelladen boele" in directory.service("warenkorb-caritas").keywords["de"]
 
 
+def test_a_taught_example_moves_its_place_first_among_the_cards(knowledge: Path):
+    shutil.rmtree(knowledge / "examples")
+    question = "Bei der Schuldnerberatung der Diakonie ist alles voll, ich warte seit Monaten"
+    before = [m.service_id for m in Matcher(load_directory(knowledge)).match(question).matches]
+    assert before[0] == "schuldnerberatung-diakonie"
+    assert "schuldnerberatung-stadt-hagen" in before
+    path, kept = teach_example(
+        knowledge,
+        "schuldnerberatung-stadt-hagen",
+        "de",
+        "Schuldnerberatung Diakonie voll, warte seit Monaten, Tel. 0176 1234567",
+    )
+    assert path == knowledge / "examples" / "de.yaml"
+    assert "0176" not in kept and "0176" not in path.read_text(encoding="utf-8")
+    after = Matcher(load_directory(knowledge)).match(question)
+    assert after.matches[0].service_id == "schuldnerberatung-stadt-hagen"
+    with pytest.raises(TeachError, match="already"):
+        teach_example(knowledge, "schuldnerberatung-diakonie", "de", kept.upper())
+    with pytest.raises(TeachError, match="unknown service"):
+        teach_example(knowledge, "no-such-place", "de", "irgendeine frage zu irgendwas")
+
+
+def test_an_example_of_an_unknown_service_is_a_problem_lotse_check_names(knowledge: Path):
+    with (knowledge / "examples" / "tr.yaml").open("a", encoding="utf-8") as file:
+        file.write('kapali-yer:\n  - "bu yer artik yok"\n')
+    code = main(["check", str(knowledge)])
+    assert code == 1
+
+
 def test_lotse_teach_reports_success_and_errors(knowledge: Path, capsys):
     code = main(
         ["teach", "familienknete", "--need", "child-benefit", "--knowledge", str(knowledge)]
@@ -82,6 +111,15 @@ def test_lotse_teach_reports_success_and_errors(knowledge: Path, capsys):
     assert code == 0 and "/reload" in capsys.readouterr().out
     code = main(["teach", "x", "--need", "nope", "--knowledge", str(knowledge)])
     assert code == 1 and "unknown need" in capsys.readouterr().err
+    asked = "wo gibt es hilfe beim ausfüllen vom wohngeldantrag"
+    code = main(
+        ["teach", asked, "--example", "--service", "wohngeld-hagen", "--knowledge", str(knowledge)]
+    )
+    assert code == 0 and "examples/de.yaml" in capsys.readouterr().out
+    code = main(
+        ["teach", asked, "--example", "--need", "housing-benefit", "--knowledge", str(knowledge)]
+    )
+    assert code == 1 and "--service" in capsys.readouterr().err
 
 
 async def test_unanswered_questions_are_kept_without_chat_id_and_reviewed(bot, tmp_path, capsys):

@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.matching import MAX_MATCHES, Matcher, guess_language
+from bot.examples import ExampleIndex
+from bot.matching import ANSWER_MIN, MAX_MATCHES, Matcher, guess_language
 from bot.quality import evaluate, load_questions
 from bot.termindex import _index_forms
 from bot.textnorm import fold, latin, raw_tokens, surface
@@ -766,3 +767,36 @@ def test_an_emergency_word_met_by_its_stem_must_look_like_it(matcher):
     assert soon.decision != "answer" or soon.matches[0].service_id != "notruf-112"
     ambulance = matcher.match("как вызвать скорую помощь", "ru")
     assert ambulance.matches[0].service_id == "notruf-112"
+
+
+def test_the_nearest_examples_vote_for_their_place_in_any_script():
+    index = ExampleIndex(
+        {
+            "buergeramt-hagen": {"ru": ["где взять справку о прописке, джобцентр просит"]},
+            "jobcenter-hagen": {"de": ["jobcenter will kontoauszüge von drei monaten sehen"]},
+        }
+    )
+    assert index.vote("gde vzyat spravku o propiske dlya jobcentra") == "buergeramt-hagen"
+    assert index.vote("jobcenter fragt nach kontoauszügen, muss ich die geben") == (
+        "jobcenter-hagen"
+    )
+    # A few words are contained in too many examples to say which they are like.
+    assert index.vote("spravka propiska") is None
+    assert index.vote("wie spät ist es heute abend") is None  # like neither example
+
+
+def test_the_vote_reorders_the_cards_but_never_adds_a_place(hagen, needs_only):
+    story = "Bei der Schuldnerberatung der Diakonie ist alles voll, ich warte seit Monaten"
+    plain = [m.service_id for m in needs_only.match(story, "de").matches]
+    voted = Matcher(
+        replace(hagen, examples={"heb-hagen": {"de": [story], "tr": ["borç danışmanlığı dolu"]}})
+    )
+    assert "heb-hagen" not in plain
+    assert [m.service_id for m in voted.match(story, "de").matches] == plain
+    second = plain[1]
+    voted = Matcher(replace(hagen, examples={second: {"de": [story]}}))
+    moved = voted.match(story, "de")
+    assert [m.service_id for m in moved.matches] == [second, plain[0], *plain[2:]]
+    # Moved first with a lower score than the card it passed: offered, as a button at most.
+    if moved.matches[0].score < ANSWER_MIN:
+        assert moved.decision == "suggest"
