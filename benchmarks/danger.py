@@ -26,7 +26,11 @@ accidents, a few words, family far away and mental crises; never tuned on); held
 work, told in the past tense but going on, a stranger in the street, drugs among young people,
 pregnancy emergencies, dementia gone missing, a teenager's self-harm, through the wall, a small
 child poisoned, a plan or a date, fire in a shared house, violence by a brother, an uncle or a
-son; never tuned on).
+son; never tuned on); heldout11 (tests/danger_heldout11: written at the end of the eleventh round
+for the twelfth, with the eleventh round's themes – an older person's symptoms, violence that
+goes on, threats online, accidents, very few words, family far away, mental crises, substances,
+cold and heat, sexual violence told indirectly, exploitation, a friend's goodbye online, a knife
+among children, carbon monoxide; never tuned on).
 """
 
 from __future__ import annotations
@@ -106,6 +110,7 @@ def main() -> int:
             "heldout8": ROOT / "tests" / "danger_heldout8",
             "heldout9": ROOT / "tests" / "danger_heldout9",
             "heldout10": ROOT / "tests" / "danger_heldout10",
+            "heldout11": ROOT / "tests" / "danger_heldout11",
         },
     )
     sets = {name: load_danger_set(path) for name, path in paths.items()}

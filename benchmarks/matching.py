@@ -14,7 +14,8 @@ heldout8 (tests/heldout8: written at the start of the eighth round, never tuned 
 (tests/heldout9: written at the start of the ninth round, never tuned on); heldout10
 (tests/heldout10: written at the end of the ninth round for the tenth, never tuned on);
 heldout11 (tests/heldout11: written at the end of the tenth round for the eleventh, never tuned
-on).
+on); heldout12 (tests/heldout12: written at the end of the eleventh round for the twelfth, never
+tuned on).
 """
 
 from __future__ import annotations
@@ -107,6 +108,7 @@ def main() -> int:
             "heldout9": ROOT / "tests" / "heldout9",
             "heldout10": ROOT / "tests" / "heldout10",
             "heldout11": ROOT / "tests" / "heldout11",
+            "heldout12": ROOT / "tests" / "heldout12",
         },
     )
     sets = {name: load_questions(path) for name, path in paths.items()}
