@@ -50,6 +50,7 @@ from bot.quality import (  # noqa: E402
     DangerScore,
     evaluate_danger,
     load_danger_set,
+    load_questions,
     named_paths,
     percent,
 )
@@ -123,11 +124,26 @@ def main() -> int:
         for lang in sorted(report.by_lang):
             print(row(lang, report.by_lang[lang]))
         print(row("all", report.total()) + "\n")
+    # Everyday traffic: the in-scope questions of the matching held-out sets (none is an
+    # emergency, and none is an example the danger vote knows).
+    everyday = [
+        q.text
+        for name in ["heldout"] + [f"heldout{i}" for i in range(3, 13)]
+        for q in load_questions(ROOT / "tests" / name)
+        if q.in_scope and not q.emergency
+    ]
+    by_lexicon = sum(bool(matcher.danger.detect(text)) for text in everyday)
+    alarmed = sum(bool(matcher.danger_signals(text)) for text in everyday)
+    print(
+        f"everyday questions (tests/heldout, heldout3 … heldout12): {len(everyday)}, false alarms "
+        f"{percent(alarmed, len(everyday)).strip()} "
+        f"(the lexicon alone: {percent(by_lexicon, len(everyday)).strip()})\n"
+    )
     timings = []
     for items in sets.values():
         for item in items:
             t0 = time.perf_counter()
-            matcher.danger.detect(item.text)
+            matcher.danger_signals(item.text)
             timings.append((time.perf_counter() - t0) * 1000)
     timings.sort()
     print(

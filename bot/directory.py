@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from .bulkread import BulkReader
+from .examples import NO_DANGER
 from .gcpause import without_gc
 from .vocabulary import Vocabulary, load_vocabulary, phrase_lists
 from .yamlread import read_yaml
@@ -312,6 +313,8 @@ class Directory:
     events: tuple[Any, ...] = ()  # events.EventSeries (that module builds on this one)
     # Questions residents asked and the place that answered: service id -> lang -> questions.
     examples: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+    # Sentences residents wrote and the danger signal each raises, or "none" for everyday talk.
+    danger_examples: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
 
     def reply(self, reply_id: str) -> CannedReply | None:
         return next((r for r in self.replies if r.id == reply_id), None)
@@ -538,13 +541,18 @@ def check_directory(root: Path) -> tuple[Directory | None, list[Problem]]:
                 )
 
     events = _load_events(root, set(seen), problems)
-    examples = phrase_lists(
-        root / "examples",
+
+    def report(*where: str) -> None:
+        problems.append(Problem(*where))
+
+    examples = phrase_lists(root / "examples", root, LANGUAGES, set(seen), "service", report)
+    danger_examples = phrase_lists(
+        root / "danger" / "examples",
         root,
         LANGUAGES,
-        set(seen),
-        "service",
-        lambda *where: problems.append(Problem(*where)),
+        {*vocabulary.signals, NO_DANGER},
+        "signal",
+        report,
     )
     if problems:
         return None, problems
@@ -556,6 +564,7 @@ def check_directory(root: Path) -> tuple[Directory | None, list[Problem]]:
         tuple(replies),
         tuple(events),
         examples,
+        danger_examples,
     )
     return directory, []
 

@@ -27,7 +27,7 @@ from anyascii import anyascii
 
 from .danger import DangerLexicon
 from .directory import LANGUAGES, Directory, Service
-from .examples import ExampleIndex
+from .examples import NO_DANGER, ExampleIndex, danger_vote
 from .gcpause import without_gc
 from .streets import StreetIndex, street_keys
 from .termindex import Evidence, TermIndex
@@ -163,6 +163,17 @@ class Matcher:
 
         self.index = TermIndex(directory)
         self.examples = ExampleIndex(directory.examples)
+        # The everyday side of the danger vote: the danger examples' everyday talk and every
+        # question asked of a place that is no signal's line.
+        lines = {line for s in vocab.signals.values() for line in s.lines}
+        everyday: dict[str, list[str]] = {}
+        for label, by_lang in directory.examples.items():
+            for lang, questions in by_lang.items():
+                if label not in lines:
+                    everyday.setdefault(lang, []).extend(questions)
+        for lang, sentences in directory.danger_examples.get(NO_DANGER, {}).items():
+            everyday.setdefault(lang, []).extend(sentences)
+        self._danger_examples = ExampleIndex({**directory.danger_examples, NO_DANGER: everyday})
         self.danger = DangerLexicon(
             {signal: vocab.danger.get(signal, {}) for signal in vocab.signals},
             known_forms=self.index.kurdish_forms,
@@ -293,6 +304,15 @@ class Matcher:
         ]
         return bool(said) and len(rest) <= 2
 
+    def danger_signals(self, text: str) -> tuple[str, ...]:
+        """The danger signals a message raises: the lexicon's, or when it finds none, the one
+        nearly all of the nearest labelled sentences raise. Never fewer than the lexicon's."""
+        found = self.danger.detect(text)
+        if found:
+            return found
+        voted = danger_vote(self._danger_examples, text)
+        return tuple(s for s in self.danger.signals if s in voted)  # most severe first
+
     def sent_away(self, text: str) -> bool:
         """Does the message say an office sent the resident away ("nicht zuständig")?"""
         return _says(_said(text), self._sent_away)
@@ -313,7 +333,7 @@ class Matcher:
     # ---- the decision --------------------------------------------------------------------------
 
     def match(self, text: str, lang: str | None = None) -> Result:
-        danger = self.danger.detect(text)
+        danger = self.danger_signals(text)
         reported, own = self._own_languages(text, lang)
         evidence = self.index.evidence(text, own)
         if evidence is not None:

@@ -172,7 +172,7 @@ class DangerReport:
 def evaluate_danger(matcher: Matcher, items: list[DangerItem]) -> DangerReport:
     report = DangerReport()
     for item in items:
-        signals = matcher.danger.detect(item.text)
+        signals = matcher.danger_signals(item.text)
         score = report.by_lang[item.lang]
         if item.signal == "none":
             score.everyday += 1

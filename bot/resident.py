@@ -457,7 +457,7 @@ async def media(update: Update, context: Context) -> None:
     message = update.effective_message
     caption = message.caption if message else None
     rt = runtime(context)
-    if caption and rt.matcher.danger.detect(caption):
+    if caption and rt.matcher.danger_signals(caption):
         await understand(update, context, caption)
     t = await translator(update, context)
     chat_id = update.effective_chat.id
@@ -802,7 +802,7 @@ def sheddable(rt: Runtime, raw: dict[str, Any]) -> bool:
     if taken is Verdict.OK and rt.messages_limit.peek(chat_id) is not Verdict.QUIET:
         return False
     said = message.get("text") or message.get("caption") or ""
-    return not (isinstance(said, str) and said and rt.matcher.danger.detect(said))
+    return not (isinstance(said, str) and said and rt.matcher.danger_signals(said))
 
 
 def limited(
@@ -823,7 +823,7 @@ def limited(
             return
         message = update.effective_message
         said = (message.text or message.caption or "") if message and not query else ""
-        if said and rt.matcher.danger.detect(said):
+        if said and rt.matcher.danger_signals(said):
             await understand(update, context, said)
             return
         t = await translator(update, context)

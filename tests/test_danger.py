@@ -550,3 +550,39 @@ def test_ordinary_questions_the_danger_layer_took_for_emergencies_stay_quiet(mat
         "ночью разбили стекло в машине, а сейчас ломают дверь",
     ):
         assert matcher.danger.detect(text), text
+
+
+@pytest.mark.parametrize(
+    "text, lang, signal",
+    [
+        # A farewell no phrase says: the pet given away, "take care".
+        ("hab alles erledigt, mein hund geht an meinen bruder, macht es gut", "de", "suicide"),
+        # Someone lying still, in words no medical phrase has.
+        ("my neighbour is lying in the hallway and does not move", "en", "medical"),
+    ],
+)
+def test_a_danger_no_phrase_says_is_raised_by_the_sentences_it_resembles(
+    matcher, text, lang, signal
+):
+    assert not matcher.danger.detect(text)  # the lexicon alone misses it
+    result = matcher.match(text, lang)
+    assert signal in result.danger
+    assert result.matches[0].urgent  # the signal's lines come first
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Noch eine Frage",  # inside many long sentences whose danger comes later
+        "яка погода завтра",  # "tomorrow" is a word of many farewells, and nothing more
+        "ich hab noch eine frage zum wohngeld",
+        "wo ist das jobcenter in hagen bitte",
+    ],
+)
+def test_everyday_words_of_danger_sentences_raise_nothing(matcher, text):
+    assert matcher.danger_signals(text) == ()
+
+
+def test_the_vote_never_takes_a_signal_the_lexicon_raised(matcher):
+    # A phrase's signal stands whatever the nearest sentences say: the vote only adds.
+    assert "suicide" in matcher.danger_signals("ich will nicht mehr leben")

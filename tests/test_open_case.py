@@ -105,9 +105,16 @@ async def test_a_reply_to_the_coordinators_answer_joins_the_case_without_asking(
     assert bodies[-1] == "Ja, vom 3. März."
 
 
-async def test_danger_inside_an_open_case_joins_it_at_once_as_urgent(desk):
+@pytest.mark.parametrize(
+    "said",
+    [
+        "ich will nicht mehr leben",  # a danger phrase
+        "hab alles erledigt, mein hund geht an meinen bruder, macht es gut",  # like its examples
+    ],
+)
+async def test_danger_inside_an_open_case_joins_it_at_once_as_urgent(desk, said):
     resident, _ = await escalate(desk, lang="de")
-    calls = await desk.say(resident, "ich will nicht mehr leben")
+    calls = await desk.say(resident, said)
     assert "112" in texts(calls) and "hinzugefügt" in texts(calls)
     assert (await desk.runtime.cases.require(1)).priority == "high"
 
