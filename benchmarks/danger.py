@@ -30,7 +30,12 @@ son; never tuned on); heldout11 (tests/danger_heldout11: written at the end of t
 for the twelfth, with the eleventh round's themes – an older person's symptoms, violence that
 goes on, threats online, accidents, very few words, family far away, mental crises, substances,
 cold and heat, sexual violence told indirectly, exploitation, a friend's goodbye online, a knife
-among children, carbon monoxide; never tuned on).
+among children, carbon monoxide; never tuned on); heldout12 (tests/danger_heldout12: written in
+the twelfth round before the danger vote, with danger hidden in another question, told by a child,
+in emoji or few words, voice-typed, by a neighbour, an old person fallen, controlling then
+threatening partners, suicide in religious words, a child who swallowed something, heat stroke,
+allergy, drowning, a weapon, honour-related violence, trafficking, a baby that will not wake;
+never tuned on).
 """
 
 from __future__ import annotations
@@ -112,6 +117,7 @@ def main() -> int:
             "heldout9": ROOT / "tests" / "danger_heldout9",
             "heldout10": ROOT / "tests" / "danger_heldout10",
             "heldout11": ROOT / "tests" / "danger_heldout11",
+            "heldout12": ROOT / "tests" / "danger_heldout12",
         },
     )
     sets = {name: load_danger_set(path) for name, path in paths.items()}

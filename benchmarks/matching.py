@@ -15,6 +15,7 @@ heldout8 (tests/heldout8: written at the start of the eighth round, never tuned 
 (tests/heldout10: written at the end of the ninth round for the tenth, never tuned on);
 heldout11 (tests/heldout11: written at the end of the tenth round for the eleventh, never tuned
 on); heldout12 (tests/heldout12: written at the end of the eleventh round for the twelfth, never
+tuned on); heldout13 (tests/heldout13: written in the twelfth round before the danger vote, never
 tuned on).
 """
 
@@ -109,6 +110,7 @@ def main() -> int:
             "heldout10": ROOT / "tests" / "heldout10",
             "heldout11": ROOT / "tests" / "heldout11",
             "heldout12": ROOT / "tests" / "heldout12",
+            "heldout13": ROOT / "tests" / "heldout13",
         },
     )
     sets = {name: load_questions(path) for name, path in paths.items()}
