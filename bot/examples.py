@@ -29,7 +29,10 @@ from rapidfuzz import fuzz, process
 
 NEIGHBOURS = 10  # nearest examples that vote
 SIMILAR_MIN = 50  # token-set similarity from which an example votes, with what it has above
-CANDIDATES = 300  # examples compared in full: those sharing the most rare words
+# Examples compared in full: those sharing the most rare words. Comparing is most of the time a
+# vote takes (0.66 ms for 300 on this machine, 0.35 ms for 100); on the measured sets 100 were as
+# good as 300 for both votes.
+CANDIDATES = 100
 RARE = 2.0  # log(examples / examples with the word): a word in fewer than one in seven
 MIN_WORD = 3  # shorter words ("la", "za", "me") pick no candidates
 MAX_TEXT = 500  # the start of a long message says what it asks for
