@@ -54,7 +54,10 @@ NO_DANGER = "none"  # the label of everyday sentences among the danger examples
 # tuned on (benchmarks/examples_probe.py --danger).
 DANGER_SHARE = 0.8
 DANGER_MIN_WEIGHT = 10
-DANGER_MIN_WORDS = 3  # "mama ne dyshit"
+# A message of fewer words is the lexicon's alone: in three words one everyday word decides
+# ("بدي ميني جوب", I want a minijob, folds to "bdy myny jwb", near "bdy mwt", I want to die). It
+# cost 6 of danger_dev26's 330 dangers caught and none of danger_dev27's.
+DANGER_MIN_WORDS = 4
 SIGNAL_SHARE = 0.25  # of the danger weight: each signal this heavy is raised
 
 
