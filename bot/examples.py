@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -76,12 +76,12 @@ class ExampleIndex:
                 for question in questions:
                     self._label.append(label)
                     self._texts.append(fold(question))
-        self._lengths = [len(_WORD.findall(t)) for t in self._texts]
-        postings: dict[str, list[int]] = {}
-        for position, text in enumerate(self._texts):
-            for word in set(_WORD.findall(text)):
-                if len(word) >= MIN_WORD:
-                    postings.setdefault(word, []).append(position)
+        words = [_WORD.findall(text) for text in self._texts]
+        self._lengths = [len(found) for found in words]
+        postings: defaultdict[str, list[int]] = defaultdict(list)
+        for position, found in enumerate(words):
+            for word in {w for w in found if len(w) >= MIN_WORD}:
+                postings[word].append(position)
         total = len(self._texts)
         # Only rare words pick candidates; the common ones are left out of the index.
         self._postings = {
