@@ -130,10 +130,7 @@ def teach_service(root: Path, service_id: str, lang: str, phrase: str) -> Path:
     if start is None:
         lines.append(f"keywords:\n  {lang}: [{_yaml_string(phrase)}]\n")
     else:
-        stop = next(
-            (i for i in range(start + 1, len(lines)) if not lines[i].startswith((" ", "\t"))),
-            len(lines),
-        )
+        stop = _block_end(lines, start)
         index = next(
             (i for i in range(start + 1, stop) if lines[i].lstrip().startswith(f"{lang}:")), None
         )
@@ -167,12 +164,17 @@ def teach_example(root: Path, service_id: str, lang: str, question: str) -> tupl
     if start is None:
         lines = (lines or [EXAMPLES_HEADER]) + [f"{service_id}:\n", item]
     else:
-        stop = next(
-            (i for i in range(start + 1, len(lines)) if not lines[i].startswith((" ", "\t"))),
-            len(lines),
-        )
+        stop = _block_end(lines, start)
         lines.insert(stop, item)
     return _write_checked(root, path, "".join(lines)), question
+
+
+def _block_end(lines: list[str], start: int) -> int:
+    """The index after the indented lines that follow the key on line `start`."""
+    return next(
+        (i for i in range(start + 1, len(lines)) if not lines[i].startswith((" ", "\t"))),
+        len(lines),
+    )
 
 
 def _valid_directory(root: Path) -> Directory:
