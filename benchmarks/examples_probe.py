@@ -48,6 +48,9 @@ def main() -> None:
     parser.add_argument("--train-upto", type=int, required=True)
     parser.add_argument("--root", type=Path, required=True)
     parser.add_argument("--danger", action="store_true")
+    parser.add_argument(
+        "--extra", nargs="*", default=[], help="more sets that vote, e.g. scored held-out sets"
+    )
     args = parser.parse_args()
     examples = _this_checkouts_examples()
     if args.danger:
@@ -59,7 +62,7 @@ def main() -> None:
 
     matcher = Matcher(load_directory(args.root / "knowledge"))
     known: dict[str, dict[str, list[str]]] = {}
-    sets = ["questions.yaml"] + [f"dev{i}" for i in range(2, args.train_upto + 1)]
+    sets = ["questions.yaml"] + [f"dev{i}" for i in range(2, args.train_upto + 1)] + args.extra
     for name in sets:
         for q in load_questions(TESTS / name):
             if q.expect:
@@ -111,7 +114,7 @@ def danger(args: argparse.Namespace, examples) -> None:
 
     lexicon = Matcher(load_directory(args.root / "knowledge")).danger
     known: dict[str, dict[str, list[str]]] = {}
-    sets = ["danger"] + [f"danger_dev{i}" for i in range(2, args.train_upto + 1)]
+    sets = ["danger"] + [f"danger_dev{i}" for i in range(2, args.train_upto + 1)] + args.extra
     for name in sets:
         for item in load_danger_set(TESTS / name):
             known.setdefault(item.signal, {}).setdefault(item.lang, []).append(item.text)

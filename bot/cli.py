@@ -733,6 +733,8 @@ def _dispatch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return cli_learning.cmd_review(args, _settings(args, err), out)
     if args.command == "teach":
         return cli_learning.cmd_teach(args, out, err)
+    if args.command == "learn":
+        return cli_learning.cmd_learn(args, out, err)
     return cmd_chat(args, out, err)
 
 

@@ -15,6 +15,7 @@ from .learning import (
     TeachError,
     group,
     known_language,
+    learn_from_sets,
     teach_example,
     teach_need,
     teach_service,
@@ -41,6 +42,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     )
     t.add_argument("--lang", default="de", help="the language of the phrase (default: de)")
     t.add_argument("--knowledge", default=str(Settings().knowledge), help="directory to edit")
+    learn = sub.add_parser(
+        "learn", help="add the labelled questions of scored sets (tests/ format) as examples"
+    )
+    learn.add_argument("sets", nargs="+", help="YAML files or folders of them")
+    learn.add_argument("--knowledge", default=str(Settings().knowledge), help="directory to edit")
 
 
 async def _review(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
@@ -96,4 +102,18 @@ def cmd_teach(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"lotse teach: {exc}", file=err)
         return 1
     print(f"added {phrase!r} ({lang}) to {path}; send /reload in the coordinator chat", file=out)
+    return 0
+
+
+def cmd_learn(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    try:
+        added = learn_from_sets(Path(args.knowledge), [Path(p) for p in args.sets])
+    except (TeachError, OSError, KeyError, TypeError) as exc:
+        print(f"lotse learn: {exc}", file=err)
+        return 1
+    print(
+        f"added {added.get('examples', 0)} example questions and "
+        f"{added.get('danger/examples', 0)} danger examples; send /reload in the coordinator chat",
+        file=out,
+    )
     return 0

@@ -13,9 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
 from rapidfuzz import fuzz
 
 from .directory import LANGUAGES, Directory, check_directory
+from .examples import NO_DANGER
 from .textnorm import raw_tokens
 
 KEEP_DAYS = 30
@@ -158,15 +160,88 @@ def teach_example(root: Path, service_id: str, lang: str, question: str) -> tupl
     if question.casefold() in known:
         raise TeachError(f"{question!r} is already an example in {lang}")
     path = root / "examples" / f"{lang}.yaml"
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True) if path.exists() else []
-    item = f"  - {json.dumps(question, ensure_ascii=False)}\n"
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == f"{service_id}:"), None)
-    if start is None:
-        lines = (lines or [EXAMPLES_HEADER]) + [f"{service_id}:\n", item]
-    else:
-        stop = _block_end(lines, start)
-        lines.insert(stop, item)
+    text = path.read_text(encoding="utf-8") if path.exists() else EXAMPLES_HEADER
+    lines = text.splitlines(keepends=True)
+    _add_item(lines, service_id, question)
     return _write_checked(root, path, "".join(lines)), question
+
+
+DANGER_EXAMPLES_HEADER = (
+    "# Sentences residents wrote, as they wrote them, and the danger signal each raises – or\n"
+    "# none, for everyday talk. See knowledge/README.md.\n"
+)
+
+
+def learn_from_sets(root: Path, paths: Sequence[Path]) -> dict[str, int]:
+    """Add the labelled questions of scored sets (the tests' YAML format) as examples: a
+    question under the first place expected for it, a danger sentence under its signal, and
+    what no place answers (out of scope, greetings, everyday sentences) as everyday talk among
+    the danger examples. Texts already there are skipped; one check for all, all or nothing.
+    The count added per folder."""
+    items: list[tuple[str, str, str, str]] = []  # (folder, key, lang, text)
+    for path in paths:
+        files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+        for file in files:
+            for item in yaml.safe_load(file.read_text(encoding="utf-8")) or []:
+                lang, text = str(item["lang"]), " ".join(str(item["q"]).split())
+                if "signal" in item:
+                    items.append(("danger/examples", str(item["signal"]), lang, text))
+                elif isinstance(item.get("expect"), list) and item["expect"]:
+                    items.append(("examples", str(item["expect"][0]), lang, text))
+                else:
+                    items.append(("danger/examples", NO_DANGER, lang, text))
+    texts: dict[Path, str] = {}
+    added: Counter[str] = Counter()
+    for (folder, lang), group_items in _grouped(items).items():
+        path = root / folder / f"{known_language(lang)}.yaml"
+        header = EXAMPLES_HEADER if folder == "examples" else DANGER_EXAMPLES_HEADER
+        before = path.read_text(encoding="utf-8") if path.exists() else header
+        lines = before.splitlines(keepends=True)
+        known = {t.casefold() for ts in (yaml.safe_load(before) or {}).values() for t in ts or ()}
+        for key, text in group_items:
+            text = scrub(text)
+            if not text or text.casefold() in known:
+                continue
+            known.add(text.casefold())
+            _add_item(lines, key, text)
+            added[folder] += 1
+        texts[path] = "".join(lines)
+    _write_all_checked(root, texts)
+    return dict(added)
+
+
+def _grouped(
+    items: Sequence[tuple[str, str, str, str]],
+) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    grouped: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for folder, key, lang, text in items:
+        grouped.setdefault((folder, lang), []).append((key, text))
+    return grouped
+
+
+def _add_item(lines: list[str], key: str, text: str) -> None:
+    """`text` as the last item under `key:` (a new key at the end)."""
+    item = f"  - {json.dumps(text, ensure_ascii=False)}\n"
+    start = next((i for i, line in enumerate(lines) if line.rstrip() == f"{key}:"), None)
+    if start is None:
+        lines += [f"{key}:\n", item]
+    else:
+        lines.insert(_block_end(lines, start), item)
+
+
+def _write_all_checked(root: Path, texts: dict[Path, str]) -> None:
+    before = {path: path.read_text(encoding="utf-8") if path.exists() else None for path in texts}
+    for path, text in texts.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    directory, problems = check_directory(root)
+    if directory is None:
+        for path, text in before.items():
+            if text is None:
+                path.unlink()
+            else:
+                path.write_text(text, encoding="utf-8")
+        raise TeachError("not learnt, the directory would have problems: " + str(problems[0]))
 
 
 def _block_end(lines: list[str], start: int) -> int:

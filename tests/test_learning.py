@@ -14,7 +14,15 @@ from conftest import KNOWLEDGE, texts
 from bot.app import housekeeping
 from bot.cli import main
 from bot.directory import load_directory
-from bot.learning import TeachError, group, scrub, teach_example, teach_need, teach_service
+from bot.learning import (
+    TeachError,
+    group,
+    learn_from_sets,
+    scrub,
+    teach_example,
+    teach_need,
+    teach_service,
+)
 from bot.matching import Matcher
 
 
@@ -104,6 +112,36 @@ def test_an_example_of_an_unknown_service_is_a_problem_lotse_check_names(knowled
     assert code == 1
 
 
+SCORED_SET = """\
+- {q: "mein vermieter will die kaution nicht zurückgeben, Tel 0176 1234567", lang: de, expect: [mieterverein-hagen]}
+- {q: "wer hat gestern das spiel gewonnen", lang: de, expect: out}
+- {q: "ich hab alles verschenkt und mich von allen verabschiedet", lang: de, signal: suicide}
+- {q: "meine tochter hat morgen einen zahnarzttermin", lang: de, signal: none}
+"""
+
+
+def test_a_scored_set_becomes_examples_once_scrubbed_and_all_or_nothing(knowledge, tmp_path):
+    labelled = tmp_path / "scored.yaml"
+    labelled.write_text(SCORED_SET, encoding="utf-8")
+    assert learn_from_sets(knowledge, [labelled]) == {"examples": 1, "danger/examples": 3}
+    directory = load_directory(knowledge)
+    asked = directory.examples["mieterverein-hagen"]["de"]
+    assert any("kaution" in q for q in asked) and not any("0176" in q for q in asked)
+    assert "wer hat gestern das spiel gewonnen" in directory.danger_examples["none"]["de"]
+    assert any("verschenkt" in q for q in directory.danger_examples["suicide"]["de"])
+    assert learn_from_sets(knowledge, [labelled]) == {}  # nothing twice
+    before = (knowledge / "examples" / "de.yaml").read_text(encoding="utf-8")
+    labelled.write_text(
+        SCORED_SET.replace("wer hat", "wer hatte")
+        + '- {q: "eine frage", lang: de, expect: [no-such-place]}\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(TeachError, match="problems"):
+        learn_from_sets(knowledge, [labelled])
+    assert (knowledge / "examples" / "de.yaml").read_text(encoding="utf-8") == before
+    assert "wer hatte" not in (knowledge / "danger" / "examples" / "de.yaml").read_text("utf-8")
+
+
 def test_lotse_teach_reports_success_and_errors(knowledge: Path, capsys):
     code = main(
         ["teach", "familienknete", "--need", "child-benefit", "--knowledge", str(knowledge)]
@@ -120,6 +158,8 @@ def test_lotse_teach_reports_success_and_errors(knowledge: Path, capsys):
         ["teach", asked, "--example", "--need", "housing-benefit", "--knowledge", str(knowledge)]
     )
     assert code == 1 and "--service" in capsys.readouterr().err
+    code = main(["learn", str(KNOWLEDGE.parent / "tests" / "nope"), "--knowledge", str(knowledge)])
+    assert code == 1 and "lotse learn" in capsys.readouterr().err
 
 
 async def test_unanswered_questions_are_kept_without_chat_id_and_reviewed(bot, tmp_path, capsys):

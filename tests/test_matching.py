@@ -507,9 +507,10 @@ def test_an_age_alone_is_no_phrase(matcher):
         ),
     ],
 )
-def test_a_specific_need_comes_before_a_broad_one(matcher, text, lang, first):
+def test_a_specific_need_comes_before_a_broad_one(needs_only, text, lang, first):
+    """What the needs alone make of it (the examples may vote otherwise, and are tested so)."""
     expected = first if isinstance(first, tuple) else (first,)
-    assert matcher.match(text, lang).matches[0].service_id in expected
+    assert needs_only.match(text, lang).matches[0].service_id in expected
 
 
 def test_a_benefit_said_on_the_way_yields_to_what_it_makes_one_eligible_for(matcher):
