@@ -35,7 +35,13 @@ the twelfth round before the danger vote, with danger hidden in another question
 in emoji or few words, voice-typed, by a neighbour, an old person fallen, controlling then
 threatening partners, suicide in religious words, a child who swallowed something, heat stroke,
 allergy, drowning, a weapon, honour-related violence, trafficking, a baby that will not wake;
-never tuned on).
+never tuned on); heldout13 (tests/danger_heldout13: written at the end of the twelfth round for
+the thirteenth, with danger asked as a question, going on for days, at work or in a shelter,
+forwarded from a group chat, a pregnant woman, a teenager's threats, an elderly couple, a confused
+diabetic, a psychotic relative, an eating disorder, a missing teenager, gas in a shared house, a
+dog attack, an electric shock, a fall from a height, giving things away; never tuned on).
+Since the thirteenth round, heldout … heldout12 are also danger examples: their figures are
+memorised now, and only sets written later measure the vote.
 """
 
 from __future__ import annotations
@@ -47,6 +53,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Matching held-out sets whose questions are not examples: everyday traffic the vote has not seen.
+EVERYDAY = ["heldout14"]
 sys.path.insert(0, str(ROOT))
 
 from bot.directory import load_directory  # noqa: E402
@@ -118,6 +126,7 @@ def main() -> int:
             "heldout10": ROOT / "tests" / "danger_heldout10",
             "heldout11": ROOT / "tests" / "danger_heldout11",
             "heldout12": ROOT / "tests" / "danger_heldout12",
+            "heldout13": ROOT / "tests" / "danger_heldout13",
         },
     )
     sets = {name: load_danger_set(path) for name, path in paths.items()}
@@ -130,18 +139,19 @@ def main() -> int:
         for lang in sorted(report.by_lang):
             print(row(lang, report.by_lang[lang]))
         print(row("all", report.total()) + "\n")
-    # Everyday traffic: the in-scope questions of the matching held-out sets (none is an
-    # emergency, and none is an example the danger vote knows).
+    # Everyday traffic: the in-scope questions of a matching held-out set that is not among the
+    # examples (none is an emergency; the vote knows none of them). Until the thirteenth round
+    # these were heldout … heldout12, which are examples now.
     everyday = [
         q.text
-        for name in ["heldout"] + [f"heldout{i}" for i in range(3, 13)]
+        for name in EVERYDAY
         for q in load_questions(ROOT / "tests" / name)
         if q.in_scope and not q.emergency
     ]
     by_lexicon = sum(bool(matcher.danger.detect(text)) for text in everyday)
     alarmed = sum(bool(matcher.danger_signals(text)) for text in everyday)
     print(
-        f"everyday questions (tests/heldout, heldout3 … heldout12): {len(everyday)}, false alarms "
+        f"everyday questions (tests/{', '.join(EVERYDAY)}): {len(everyday)}, false alarms "
         f"{percent(alarmed, len(everyday)).strip()} "
         f"(the lexicon alone: {percent(by_lexicon, len(everyday)).strip()})\n"
     )

@@ -69,6 +69,7 @@ class WatchedApi(LocalBotApi):
         super().__post_init__()
         self.news: dict[int, asyncio.Event] = {}
         self.fetched: dict[int, float] = {}  # update id → when getUpdates first handed it out
+        self.last_sent: dict[int, float] = {}  # chat → when the bot last sent something there
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         updates = await super()._get_updates(params)
@@ -79,6 +80,8 @@ class WatchedApi(LocalBotApi):
 
     def _record(self, call: Call) -> None:
         super()._record(call)
+        if call.chat_id is not None:
+            self.last_sent[call.chat_id] = time.monotonic()
         if call.chat_id is not None and call.method.startswith("send"):
             event = self.news.get(call.chat_id)
             if event is not None:
@@ -91,6 +94,7 @@ class Run:
     updates: UpdateFactory = field(default_factory=UpdateFactory)
     latencies: list[float] = field(default_factory=list)
     waits: list[float] = field(default_factory=list)  # of which: until the bot fetched it
+    whole: list[float] = field(default_factory=list)  # until the answer's last message
     unanswered: int = 0
     told: dict[int, int] = field(default_factory=dict)  # resident → case number
     tokens: dict[int, str] = field(default_factory=dict)  # case → the coordinator's answer
@@ -122,12 +126,17 @@ class Run:
     ) -> None:
         user = self.updates.user(100_000 + index, f"R{index}", "de")
         for n in range(questions):
+            started = time.monotonic()
             latency = await self.ask(user, QUESTIONS[(index + n) % len(QUESTIONS)])
             if latency is None:
                 self.unanswered += 1
             else:
                 self.latencies.append(latency)
             await asyncio.sleep(rng.uniform(*think))
+            # All of the answer has come by now (a card later than the think time would be
+            # counted with the next question's).
+            if latency is not None:
+                self.whole.append(self.api.last_sent[user["id"]] - started)
 
     def consent(self, chat_id: int) -> str | None:
         """The newest "yes, pass it on" button's data (it carries the question's token)."""
@@ -265,6 +274,8 @@ async def fairness(args: argparse.Namespace, workdir: Path, abusers: int) -> boo
     await warm_up(run)
     run.latencies.clear()
     run.waits.clear()
+    run.whole.clear()
+    calls_before = len(api.calls)
     stop = asyncio.Event()
     rng = random.Random(args.seed)
     kinds = ["flood", "long", "mydata"]
@@ -316,6 +327,10 @@ async def fairness(args: argparse.Namespace, workdir: Path, abusers: int) -> boo
         seen = sum(c.text.count(token) for c in api.sent_to(uid)) if token else 0
         reached["once" if seen == 1 else "twice" if seen > 1 else "never"] += 1
     abusive_sent = sum(len(api.sent_to(900_000 + i)) for i in range(abusers))
+    outgoing = sum(1 for c in api.calls[calls_before:] if c.chat_id is not None)
+    per_answer = sum(len(api.sent_to(100_000 + i)) for i in range(args.residents)) / max(
+        1, len(run.latencies)
+    )
     print(
         f"\nfairness{' with SIGKILLs' if args.kill else ''}: {args.residents} residents × "
         f"{args.questions} questions (think {args.think_min:g}–{args.think_max:g} s, start "
@@ -332,6 +347,11 @@ async def fairness(args: argparse.Namespace, workdir: Path, abusers: int) -> boo
             f"well-behaved residents: {len(run.latencies)} answers, "
             f"{len(run.latencies) / elapsed:.1f}/s; reply latency {latency_line(run.latencies)}"
             f"\n  of which waiting for the bot to fetch the update: {latency_line(run.waits)}"
+            f"\n  until the answer's last message: {latency_line(run.whole)}"
+        )
+        print(
+            f"Bot API calls to a chat: {outgoing / elapsed:.1f}/s (Telegram takes about 30/s); "
+            f"{per_answer:.2f} per answer to a well-behaved resident"
         )
     print(f"questions never answered (60 s): {run.unanswered}")
     if abusers:

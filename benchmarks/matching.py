@@ -16,7 +16,9 @@ heldout8 (tests/heldout8: written at the start of the eighth round, never tuned 
 heldout11 (tests/heldout11: written at the end of the tenth round for the eleventh, never tuned
 on); heldout12 (tests/heldout12: written at the end of the eleventh round for the twelfth, never
 tuned on); heldout13 (tests/heldout13: written in the twelfth round before the danger vote, never
-tuned on).
+tuned on); heldout14 (tests/heldout14: written at the end of the twelfth round for the
+thirteenth, never tuned on). Since the thirteenth round, heldout … heldout13 are also examples
+(`lotse learn`): their figures are memorised now, and only sets written later measure the bot.
 """
 
 from __future__ import annotations
@@ -111,6 +113,7 @@ def main() -> int:
             "heldout11": ROOT / "tests" / "heldout11",
             "heldout12": ROOT / "tests" / "heldout12",
             "heldout13": ROOT / "tests" / "heldout13",
+            "heldout14": ROOT / "tests" / "heldout14",
         },
     )
     sets = {name: load_questions(path) for name, path in paths.items()}

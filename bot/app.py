@@ -11,7 +11,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from telegram import BotCommand, Update
 from telegram.error import NetworkError, RetryAfter, TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
@@ -23,6 +23,7 @@ from .desk import DESK_TIME
 from .directory import LANGUAGES, Directory
 from .dispatch import Dispatcher, Journal
 from .i18n import N_
+from .outgoing import FairRateLimiter
 from .runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -50,21 +51,29 @@ _COMMANDS = {
 }
 
 
+def staff_chats(settings: Settings) -> tuple[int, ...]:
+    """The coordinators' desk and the coordinators: first in Telegram's outgoing budget."""
+    desk = (settings.coordinator_chat_id,) if settings.coordinator_chat_id is not None else ()
+    return desk + settings.coordinator_user_ids
+
+
 def build_application(
     settings: Settings, directory: Directory, request: BaseRequest | None = None
 ) -> Application:
     """The real Application. With `request` (the local stand-in) it never touches the network."""
+    limiter = FairRateLimiter(staff=staff_chats(settings))
     builder: ApplicationBuilder = (
         Application.builder()
         .token(settings.telegram_token or LOCAL_TOKEN)
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.telegram_base_file_url)
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(limiter)
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     app = builder.build()
     rt = Runtime.create(settings, directory)
+    limiter.heavy = lambda chat: rt.messages_limit.heavy(chat) or rt.buttons_limit.heavy(chat)
     app.bot_data["runtime"] = rt
     app.bot_data["courier"] = Courier(rt)
     app.bot_data["sender"] = Sender(rt)

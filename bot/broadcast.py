@@ -6,7 +6,8 @@ later does not get it, who unsubscribes meanwhile still counts as reached or not
 claims a row (a write) before it sends and marks it sent after, like the case outbox: after a
 crash the rows claimed but not marked are sent again – at most one round (ROUND) – and no row is
 ever skipped. Telegram's limit of about 30 messages a second overall is kept by the Application's
-AIORateLimiter; the courier sends ROUND messages per run.
+rate limiter (bot/outgoing.py), which lets answers to residents go first; the courier sends
+ROUND messages per run.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +28,7 @@ from .directory import LANGUAGES, Directory, pick
 from .eventcards import when
 from .events import place_text, upcoming
 from .i18n import Translator
+from .outgoing import BULK
 
 log = logging.getLogger(__name__)
 
@@ -303,7 +305,7 @@ class Sender:
         if not rows:
             return await self._finished(set())
         # The whole round is claimed in one write, then sent at once: the Application's
-        # AIORateLimiter spaces the calls to Telegram's limits, and a slow network does not
+        # rate limiter spaces the calls to Telegram's limits, and a slow network does not
         # slow the round down to one message after another.
         await self.store.db.write_many(
             "UPDATE broadcast_recipients SET status = 'claimed' "
@@ -345,7 +347,7 @@ class Sender:
         if reply is None:
             return "failed", 0
         try:
-            await send(bot, chat_id, reply)
+            await send(bot, chat_id, replace(reply, priority=BULK))
         except RetryAfter:
             return "pending", 0  # Telegram asks to wait: the next rounds try again
         except Forbidden:

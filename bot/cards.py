@@ -44,6 +44,9 @@ class Reply:
     buttons: Keyboard = ()
     venue: Venue | None = None
     copy_of: tuple[int, int] | None = None  # (chat, message): a resident's file, copied after
+    # Its place in Telegram's outgoing budget: "urgent" (an emergency) goes first, "bulk" (news
+    # to subscribers) last; see bot/outgoing.py.
+    priority: str = ""
 
 
 # ---- callback data: "<kind>:<arg>[:<arg>]", always under Telegram's 64 bytes ------------------

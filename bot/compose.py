@@ -7,6 +7,7 @@ stores the message and says that it joined the case.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from . import replies
@@ -14,6 +15,7 @@ from .cards import Reply, render_card
 from .directory import Directory
 from .i18n import Translator
 from .matching import ANSWER_MIN, Result
+from .outgoing import URGENT
 
 MAX_CARDS = 3
 
@@ -30,7 +32,8 @@ def emergency_replies(
     if not result.danger:
         return []
     lines = [m.service_id for m in result.emergencies]
-    return [replies.emergency_banner(t), *_cards(lines, directory, t, now)]
+    said = [replies.emergency_banner(t), *_cards(lines, directory, t, now)]
+    return [replace(reply, priority=URGENT) for reply in said]
 
 
 def answer(result: Result, directory: Directory, t: Translator, now: datetime) -> list[Reply]:

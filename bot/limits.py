@@ -74,6 +74,12 @@ class Limiter:
         told = bucket.told
         return Verdict.QUIET if told is not None and now - told < self.window else Verdict.TELL
 
+    def heavy(self, key: int) -> bool:
+        """More than half of the allowance used lately: someone who writes much faster than a
+        person asking questions."""
+        bucket = self._buckets.get(key)
+        return bucket is not None and self._tokens(bucket, self.clock()) < self.per_window / 2
+
     def _forget(self, now: float) -> None:
         """Drop residents whose allowance is full again: they are as good as new (bounded
         memory)."""

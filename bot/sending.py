@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from datetime import UTC, datetime
+from typing import Any
 
 from telegram import (
     Bot,
@@ -41,6 +42,8 @@ async def send(
 ) -> list[Message]:
     """Send a reply (split at 4096 characters, keyboard on the last part); every message sent."""
     sent: list[Message] = []
+    # An emergency goes first in Telegram's outgoing budget, news last (bot/outgoing.py).
+    urgent: dict[str, Any] = {"rate_limit_args": reply.priority} if reply.priority else {}
     if reply.copy_of is not None:
         # First, so that a file that cannot be copied (the resident deleted it) fails before
         # any text went out.
@@ -74,11 +77,14 @@ async def send(
                     if reply_to and index == 0
                     else None
                 ),
+                **urgent,
             )
             sent.append(message)
     if reply.venue is not None:
         v = reply.venue
-        sent.append(await bot.send_venue(chat_id, v.latitude, v.longitude, v.title, v.address))
+        sent.append(
+            await bot.send_venue(chat_id, v.latitude, v.longitude, v.title, v.address, **urgent)
+        )
     return sent
 
 
