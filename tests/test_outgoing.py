@@ -33,11 +33,16 @@ async def send(limiter: FairRateLimiter, chat: int, callback: Any, urgent: bool 
     return await limiter.process_request(callback, (), {}, "sendMessage", data, args)
 
 
+async def spend_budget(limiter: FairRateLimiter, recorder: Recorder, chat: int = BUSY) -> None:
+    """A whole burst's worth sent to `chat`: what comes next has to wait for the budget."""
+    for n in range(int(limiter.rate)):
+        await send(limiter, chat, recorder.call(f"burst-{n}"))
+    recorder.order.clear()
+
+
 async def backlog_then(limiter: FairRateLimiter, recorder: Recorder, last: int) -> list[str]:
     """The budget used up by BUSY, ten more of its messages queued, then one for `last`."""
-    for n in range(int(limiter.rate)):
-        await send(limiter, BUSY, recorder.call(f"busy-burst-{n}"))
-    recorder.order.clear()
+    await spend_budget(limiter, recorder)
     queued = [asyncio.create_task(send(limiter, BUSY, recorder.call("busy"))) for _ in range(10)]
     await asyncio.sleep(0)  # all ten are waiting now
     queued.append(asyncio.create_task(send(limiter, last, recorder.call("other"))))
@@ -54,9 +59,7 @@ async def test_the_start_of_an_answer_goes_before_a_busy_chats_backlog() -> None
 async def test_an_emergency_goes_before_the_start_of_other_answers() -> None:
     limiter = FairRateLimiter(per_second=40)
     recorder = Recorder()
-    for n in range(40):
-        await send(limiter, BUSY, recorder.call(f"burst-{n}"))
-    recorder.order.clear()
+    await spend_budget(limiter, recorder)
     starts = [
         asyncio.create_task(send(limiter, 2000 + n, recorder.call("start"))) for n in range(5)
     ]
@@ -83,9 +86,7 @@ async def test_a_chats_own_messages_keep_their_order() -> None:
 async def test_two_busy_chats_take_turns() -> None:
     limiter = FairRateLimiter(per_second=40)
     recorder = Recorder()
-    for n in range(40):
-        await send(limiter, QUIET, recorder.call(f"burst-{n}"))
-    recorder.order.clear()
+    await spend_budget(limiter, recorder, QUIET)
     first = [asyncio.create_task(send(limiter, BUSY, recorder.call("a"))) for _ in range(4)]
     await asyncio.sleep(0)
     second = [asyncio.create_task(send(limiter, COORDINATOR, recorder.call("b"))) for _ in range(4)]
@@ -123,9 +124,7 @@ async def test_retry_after_beyond_the_retries_reaches_the_caller() -> None:
 async def test_a_cancelled_message_does_not_hold_up_the_others() -> None:
     limiter = FairRateLimiter(per_second=20)
     recorder = Recorder()
-    for n in range(20):
-        await send(limiter, BUSY, recorder.call(f"burst-{n}"))
-    recorder.order.clear()
+    await spend_budget(limiter, recorder)
     doomed = asyncio.create_task(send(limiter, QUIET, recorder.call("cancelled")))
     await asyncio.sleep(0)
     kept = asyncio.create_task(send(limiter, BUSY, recorder.call("kept")))
