@@ -2,7 +2,7 @@
 
 The "Telegram side" is the local Bot API stand-in served over HTTP on 127.0.0.1 by this script,
 with a simulated latency on every Bot API call; the bot is the real `lotse run` in a separate
-process (the same HTTP stack, polling, SQLite and AIORateLimiter as on Telegram).
+process (the same HTTP stack, polling, SQLite and rate limiter as on Telegram).
 
 1. Capacity: residents who ask again as soon as they are answered, against `lotse run` and
    against a minimal python-telegram-bot echo bot (`echo_bot.py`, concurrent updates, the same
@@ -58,7 +58,7 @@ QUESTIONS = [
     "اين اجد مساعدة في الايجار",
 ]
 # Told apart by letters, not digits: "(Frage 112)" is rightly answered with the 112 card.
-UNANSWERABLE = "Gibt es im Quartier einen Bingo-Abend für Senioren? (Frage {n})"
+UNANSWERABLE = "Wo kann man im Quartier Boule spielen? (Frage {n})"
 
 
 @dataclass

@@ -49,8 +49,8 @@ from bot.localapi import Call, LocalBotApi, UpdateFactory  # noqa: E402
 from bot.localserver import lotse_run_env, serve  # noqa: E402
 
 # Without --fault deleted-topic the coordinator gets cases by private message: a coordinator
-# *group* is held to Telegram's 20 messages a minute per group (python-telegram-bot's
-# AIORateLimiter enforces it), which would make this a test of patience rather than of crashes.
+# *group* is held to Telegram's 20 messages a minute per group (bot/outgoing.py enforces it, as
+# AIORateLimiter did), which would make this a test of patience rather than of crashes.
 COORDINATOR = {"id": 77, "is_bot": False, "first_name": "Koordination"}
 DESK = COORDINATOR["id"]
 UNSTARTED = 78  # a listed coordinator who never pressed Start
@@ -148,7 +148,10 @@ class Scenario:
         user = self.updates.user(10_000 + index, f"R{index}", "de")
         uid = user["id"]
         # Told apart by letters, not digits: "(Frage 112)" is rightly answered with the 112 card.
-        question = f"Gibt es im Quartier einen Bingo-Abend für Senioren? (Frage {tag(index)})"
+        # Nothing in the directory answers it (a bingo evening for older people did, once the
+        # Seniorenwegweiser came in, and then no case was ever opened): `lotse ask` says
+        # "escalate" or "suggest" for each of the 200 tags, both with the "ask a person" button.
+        question = f"Wo kann man im Quartier Boule spielen? (Frage {tag(index)})"
         while (case := self.case_told(uid)) is None:
             mark = len(self.sent(uid))
             self.api.push_update(self.updates.text(user, question))
