@@ -183,7 +183,7 @@ def learn_from_sets(root: Path, paths: Sequence[Path]) -> dict[str, int]:
         files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
         for file in files:
             for item in yaml.safe_load(file.read_text(encoding="utf-8")) or []:
-                lang, text = str(item["lang"]), " ".join(str(item["q"]).split())
+                lang, text = str(item["lang"]), str(item["q"])  # scrub() joins the spaces
                 if "signal" in item:
                     items.append(("danger/examples", str(item["signal"]), lang, text))
                 elif isinstance(item.get("expect"), list) and item["expect"]:
@@ -206,7 +206,7 @@ def learn_from_sets(root: Path, paths: Sequence[Path]) -> dict[str, int]:
             _add_item(lines, key, text)
             added[folder] += 1
         texts[path] = "".join(lines)
-    _write_all_checked(root, texts)
+    _write_all_checked(root, texts, "not learnt")
     return dict(added)
 
 
@@ -229,7 +229,8 @@ def _add_item(lines: list[str], key: str, text: str) -> None:
         lines.insert(_block_end(lines, start), item)
 
 
-def _write_all_checked(root: Path, texts: dict[Path, str]) -> None:
+def _write_all_checked(root: Path, texts: dict[Path, str], refusal: str) -> None:
+    """Write the files, then check the whole directory; on a problem every file is as before."""
     before = {path: path.read_text(encoding="utf-8") if path.exists() else None for path in texts}
     for path, text in texts.items():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -241,7 +242,7 @@ def _write_all_checked(root: Path, texts: dict[Path, str]) -> None:
                 path.unlink()
             else:
                 path.write_text(text, encoding="utf-8")
-        raise TeachError("not learnt, the directory would have problems: " + str(problems[0]))
+        raise TeachError(f"{refusal}, the directory would have problems: {problems[0]}")
 
 
 def _block_end(lines: list[str], start: int) -> int:
@@ -260,16 +261,7 @@ def _valid_directory(root: Path) -> Directory:
 
 
 def _write_checked(root: Path, path: Path, text: str) -> Path:
-    before = path.read_text(encoding="utf-8") if path.exists() else None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    directory, problems = check_directory(root)
-    if directory is None:
-        if before is None:
-            path.unlink()
-        else:
-            path.write_text(before, encoding="utf-8")
-        raise TeachError("not taught, the directory would have problems: " + str(problems[0]))
+    _write_all_checked(root, {path: text}, "not taught")
     return path
 
 

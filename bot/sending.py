@@ -43,7 +43,7 @@ async def send(
     """Send a reply (split at 4096 characters, keyboard on the last part); every message sent."""
     sent: list[Message] = []
     # An emergency goes first in Telegram's outgoing budget, news last (bot/outgoing.py).
-    urgent: dict[str, Any] = {"rate_limit_args": reply.priority} if reply.priority else {}
+    ranked: dict[str, Any] = {"rate_limit_args": reply.priority} if reply.priority else {}
     if reply.copy_of is not None:
         # First, so that a file that cannot be copied (the resident deleted it) fails before
         # any text went out.
@@ -77,13 +77,13 @@ async def send(
                     if reply_to and index == 0
                     else None
                 ),
-                **urgent,
+                **ranked,
             )
             sent.append(message)
     if reply.venue is not None:
         v = reply.venue
         sent.append(
-            await bot.send_venue(chat_id, v.latitude, v.longitude, v.title, v.address, **urgent)
+            await bot.send_venue(chat_id, v.latitude, v.longitude, v.title, v.address, **ranked)
         )
     return sent
 
