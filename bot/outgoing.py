@@ -70,7 +70,8 @@ class FairRateLimiter(BaseRateLimiter[str]):
         self._turn_now = 0  # the turn of the message sent last
         self._last_turn: dict[int | str, int] = {}  # chat → the turn of its newest message
         self._sent_at: dict[int | str, float] = {}  # chat → when its last message was let go
-        self._queued: dict[int | str, int] = {}  # chat → its messages waiting
+        # chat → (its messages waiting, the rank of the one that goes last)
+        self._queued: dict[int | str, tuple[int, int]] = {}
         self._waiting: list[tuple[int, int, int, asyncio.Future[None]]] = []
         self._order = itertools.count()
         self._pump: asyncio.Task[None] | None = None
@@ -118,13 +119,17 @@ class FairRateLimiter(BaseRateLimiter[str]):
 
     def _rank(self, chat: int | str, priority: str | None) -> int:
         if priority == URGENT or chat in self.staff:
-            return FIRST_RANK
+            return FIRST_RANK  # an emergency may pass the chat's own waiting messages
         if priority == BULK:
-            return BULK_RANK
-        if isinstance(chat, int) and self.heavy(chat):
-            return HEAVY_RANK
-        recently = self.clock() - self._sent_at.get(chat, float("-inf")) < CONTINUING_SECONDS
-        return NEXT_RANK if self._queued.get(chat) or recently else START_RANK
+            rank = BULK_RANK
+        elif isinstance(chat, int) and self.heavy(chat):
+            rank = HEAVY_RANK
+        else:
+            recently = self.clock() - self._sent_at.get(chat, float("-inf")) < CONTINUING_SECONDS
+            rank = NEXT_RANK if chat in self._queued or recently else START_RANK
+        # Never before a message of the same chat that is still waiting (it may have been
+        # ranked lower: news, or sent while the resident was flooding).
+        return max(rank, self._queued.get(chat, (0, FIRST_RANK))[1])
 
     def _next_turn(self, chat: int | str) -> int:
         if len(self._last_turn) > MAX_TRACKED:
@@ -142,15 +147,16 @@ class FairRateLimiter(BaseRateLimiter[str]):
             return
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._waiting, (rank, turn, next(self._order), waiter))
-        self._queued[chat] = self._queued.get(chat, 0) + 1
+        waiting, last = self._queued.get(chat, (0, rank))
+        self._queued[chat] = (waiting + 1, max(last, rank))
         if self._pump is None or self._pump.done():
             self._pump = asyncio.create_task(self._grant(), name="fair-rate-limiter")
         try:
             await waiter
         finally:
-            left = self._queued.pop(chat) - 1
-            if left:
-                self._queued[chat] = left
+            waiting, last = self._queued.pop(chat)
+            if waiting > 1:
+                self._queued[chat] = (waiting - 1, last)
         self._let_go(chat, turn)
 
     async def _grant(self) -> None:

@@ -184,3 +184,20 @@ def test_heavy_is_more_than_half_the_allowance_used_lately() -> None:
     assert limit.heavy(1)
     now[0] += 30.0  # five more refilled
     assert not limit.heavy(1)
+
+
+async def test_a_chats_later_message_never_passes_one_it_has_waiting_at_a_lower_rank() -> None:
+    limiter = FairRateLimiter(per_second=40)
+    recorder = Recorder()
+    await spend_budget(limiter, recorder)
+    others = [
+        asyncio.create_task(send(limiter, 3000 + i, recorder.call("other"))) for i in range(5)
+    ]
+    await asyncio.sleep(0)
+    limiter.heavy = lambda chat: chat == QUIET  # QUIET floods: its message waits behind the others
+    flooded = asyncio.create_task(send(limiter, QUIET, recorder.call("first")))
+    await asyncio.sleep(0)
+    limiter.heavy = lambda chat: False  # its allowance refilled meanwhile
+    later = asyncio.create_task(send(limiter, QUIET, recorder.call("second")))
+    await asyncio.gather(*others, flooded, later)
+    assert recorder.order.index("first") < recorder.order.index("second"), recorder.order
