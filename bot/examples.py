@@ -71,11 +71,15 @@ class ExampleIndex:
         """`examples`: label (a service id, a danger signal) -> language -> texts."""
         self._label: list[str] = []
         self._texts: list[str] = []
+        # The label of each text as written (spaces aside); None where two labels disagree.
+        self._exact: dict[str, str | None] = {}
         for label, by_lang in examples.items():
             for questions in by_lang.values():
                 for question in questions:
                     self._label.append(label)
                     self._texts.append(fold(question))
+                    key = " ".join(self._texts[-1].split())
+                    self._exact[key] = label if self._exact.get(key, label) == label else None
         words = [_WORD.findall(text) for text in self._texts]
         self._lengths = [len(found) for found in words]
         postings: defaultdict[str, list[int]] = defaultdict(list)
@@ -92,6 +96,10 @@ class ExampleIndex:
 
     def __len__(self) -> int:
         return len(self._texts)
+
+    def label_of(self, text: str) -> str | None:
+        """The label of an example with exactly this text, if there is one."""
+        return self._exact.get(" ".join(fold(text).split()))
 
     def _candidates(self, words: set[str]) -> list[int]:
         if len(self._texts) <= CANDIDATES:
@@ -138,7 +146,12 @@ class ExampleIndex:
 def danger_vote(index: ExampleIndex, text: str) -> tuple[str, ...]:
     """The danger signals the nearest labelled sentences raise when nearly all of them are
     danger, heaviest first. `index` holds danger sentences under their signal and everyday ones
-    (also the questions of knowledge/examples) under NO_DANGER."""
+    (also the questions of knowledge/examples) under NO_DANGER. A message that is one of the
+    sentences raises what that sentence is labelled with: a taught danger sentence is not
+    outvoted by the everyday questions around it."""
+    exact = index.label_of(text)
+    if exact is not None:
+        return () if exact == NO_DANGER else (exact,)
     weights: Counter[str] = Counter()
     for label, weight in index.neighbours(text, DANGER_MIN_WORDS):
         weights[label] += weight

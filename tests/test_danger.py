@@ -586,3 +586,28 @@ def test_everyday_words_of_danger_sentences_raise_nothing(matcher, text):
 def test_the_vote_never_takes_a_signal_the_lexicon_raised(matcher):
     # A phrase's signal stands whatever the nearest sentences say: the vote only adds.
     assert "suicide" in matcher.danger_signals("ich will nicht mehr leben")
+
+
+def test_a_danger_sentence_that_is_an_example_raises_its_signal_whatever_its_neighbours_say():
+    from bot.examples import NO_DANGER, ExampleIndex, danger_vote
+
+    farewell = "Wie beantrage ich Wohngeld? Egal, bis Monatsende bin ich eh nicht mehr da"
+    everyday = [f"wie beantrage ich wohngeld für {x}" for x in ("mich", "uns", "die familie")]
+    everyday += [f"wohngeld beantragen bis monatsende {x}" for x in ("wie", "wo", "wann")]
+    index = ExampleIndex({"suicide": {"de": [farewell]}, NO_DANGER: {"de": everyday}})
+    assert danger_vote(
+        index, "  wie beantrage ich WOHNGELD?  egal, bis monatsende bin ich eh nicht mehr da"
+    )
+    assert danger_vote(index, farewell) == ("suicide",)
+    assert danger_vote(index, everyday[0]) == ()
+    # Two labels for the same words: the vote decides, as for any other message.
+    torn = ExampleIndex({"suicide": {"de": [farewell]}, NO_DANGER: {"de": [farewell]}})
+    assert torn.label_of(farewell) is None
+
+
+def test_the_taught_farewell_of_a_development_set_keeps_its_banner(matcher):
+    asked = (
+        "Hallo wie beantrage ich Wohngeld? ist eigentlich auch egal, "
+        "bis monatsende bin ich eh nicht mehr da"
+    )
+    assert "suicide" in matcher.match(asked, "de").danger
