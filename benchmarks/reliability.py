@@ -206,17 +206,32 @@ class Scenario:
         text = f"Nachtrag {tag(index)} zur Anfrage"
         self.follow_ups[case] = text
         uid = user["id"]
-        for _ in range(5):  # told "something went wrong" (disk full): as a person would, again
+        at_desk = lambda: any(text in c.text for c in self.api.sent_to(self.desk) if c.result)  # noqa: E731
+        for _ in range(8):  # told "something went wrong" (disk full), or the bot restarted
             mark = len(self.sent(uid))
             self.api.push_update(self.updates.text(user, text))
-            await wait_for(
+            # Inside an open case a message joins it only when the resident says so.
+            offered = await wait_for(
                 lambda mark=mark: (
-                    any(text in c.text for c in self.api.sent_to(self.desk) if c.result)
+                    any(has_button(c, "c:yes") for c in self.sent(uid, mark))
                     or any(GONE_WRONG in c.text for c in self.sent(uid, mark))
-                ),
-                120,
+                    or at_desk()
+                )
             )
-            if not any(GONE_WRONG in c.text for c in self.sent(uid, mark)):
+            add = next(
+                (d for c in self.sent(uid, mark) if (d := button_starting(c, "c:yes"))), None
+            )
+            if offered and add is not None and not at_desk():
+                mark = len(self.sent(uid))
+                self.api.push_update(self.updates.callback(user, add))
+                await wait_for(
+                    lambda mark=mark: (
+                        at_desk()
+                        or any(GONE_WRONG in c.text for c in self.sent(uid, mark))
+                        or any("zuerst Ihre Frage" in c.text for c in self.sent(uid, mark))
+                    )
+                )
+            if at_desk():
                 return
 
     async def answer(self, resident: int, case: int) -> None:

@@ -138,6 +138,20 @@ class Inbox:
             )
         return await self.require(case_id), True
 
+    async def written_by(self, chat_id: int, update_id: int) -> tuple[int, bool] | None:
+        """The case a resident's update already wrote to, and whether it opened it: a button
+        press handled again after a crash finds what it did before the resident was told."""
+        sql = "SELECT id FROM cases WHERE source_update_id = ? AND resident_chat_id = ?"
+        opened = await self.db.value(sql, (update_id, chat_id))
+        if opened is not None:
+            return int(opened), True
+        sql = (
+            "SELECT m.case_id FROM messages m JOIN cases c ON c.id = m.case_id "
+            "WHERE m.source_update_id = ? AND m.direction = 'in' AND c.resident_chat_id = ?"
+        )
+        added = await self.db.value(sql, (update_id, chat_id))
+        return (int(added), False) if added is not None else None
+
     async def add_message(
         self,
         case_id: int,

@@ -634,6 +634,14 @@ async def escalate(
         # after "yes").
         await sending.drop_buttons(query)
     if token is not None and (pending is None or pending.token != token):
+        done = await rt.cases.written_by(chat_id, update.update_id)
+        if done is not None:
+            # This very press was handled before a crash cut off the reply: the case is safe,
+            # so the resident hears so, not "write your question first".
+            case_id, opened = done
+            told = case_received_reply(rt, t, case_id) if opened else None
+            await send(context, chat_id, told or replies.added_to_case(t, case_id))
+            return
         # Consent counts only for the very question it quoted: not for one typed since, not
         # for one forgotten meanwhile.
         await send(context, chat_id, replies.no_question_to_pass(t))

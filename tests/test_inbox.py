@@ -481,6 +481,47 @@ async def test_consent_counts_only_for_the_question_it_quoted(desk):
     assert await desk.runtime.cases.open_cases() == []
 
 
+async def forget_handled(desk, update: dict) -> None:
+    """As if the crash came before the update was marked handled."""
+    sql = "DELETE FROM processed_updates WHERE update_id = ?"
+    await desk.runtime.db.write((sql, (update["update_id"],)))
+
+
+async def test_a_consent_handled_again_after_a_crash_tells_the_case_it_opened(desk):
+    """A crash between committing the case and telling the resident: the journal hands the same
+    press to the restarted bot, whose memory of the question is gone. The case is safe, so the
+    resident hears its number, not "write your question first"; a follow-up likewise."""
+    resident = desk.user(user_id=RESIDENT, lang="de")
+    await desk.say(resident, "Mein Nachbar ist immer so laut")
+    await desk.press(resident, callback(ESCALATE, "ask"))
+    press = desk.updates.callback(resident, consent_button(desk.api, RESIDENT))
+    await desk.feed(press)
+    desk.app.user_data[RESIDENT].clear()  # the restart: memory is gone, the journal is not
+    await forget_handled(desk, press)
+    calls = await desk.feed(press)
+    assert "Ihre Anfragenummer ist #1" in texts(calls)
+    assert "zuerst Ihre Frage" not in texts(calls)
+    assert len(await desk.runtime.cases.open_cases()) == 1
+
+    offered = await desk.say(resident, "Es ist jede Nacht bis drei Uhr laut")
+    add = [d for d in button_data(offered) if d.startswith("c:yes:")][-1]
+    press = desk.updates.callback(resident, add)
+    await desk.feed(press)
+    desk.app.user_data[RESIDENT].clear()
+    await forget_handled(desk, press)
+    calls = await desk.feed(press)
+    assert "Zu Ihrer Anfrage #1 hinzugefügt" in texts(calls)
+    case = (await desk.runtime.cases.open_cases())[0]
+    bodies = [m.body for m in await desk.runtime.cases.messages(case.id)]
+    assert bodies.count("Es ist jede Nacht bis drei Uhr laut") == 1
+    # Another resident's press under the same update id learns nothing of the case.
+    other = desk.user(user_id=RESIDENT + 1, lang="de")
+    forged = desk.updates.callback(other, add)
+    forged["update_id"] = press["update_id"]
+    await forget_handled(desk, forged)
+    assert "#1" not in texts(await desk.feed(forged))
+
+
 async def test_a_question_waiting_for_consent_is_forgotten_after_half_an_hour(desk, monkeypatch):
     from bot import resident as resident_module
 
