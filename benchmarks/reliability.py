@@ -112,6 +112,7 @@ class Outcome:
     follow_ups: dict[str, int] = field(default_factory=dict)
     answers: dict[str, int] = field(default_factory=dict)
     extra: str = ""
+    lost: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -133,6 +134,7 @@ class Scenario:
         self.told: dict[int, int] = {}  # resident → case number they were told
         self.follow_ups: dict[int, str] = {}  # case → the follow-up's text
         self.answers: dict[int, str] = {}  # case number → the token the coordinator sent
+        self.trail: dict[int, list[str]] = {}  # case → what each follow-up attempt saw
 
     def sent(self, chat_id: int, since: int = 0) -> list[Call]:
         return self.api.sent_to(chat_id)[since:]
@@ -221,6 +223,7 @@ class Scenario:
             add = next(
                 (d for c in self.sent(uid, mark) if (d := button_starting(c, "c:yes"))), None
             )
+            seen = [c.text[:40] for c in self.sent(uid, mark)]
             if offered and add is not None and not at_desk():
                 mark = len(self.sent(uid))
                 self.api.push_update(self.updates.callback(user, add))
@@ -231,6 +234,8 @@ class Scenario:
                         or any("zuerst Ihre Frage" in c.text for c in self.sent(uid, mark))
                     )
                 )
+                seen += ["[pressed add]"] + [c.text[:40] for c in self.sent(uid, mark)]
+            self.trail.setdefault(case, []).append(" | ".join(seen) or "(no reply)")
             if at_desk():
                 return
 
@@ -419,6 +424,11 @@ async def run_fault(fault: str, args: argparse.Namespace) -> Outcome | None:
         seen = sum(t.count(text) for t in desk_texts)
         follow["once" if seen == 1 else "twice or more" if seen > 1 else "never"] += 1
     outcome.follow_ups = follow
+    for case, text in scenario.follow_ups.items():
+        if not any(text in t for t in desk_texts):
+            # What the resident saw, attempt by attempt: where a lost follow-up went missing.
+            trail = scenario.trail.get(case, [])
+            outcome.lost.append(f"case {case}: " + " // ".join(trail[-4:]))
     answers = {"once": 0, "twice or more": 0, "never": 0, "misdelivered": 0}
     residents = {r for r in scenario.told}
     for case, token in scenario.answers.items():
@@ -446,6 +456,8 @@ def report(o: Outcome) -> None:
         f"never {a['never']}, misdelivered {a['misdelivered']}"
         + (f" (of the doubles, stored twice: {a['stored twice']})" if "stored twice" in a else "")
     )
+    for line in o.lost:
+        print(f"  follow-up never at the desk, {line}")
 
 
 async def main() -> int:
