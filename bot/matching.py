@@ -293,8 +293,8 @@ class Matcher:
         ]
         return found
 
-    def is_smalltalk(self, text: str) -> bool:
-        """A greeting or thanks, perhaps with a word or two more ('hallo, guten morgen!')."""
+    def is_smalltalk(self, text: str, spare: int = 2) -> bool:
+        """A greeting or thanks, perhaps with `spare` words more ('hallo, guten morgen!')."""
         tokens = {surface(t): t for t in raw_tokens(text[:200]) if surface(t)}
         said = set().union(*(phrase for phrase in self._smalltalk if phrase <= tokens.keys()))
         rest = [
@@ -302,7 +302,7 @@ class Matcher:
             for form, raw in tokens.items()
             if form not in said and raw not in self.index.all_stopwords
         ]
-        return bool(said) and len(rest) <= 2
+        return bool(said) and len(rest) <= spare
 
     def danger_signals(self, text: str) -> tuple[str, ...]:
         """The danger signals a message raises: the lexicon's, or when it finds none, those that

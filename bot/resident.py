@@ -365,7 +365,13 @@ async def understand(update: Update, context: Context, text: str) -> None:
 
     if await rt.db.first_today(chat_id, text):
         await log_question(rt, t.lang, text, result, await rt.db.area_of(chat_id))
-    if context.user_data is not None and result.decision != "greeting":
+    # Inside an open case only a greeting or thanks with at most one word more stays out of it:
+    # "danke, und noch eine Frage zum Termin" is small talk to the matcher, but meant for the
+    # coordinator; "danke für die Antwort" is not.
+    joins = result.decision != "greeting" or (
+        open_case is not None and not rt.matcher.is_smalltalk(text, spare=1)
+    )
+    if context.user_data is not None and joins:
         # Kept in memory only, until the resident agrees to pass it on (or not), at most
         # PENDING_SECONDS.
         context.user_data["pending"] = Pending(
@@ -395,10 +401,10 @@ async def understand(update: Update, context: Context, text: str) -> None:
             await send(context, chat_id, reply)
     await offer_language_of(context, chat_id, text, t.lang)
     pending = current_pending(context.user_data or {})
+    if joins and pending is not None:
+        await send(context, chat_id, replies.offer_to_add(t, open_case.id, pending.token))
     if result.thanks:
         await send(context, chat_id, replies.settled_question(t, open_case.id))
-    elif result.decision != "greeting" and pending is not None:
-        await send(context, chat_id, replies.offer_to_add(t, open_case.id, pending.token))
 
 
 async def offer_language_of(context: Context, chat_id: int, text: str, lang: str) -> None:

@@ -156,3 +156,24 @@ async def test_a_forum_topic_goes_anonymously_or_as_a_request_by_the_residents_c
     await desk.press(resident, next(d for d in button_data(asked) if d.startswith("t:yes:")))
     case = (await desk.runtime.cases.open_cases())[0]
     assert case.topic == "forum" and case.resident_chat_id == RESIDENT
+
+
+async def test_in_an_open_case_only_a_bare_greeting_stays_out_of_it(desk):
+    """A message the matcher reads as small talk ("hi" and two ordinary words) is still offered
+    to the case when it says more than hello or thanks; "hallo" and "danke für die Antwort"
+    are not (thanks asks whether the case is settled)."""
+    resident, _ = await escalate(desk, lang="de")
+    for text in ("danke, und noch eine frage zum termin", "Nachtrag hi zur Anfrage"):
+        assert desk.runtime.matcher.match(text, "de").decision == "greeting"  # the premise
+        calls = await desk.say(resident, text)
+        offered = [d for d in button_data(calls) if d.startswith("c:yes:")]
+        assert offered, texts(calls)
+        await desk.press(resident, offered[-1])
+    bodies = [m.body for m in await desk.runtime.cases.messages(1)]
+    assert "Nachtrag hi zur Anfrage" in bodies
+    calls = await desk.say(resident, "hallo")
+    assert not [d for d in button_data(calls) if d.startswith("c:yes:")]
+    assert "Wie kann ich helfen" in texts(calls)
+    calls = await desk.say(resident, "danke für die antwort")
+    assert not [d for d in button_data(calls) if d.startswith("c:yes:")]
+    assert "Ist Ihre Anfrage #1 erledigt" in texts(calls)
