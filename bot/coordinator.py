@@ -350,16 +350,27 @@ async def relay(update: Update, context: Context) -> None:
                 update_id=update.update_id,
             )
         except sqlite3.Error as exc:
-            # Disk full, database locked: nothing was stored, so nothing will be passed on.
-            log.error("case %s: a coordinator's answer could not be stored: %s", case.id, exc)
-            await reply(update, context, NOT_SAVED, quote=True)  # which answer it was
-            await done(update, context)
+            # Disk full, database locked. An update handled again after a crash may have been
+            # stored the first time: then it is on its way, and "send again" would send it twice.
+            if not await stored_before(rt, update.update_id):
+                log.error("case %s: a coordinator's answer could not be stored: %s", case.id, exc)
+                await reply(update, context, NOT_SAVED, quote=True)  # which answer it was
+                await done(update, context)
         wake_courier(context)
         try:
             await message.set_reaction("👍")
         except TelegramError:
             log.debug("could not react to the coordinator's message")
     await done(update, context)
+
+
+async def stored_before(rt: Runtime, update_id: int) -> bool:
+    """Is this coordinator message already in the inbox? Reading works on a full disk; when it
+    fails as well, the answer is "no", so the coordinator is asked to send again."""
+    try:
+        return await rt.cases.holds_update(update_id)
+    except sqlite3.Error:
+        return False
 
 
 # ---- buttons under a case post --------------------------------------------------------------

@@ -138,6 +138,11 @@ class Inbox:
             )
         return await self.require(case_id), True
 
+    async def holds_update(self, update_id: int) -> bool:
+        """Did this update already write a message to a case?"""
+        sql = "SELECT 1 FROM messages WHERE source_update_id = ?"
+        return await self.db.value(sql, (update_id,)) is not None
+
     async def written_by(self, chat_id: int, update_id: int) -> tuple[int, bool] | None:
         """The case a resident's update already wrote to, and whether it opened it: a button
         press handled again after a crash finds what it did before the resident was told."""

@@ -198,6 +198,33 @@ async def test_a_coordinator_answer_that_could_not_be_stored_says_so(
     assert not any(c.chat_id == RESIDENT for c in await h.deliver())
 
 
+async def test_an_answer_stored_before_a_crash_is_not_called_unsaved_when_handled_again(
+    harness_for, hagen, monkeypatch
+):
+    """The bot stored a coordinator's answer and died before marking the update handled; the
+    journal hands it over again while the disk is full. The answer is safe, so the coordinator
+    is not asked to send it again (which would reach the resident twice)."""
+    h = await harness_for(hagen, coordinator_chat_id=GROUP)
+    await escalate(h)
+    post = posts(await h.deliver(), GROUP)[0]
+    alice = h.updates.user(ALICE, "Alice", "de")
+    answer = h.updates.text(
+        alice, "Kommen Sie Dienstag.", chat_id=GROUP, reply_to_message=post.result
+    )
+    await h.feed(answer)
+    sql = "DELETE FROM processed_updates WHERE update_id = ?"
+    await h.runtime.db.write((sql, (answer["update_id"],)))
+
+    async def disk_full(*args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(h.runtime.cases, "add_message", disk_full)
+    calls = await h.feed(answer)
+    assert "nicht gespeichert" not in texts(posts(calls, GROUP)).lower()
+    delivered = [c for c in await h.deliver() if c.chat_id == RESIDENT]
+    assert [c.text.count("Kommen Sie Dienstag.") for c in delivered] == [1]
+
+
 async def test_a_reply_to_an_unrecorded_case_post_in_a_private_desk_still_arrives(
     harness_for, hagen
 ):
