@@ -40,8 +40,15 @@ the thirteenth, with danger asked as a question, going on for days, at work or i
 forwarded from a group chat, a pregnant woman, a teenager's threats, an elderly couple, a confused
 diabetic, a psychotic relative, an eating disorder, a missing teenager, gas in a shared house, a
 dog attack, an electric shock, a fall from a height, giving things away; never tuned on).
-Since the thirteenth round, heldout … heldout12 are also danger examples: their figures are
-memorised now, and only sets written later measure the vote.
+heldout14 (tests/danger_heldout14: written at the end of the thirteenth round for the fourteenth,
+with danger told by a worried friend, after drinking, with a date or a time, in abbreviations or
+emoji, a man as victim, honour violence, a stalker at the door, a baby not waking, asthma, burns,
+choking, heat and cold outdoors, a child with pills or cleaning liquid, a child hit by an adult,
+a violent landlord, a kitchen or e-scooter fire, debts and no way out, a plan with a bridge or
+tracks; never tuned on). Since the thirteenth round, heldout … heldout12 are also danger
+examples, and since the fourteenth heldout13: their figures are memorised now, and only sets
+written later measure the vote. tests/danger_heldout15 is kept for the next round and is not
+scored here.
 """
 
 from __future__ import annotations
@@ -54,7 +61,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # Matching held-out sets whose questions are not examples: everyday traffic the vote has not seen.
-EVERYDAY = ["heldout14"]
+EVERYDAY = ["heldout15"]
 sys.path.insert(0, str(ROOT))
 
 from bot.directory import load_directory  # noqa: E402
@@ -127,6 +134,7 @@ def main() -> int:
             "heldout11": ROOT / "tests" / "danger_heldout11",
             "heldout12": ROOT / "tests" / "danger_heldout12",
             "heldout13": ROOT / "tests" / "danger_heldout13",
+            "heldout14": ROOT / "tests" / "danger_heldout14",
         },
     )
     sets = {name: load_danger_set(path) for name, path in paths.items()}

@@ -17,8 +17,11 @@ heldout11 (tests/heldout11: written at the end of the tenth round for the eleven
 on); heldout12 (tests/heldout12: written at the end of the eleventh round for the twelfth, never
 tuned on); heldout13 (tests/heldout13: written in the twelfth round before the danger vote, never
 tuned on); heldout14 (tests/heldout14: written at the end of the twelfth round for the
-thirteenth, never tuned on). Since the thirteenth round, heldout … heldout13 are also examples
-(`lotse learn`): their figures are memorised now, and only sets written later measure the bot.
+thirteenth, never tuned on); heldout15 (tests/heldout15: written at the end of the thirteenth
+round for the fourteenth, never tuned on). Since the thirteenth round, heldout … heldout13 are
+also examples (`lotse learn`), and since the fourteenth heldout14: their figures are memorised
+now, and only sets written later measure the bot. tests/heldout16 is kept for the next round and
+is not scored here.
 """
 
 from __future__ import annotations
@@ -114,6 +117,7 @@ def main() -> int:
             "heldout12": ROOT / "tests" / "heldout12",
             "heldout13": ROOT / "tests" / "heldout13",
             "heldout14": ROOT / "tests" / "heldout14",
+            "heldout15": ROOT / "tests" / "heldout15",
         },
     )
     sets = {name: load_questions(path) for name, path in paths.items()}
