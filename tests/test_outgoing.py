@@ -40,13 +40,20 @@ async def spend_budget(limiter: FairRateLimiter, recorder: Recorder, chat: int =
     recorder.order.clear()
 
 
+async def queued(
+    limiter: FairRateLimiter, recorder: Recorder, chats: list[int], label: str
+) -> list[asyncio.Task[Any]]:
+    """One message to each of `chats`, each waiting in the limiter when this returns."""
+    tasks = [asyncio.create_task(send(limiter, chat, recorder.call(label))) for chat in chats]
+    await asyncio.sleep(0)
+    return tasks
+
+
 async def backlog_then(limiter: FairRateLimiter, recorder: Recorder, last: int) -> list[str]:
     """The budget used up by BUSY, ten more of its messages queued, then one for `last`."""
     await spend_budget(limiter, recorder)
-    queued = [asyncio.create_task(send(limiter, BUSY, recorder.call("busy"))) for _ in range(10)]
-    await asyncio.sleep(0)  # all ten are waiting now
-    queued.append(asyncio.create_task(send(limiter, last, recorder.call("other"))))
-    await asyncio.gather(*queued)
+    busy = await queued(limiter, recorder, [BUSY] * 10, "busy")
+    await asyncio.gather(*busy, send(limiter, last, recorder.call("other")))
     return recorder.order
 
 
@@ -60,10 +67,7 @@ async def test_an_emergency_goes_before_the_start_of_other_answers() -> None:
     limiter = FairRateLimiter(per_second=40)
     recorder = Recorder()
     await spend_budget(limiter, recorder)
-    starts = [
-        asyncio.create_task(send(limiter, 2000 + n, recorder.call("start"))) for n in range(5)
-    ]
-    await asyncio.sleep(0)
+    starts = await queued(limiter, recorder, [2000 + n for n in range(5)], "start")
     banner = asyncio.create_task(send(limiter, QUIET, recorder.call("112"), urgent=True))
     await asyncio.gather(*starts, banner)
     assert recorder.order[0] == "112", recorder.order
@@ -87,8 +91,7 @@ async def test_two_busy_chats_take_turns() -> None:
     limiter = FairRateLimiter(per_second=40)
     recorder = Recorder()
     await spend_budget(limiter, recorder, QUIET)
-    first = [asyncio.create_task(send(limiter, BUSY, recorder.call("a"))) for _ in range(4)]
-    await asyncio.sleep(0)
+    first = await queued(limiter, recorder, [BUSY] * 4, "a")
     second = [asyncio.create_task(send(limiter, COORDINATOR, recorder.call("b"))) for _ in range(4)]
     await asyncio.gather(*first, *second)
     assert recorder.order == ["a", "b"] * 4
@@ -125,10 +128,8 @@ async def test_a_cancelled_message_does_not_hold_up_the_others() -> None:
     limiter = FairRateLimiter(per_second=20)
     recorder = Recorder()
     await spend_budget(limiter, recorder)
-    doomed = asyncio.create_task(send(limiter, QUIET, recorder.call("cancelled")))
-    await asyncio.sleep(0)
-    kept = asyncio.create_task(send(limiter, BUSY, recorder.call("kept")))
-    await asyncio.sleep(0)
+    [doomed] = await queued(limiter, recorder, [QUIET], "cancelled")
+    [kept] = await queued(limiter, recorder, [BUSY], "kept")
     doomed.cancel()
     await asyncio.wait_for(kept, timeout=5)
     assert recorder.order == ["kept"]
@@ -190,13 +191,9 @@ async def test_a_chats_later_message_never_passes_one_it_has_waiting_at_a_lower_
     limiter = FairRateLimiter(per_second=40)
     recorder = Recorder()
     await spend_budget(limiter, recorder)
-    others = [
-        asyncio.create_task(send(limiter, 3000 + i, recorder.call("other"))) for i in range(5)
-    ]
-    await asyncio.sleep(0)
+    others = await queued(limiter, recorder, [3000 + i for i in range(5)], "other")
     limiter.heavy = lambda chat: chat == QUIET  # QUIET floods: its message waits behind the others
-    flooded = asyncio.create_task(send(limiter, QUIET, recorder.call("first")))
-    await asyncio.sleep(0)
+    [flooded] = await queued(limiter, recorder, [QUIET], "first")
     limiter.heavy = lambda chat: False  # its allowance refilled meanwhile
     later = asyncio.create_task(send(limiter, QUIET, recorder.call("second")))
     await asyncio.gather(*others, flooded, later)
