@@ -106,10 +106,9 @@ class Inbox:
         """Open a case with the resident's question and queue it for the coordinators, in one
         transaction. Returns (case, created); a replayed update returns the existing case."""
         if update_id is not None:
-            sql = "SELECT id FROM cases WHERE source_update_id = ?"
-            existing = await self.db.value(sql, (update_id,))
+            existing = await self._opened_by(chat_id, update_id)
             if existing is not None:
-                return await self.require(int(existing)), False
+                return await self.require(existing), False
         now = now_iso()
         async with self.db.transaction() as connection:
             await connection.execute(
@@ -146,16 +145,21 @@ class Inbox:
     async def written_by(self, chat_id: int, update_id: int) -> tuple[int, bool] | None:
         """The case a resident's update already wrote to, and whether it opened it: a button
         press handled again after a crash finds what it did before the resident was told."""
-        sql = "SELECT id FROM cases WHERE source_update_id = ? AND resident_chat_id = ?"
-        opened = await self.db.value(sql, (update_id, chat_id))
+        opened = await self._opened_by(chat_id, update_id)
         if opened is not None:
-            return int(opened), True
+            return opened, True
         sql = (
             "SELECT m.case_id FROM messages m JOIN cases c ON c.id = m.case_id "
             "WHERE m.source_update_id = ? AND m.direction = 'in' AND c.resident_chat_id = ?"
         )
         added = await self.db.value(sql, (update_id, chat_id))
         return (int(added), False) if added is not None else None
+
+    async def _opened_by(self, chat_id: int, update_id: int) -> int | None:
+        """The case this resident's update opened, if it did."""
+        sql = "SELECT id FROM cases WHERE source_update_id = ? AND resident_chat_id = ?"
+        opened = await self.db.value(sql, (update_id, chat_id))
+        return int(opened) if opened is not None else None
 
     async def add_message(
         self,
