@@ -573,6 +573,16 @@ def test_kurmanji_endings_are_cut_where_four_letters_stay():
     assert stem("kirin", "ku") == "kirin"  # 'kir' would be too short to tell words apart
 
 
+def test_ukrainian_case_endings_are_cut_alike_in_cyrillic_and_latin_letters():
+    from bot.textnorm import stem
+
+    # "a certificate for the social ticket" meets the phrase "social ticket"
+    assert stem("соціального", "uk") == stem("соціальний", "uk") == stem("sotsialnogo", "uk")
+    assert stem("квартирі", "uk") == stem("квартира", "uk") == stem("kvartira", "uk")
+    assert stem("документів", "uk") == stem("документи", "uk")
+    assert stem("мати", "uk") == "mati"  # 'mat' would be too short to tell words apart
+
+
 def test_answers_do_not_depend_on_the_process_hash_seed():
     """Sets of strings are walked in a different order in every process; an answer must not
     depend on it (an Arabic word's variants once did: a typo score came from the first one)."""
