@@ -491,12 +491,13 @@ def test_an_age_alone_is_no_phrase(matcher):
             "de",
             "psz-gefluechtete-diakonie-hagen",
         ),
-        # A Mahnung is the form, the electricity debt is the need: the energy debt advice, or
-        # the Jobcenter's loan (how tests/dev9 labels it first).
+        # A Mahnung is the form, the electricity debt is the need: the energy debt advice, the
+        # Jobcenter's loan (how tests/dev9 labels it first) or the default supplier, who must
+        # offer instalments after a cut-off warning - not the debt counselling.
         (
             "Mahnung vom Stromanbieter 480 € und jetzt steht da Sperrandrohung",
             "de",
-            ("verbraucherzentrale-hagen", "jobcenter-hagen"),
+            ("verbraucherzentrale-hagen", "jobcenter-hagen", "mark-e-grundversorger-hagen"),
         ),
         ("متأخر بالاجار ٣ شهور وصاحب البيت بعتلي Mahnung تانية", "ar", "wohnraumsicherung-hagen"),
         # ... and a Mahnung alone goes to the debt counselling.
