@@ -370,8 +370,15 @@ class Matcher:
             elif _says(said, self._elsewhere):
                 ranked = self._elsewhere_first(ranked, needs)
         if first is not None and ranked[0] is first:
-            # (a place the message says did not help stays moved aside)
-            ranked = self._voted_first(ranked, text)
+            # (a place the message says did not help stays moved aside; nor does the vote bring
+            # back the one place the message names when it says that place sent them away, may
+            # not do what it did, or did not help: "the Jobcenter said funeral costs are not
+            # their job". With two places named, one is likely where they were sent.)
+            said_aside = len(named) == 1 and any(
+                _says(_said(text), table)
+                for table in (self._sent_away, self._contest, self._elsewhere)
+            )
+            ranked = self._voted_first(ranked, text, named if said_aside else set())
         needs_out = tuple(
             (self.needs[n].id, min(100, round(s))) for n, s in needs[:5] if s >= SUGGEST_MIN
         )
@@ -503,7 +510,7 @@ class Matcher:
                 return _to_front(ranked, position)
         return ranked
 
-    def _voted_first(self, ranked: list[Match], text: str) -> list[Match]:
+    def _voted_first(self, ranked: list[Match], text: str, aside: set[str]) -> list[Match]:
         """The place the nearest examples vote for comes first when it is among the cards:
         the examples know how people put a need, the needs what it is. Measured on development
         sets neither had seen (benchmarks/examples_probe.py: dev24–dev26, each answered by the
@@ -513,6 +520,8 @@ class Matcher:
         if len(ranked) < 2:
             return ranked
         choice = self.examples.vote(text)
+        if choice in aside:
+            return ranked
         for position, match in enumerate(ranked[1:MAX_MATCHES], start=1):
             if match.service_id == choice:
                 return _to_front(ranked, position)

@@ -740,6 +740,14 @@ def test_an_office_that_sent_the_resident_away_is_not_the_first_answer(matcher, 
     assert not matcher.sent_away("Ich weiß nicht, ob das Amt dafür zuständig ist")
 
 
+def test_the_examples_do_not_bring_back_the_one_office_that_sent_the_resident_away(matcher):
+    # Funeral costs: the needs put the Sozialamt first; the examples, which know the Jobcenter
+    # from many questions like it, voted it back to the front although it had said no.
+    text = "توفي زوجي الشهر الماضي، وما عنا مصاري للدفن. الجوب سنتر قال مو شغلتهم. مين بيدفع؟"
+    assert matcher.sent_away(text)
+    assert matcher.match(text, "ar").matches[0].service_id == "sozialhilfe-grundsicherung-hagen"
+
+
 def test_a_question_whether_an_office_may_do_what_it_did_is_one_for_advice(matcher, needs_only):
     # "Is that legal?" about the Jobcenter's cut: the unemployment advice first, not the office …
     text = "пришел Bescheid с джобцентра, урезали деньги на 30 процентов, это вообще законно?"
