@@ -45,10 +45,15 @@ with danger told by a worried friend, after drinking, with a date or a time, in 
 emoji, a man as victim, honour violence, a stalker at the door, a baby not waking, asthma, burns,
 choking, heat and cold outdoors, a child with pills or cleaning liquid, a child hit by an adult,
 a violent landlord, a kitchen or e-scooter fire, debts and no way out, a plan with a bridge or
-tracks; never tuned on). Since the thirteenth round, heldout … heldout12 are also danger
-examples, and since the fourteenth heldout13: their figures are memorised now, and only sets
-written later measure the vote. tests/danger_heldout15 is kept for the next round and is not
-scored here.
+tracks; never tuned on); heldout15 (tests/danger_heldout15: written at the end of the fourteenth
+round for the fifteenth, with danger asked as a question, told like a voice message, hidden in a
+list of problems, an adult grooming a child online, an older person who fell, a confused
+diabetic, an overdose at a party, a son hitting his mother, threats by voice message, a teenager
+cutting herself, a farewell prayer, gas in the stairwell, a child in a hot car, drowning, a dog
+attack, an accident at work, being a burden, letters to everyone; never tuned on). Since the
+thirteenth round, heldout … heldout12 are also danger examples, since the fourteenth heldout13,
+and since the fifteenth heldout14: their figures are memorised now, and only sets written later
+measure the vote. tests/danger_heldout16 is kept for the next round and is not scored here.
 """
 
 from __future__ import annotations
@@ -61,7 +66,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # Matching held-out sets whose questions are not examples: everyday traffic the vote has not seen.
-EVERYDAY = ["heldout15"]
+EVERYDAY = ["heldout16"]
 sys.path.insert(0, str(ROOT))
 
 from bot.directory import load_directory  # noqa: E402
@@ -135,6 +140,7 @@ def main() -> int:
             "heldout12": ROOT / "tests" / "danger_heldout12",
             "heldout13": ROOT / "tests" / "danger_heldout13",
             "heldout14": ROOT / "tests" / "danger_heldout14",
+            "heldout15": ROOT / "tests" / "danger_heldout15",
         },
     )
     sets = {name: load_danger_set(path) for name, path in paths.items()}

@@ -18,10 +18,11 @@ on); heldout12 (tests/heldout12: written at the end of the eleventh round for th
 tuned on); heldout13 (tests/heldout13: written in the twelfth round before the danger vote, never
 tuned on); heldout14 (tests/heldout14: written at the end of the twelfth round for the
 thirteenth, never tuned on); heldout15 (tests/heldout15: written at the end of the thirteenth
-round for the fourteenth, never tuned on). Since the thirteenth round, heldout … heldout13 are
-also examples (`lotse learn`), and since the fourteenth heldout14: their figures are memorised
-now, and only sets written later measure the bot. tests/heldout16 is kept for the next round and
-is not scored here.
+round for the fourteenth, never tuned on); heldout16 (tests/heldout16: written at the end of the
+fourteenth round for the fifteenth, never tuned on). Since the thirteenth round, heldout …
+heldout13 are also examples (`lotse learn`), since the fourteenth heldout14 and since the
+fifteenth heldout15: their figures are memorised now, and only sets written later measure the
+bot. tests/heldout17 is kept for the next round and is not scored here.
 """
 
 from __future__ import annotations
@@ -118,6 +119,7 @@ def main() -> int:
             "heldout13": ROOT / "tests" / "heldout13",
             "heldout14": ROOT / "tests" / "heldout14",
             "heldout15": ROOT / "tests" / "heldout15",
+            "heldout16": ROOT / "tests" / "heldout16",
         },
     )
     sets = {name: load_questions(path) for name, path in paths.items()}
