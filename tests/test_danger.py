@@ -611,3 +611,20 @@ def test_the_taught_farewell_of_a_development_set_keeps_its_banner(matcher):
         "bis monatsende bin ich eh nicht mehr da"
     )
     assert "suicide" in matcher.match(asked, "de").danger
+
+
+# A farewell told as a prayer: forgiveness asked for what one will do tonight, the children
+# entrusted to God. Eight languages of danger_heldout15 said it so and none raised an alarm.
+FAREWELL_PRAYERS = [
+    ("lieber gott vergib mir, was ich heute nacht tun werde", "de"),
+    ("god forgive me for what i am about to do", "en"),
+    ("allahim beni affet, cocuklarimi sana emanet ediyorum", "tr"),
+    ("boże przebacz mi, zaopiekuj się moimi dziećmi kiedy odejdę", "pl"),
+    ("господи прости меня грешную, позаботься о моих детях", "ru"),
+    ("يا رب سامحني على اللي رح اعمله، استودعتك اولادي", "ar"),
+]
+
+
+@pytest.mark.parametrize(("text", "lang"), FAREWELL_PRAYERS)
+def test_a_farewell_prayer_raises_the_suicide_signal(matcher, text, lang):
+    assert "suicide" in matcher.match(text, lang).danger, text
