@@ -516,7 +516,7 @@ class Matcher:
         sets neither had seen (benchmarks/examples_probe.py: dev24–dev26, each answered by the
         matcher that first scored it, voting with the sets before it): top-1 77.5 → 87.2,
         79.3 → 84.1, 77.1 → 79.9 %, confident wrong 7.5 → 3.2, 9.3 → 6.3, 7.9 → 6.5 %. The vote
-        alone never adds a place."""
+        alone never adds a place, and never brings a place in `aside` to the front."""
         if len(ranked) < 2:
             return ranked
         choice = self.examples.vote(text)

@@ -19,8 +19,9 @@ from functools import lru_cache
 import snowballstemmer
 from anyascii import anyascii
 
-# Snowball has stemmers for these of our languages; Ukrainian, Bulgarian and Kurdish have none
-# (see _light_stem).
+# Snowball has stemmers for these of our languages; Ukrainian, Bulgarian and Kurdish have none.
+# Kurmanji and Ukrainian endings are cut by _light_stem; Bulgarian words are matched unstemmed
+# (fuzzy scoring absorbs much of their inflection).
 _STEMMER_NAMES = {
     "de": "german",
     "en": "english",
