@@ -356,8 +356,8 @@ class Matcher:
             named,
         )
         first = ranked[0] if ranked else None
+        said = _said(text) if named else ()
         if named and ranked[0].service_id in named:
-            said = _said(text)
             if (
                 needs
                 and len(ranked) > 1
@@ -375,8 +375,7 @@ class Matcher:
             # not do what it did, or did not help: "the Jobcenter said funeral costs are not
             # their job". With two places named, one is likely where they were sent.)
             said_aside = len(named) == 1 and any(
-                _says(_said(text), table)
-                for table in (self._sent_away, self._contest, self._elsewhere)
+                _says(said, table) for table in (self._sent_away, self._contest, self._elsewhere)
             )
             ranked = self._voted_first(ranked, text, named if said_aside else set())
         needs_out = tuple(
