@@ -220,10 +220,9 @@ class Scenario:
                     or at_desk()
                 )
             )
-            add = next(
-                (d for c in self.sent(uid, mark) if (d := button_starting(c, "c:yes"))), None
-            )
-            seen = [c.text[:40] for c in self.sent(uid, mark)]
+            replies = self.sent(uid, mark)
+            add = next((d for c in replies if (d := button_starting(c, "c:yes"))), None)
+            seen = [c.text[:40] for c in replies]
             if offered and add is not None and not at_desk():
                 mark = len(self.sent(uid))
                 self.api.push_update(self.updates.callback(user, add))
