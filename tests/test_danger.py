@@ -222,6 +222,25 @@ def test_an_event_long_over_is_history_unless_the_message_says_again(matcher):
     assert "violence" in matcher.danger.detect("letztes Jahr hat er mich geschlagen")
 
 
+def test_a_stroke_asked_about_for_paperwork_is_history_but_a_stroke_now_alarms(matcher):
+    # Paperwork after a stroke: the disability card, the care level. My own wording.
+    for text in (
+        "Opa sitzt seit seinem Schlaganfall im Rollstuhl, wo gibt es den Behindertenausweis?",
+        "my mum needs a care level since her stroke, who helps with the application",
+        "dedem felç geçirdi, engelli kartı başvurusu nereye yapılır",
+        "після інсульту батькові потрібна інвалідність, де оформити",
+    ):
+        assert "medical" not in matcher.danger.detect(text), text
+    # The stroke happening now, or a symptom beside the paperwork, still raises the alarm.
+    for text in (
+        "mein Opa hat gerade einen Schlaganfall",
+        "seit dem Schlaganfall Antrag gestellt, jetzt ist er bewusstlos",
+        "bavê min sekte kir",  # Kurmanji: 'my father had a stroke', no word for it before
+        "у тата інсульт, обличчя перекосило",
+    ):
+        assert "medical" in matcher.danger.detect(text), text
+
+
 def test_a_polish_message_is_not_read_as_latin_typed_cyrillic(matcher):
     polish = "W zeszłym miesiącu było u nas włamanie, policja już była. Jakie dokumenty?"
     assert "violence" not in matcher.danger.detect(polish)  # była is not била (beat)
