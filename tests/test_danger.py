@@ -647,3 +647,15 @@ FAREWELL_PRAYERS = [
 @pytest.mark.parametrize(("text", "lang"), FAREWELL_PRAYERS)
 def test_a_farewell_prayer_raises_the_suicide_signal(matcher, text, lang):
     assert "suicide" in matcher.match(text, lang).danger, text
+
+
+def test_a_lost_document_is_not_a_lost_child_but_a_lost_child_is(matcher):
+    # My own wording: the child's papers are lost, not the child.
+    for text in (
+        "ضاعت شهادة ميلاد بنتي، من وين بطلع وحدة جديدة",
+        "изгубихме акта за раждане на дъщеря ми",
+        "mein Sohn hat seinen Ausweis verloren",
+    ):
+        assert "child" not in matcher.danger.detect(text), text
+    for text in ("ابني ضاع بالسوق", "изгубихме сина си в парка", "ich habe mein Kind verloren"):
+        assert "child" in matcher.danger.detect(text), text
