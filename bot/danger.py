@@ -44,6 +44,8 @@ HISTORY_WINDOW = 4
 # a Latin-script language, is not read as transliterated Cyrillic ("mama ne dyshit" still is).
 TRANSLIT_MIN_WORDS = 6
 TRANSLIT_KNOWN_SHARE = 0.7
+ZWNJ = "\u200c"
+_VERB_PREFIX = re.compile(r"(?<![^\W\d_])(ن?می)\u200c")  # 'می‌' and 'نمی‌' at a word's start
 MAX_POSITIONS = 12  # per word; a message repeating a word 100 times needs no more
 
 
@@ -68,6 +70,7 @@ class Phrase:
     lang: str
     text: str
     slots: tuple[Slot, ...]
+    alone: bool = False  # raises its signal only as (nearly) the whole message
 
 
 @lru_cache(maxsize=65_536)
@@ -130,6 +133,12 @@ HISTORY = "history"  # events long over: "had a stroke last year", "burgled last
 # "now", "again": a message that says one is about the present, whatever it says of the past
 # ("last year a stroke, now again he cannot speak"): history silences nothing in it.
 PRESENT = "present"
+# Words of exhaustion that are a cry for help as a whole message ("ich kann nicht mehr", "не мога
+# вече") but everyday inside one ("kann die Miete nicht mehr zahlen"): raise the suicide signal
+# only when the message ends with the phrase and has at most ALONE_EXTRA words besides it.
+ALONE = "alone"
+ALONE_SIGNAL = "suicide"
+ALONE_EXTRA = 2
 _SILENCING = {FIGURE: FIGURE_WINDOW, HISTORY: HISTORY_WINDOW}
 SILENCING = frozenset(_SILENCING)  # lists whose phrases silence words: two words or more each
 _NOT_SIGNALS = {*_SILENCING, PRESENT}
@@ -145,6 +154,7 @@ class DangerLexicon:
         figures: Mapping[str, Sequence[str]] | None = None,
         history: Mapping[str, Sequence[str]] | None = None,
         present: Mapping[str, Sequence[str]] | None = None,
+        alone: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         """`phrases[signal][lang]` is the list of phrase texts; bad phrases are skipped here
         (the validator reports them). `known_forms`: words known to be spelled as meant besides
@@ -153,13 +163,14 @@ class DangerLexicon:
         count for no danger phrase ("I'm dying to know" is not "I'm dying"), all other words
         of the message still do. `history[lang]`: the same for an event and a marker of the
         distant past ("letztes jahr schlaganfall"), which may stand a few words apart, unless
-        the message has a word of `present[lang]` ("jetzt", "wieder")."""
+        the message has a word of `present[lang]` ("jetzt", "wieder"). `alone[lang]`: phrases
+        that raise the suicide signal when they are nearly the whole message."""
         self._known_forms = known_forms
         self.signals: tuple[str, ...] = tuple(phrases)
         self.phrases: list[Phrase] = []
         exact: dict[Word, Word] = {}  # Kurdish words, which forgive no typo, made once
         silencing = {FIGURE: figures or {}, HISTORY: history or {}, PRESENT: present or {}}
-        for signal, by_lang in {**phrases, **silencing}.items():
+        for signal, by_lang in {**phrases, **silencing, ALONE: alone or {}}.items():
             for lang, texts in by_lang.items():
                 for text in texts:
                     try:
@@ -176,7 +187,10 @@ class DangerLexicon:
                             )
                             for slot in slots
                         )
-                    self.phrases.append(Phrase(signal, lang, text, slots))
+                    if signal == ALONE:
+                        self.phrases.append(Phrase(ALONE_SIGNAL, lang, text, slots, alone=True))
+                    else:
+                        self.phrases.append(Phrase(signal, lang, text, slots))
         # A phrase is looked at only when a word of its anchor, its most specific slot, occurs:
         # "mich" alone, which is in hundreds of phrases, never makes them candidates.
         self._anchored: dict[Word, set[int]] = defaultdict(set)
@@ -205,7 +219,18 @@ class DangerLexicon:
         self._translit = _ScriptIndex(list(self._translit_of))
 
     def matches(self, text: str) -> list[Phrase]:
-        """Every phrase the message matches."""
+        """Every phrase the message matches. Persian joins a verb's prefix with a zero-width
+        non-joiner ('می‌زنه', hits) or without ('میزنه'), and the lexicon lists one or the
+        other: a message with one is read both ways. (Only the verb prefix: joined, a compound
+        such as 'آتش‌سوزی' would escape the figures written for it, "the fire in the news".)"""
+        found = self._matches(text)
+        if ZWNJ in text:
+            joined = _VERB_PREFIX.sub(r"\1", text)
+            if joined != text:
+                found += [p for p in self._matches(joined) if p not in found]
+        return found
+
+    def _matches(self, text: str) -> list[Phrase]:
         positions: dict[Word, list[int]] = defaultdict(list)
         words_of = message_forms(text)
         # A message written mostly in ordinary words of a Latin-script language is in that
@@ -240,7 +265,13 @@ class DangerLexicon:
         found = []
         for p in candidates:
             phrase = self.phrases[p]
-            if phrase.signal not in _NOT_SIGNALS and self._combination(phrase, positions, masked):
+            if phrase.alone and len(words_of) > len(phrase.slots) + ALONE_EXTRA:
+                continue
+            if phrase.signal in _NOT_SIGNALS:
+                continue
+            combination = self._combination(phrase, positions, masked)
+            # said alone: nothing after it ("ich kann nicht mehr", not "... mehr zahlen")
+            if combination and (not phrase.alone or max(combination) == len(words_of) - 1):
                 found.append(phrase)
         return found
 

@@ -180,6 +180,7 @@ class Matcher:
             figures=vocab.figures,
             history=vocab.history,
             present=vocab.present,
+            alone=vocab.alone,
         )
 
         phrases = directory.phrases

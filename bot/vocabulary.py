@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from .danger import FIGURE, HISTORY, PRESENT, SILENCING, parse_phrase
+from .danger import ALONE, FIGURE, HISTORY, PRESENT, SILENCING, parse_phrase
 from .textnorm import raw_tokens
 from .wordstats import zipf
 from .yamlread import read_yaml
@@ -72,6 +72,7 @@ class Vocabulary:
     figures: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # lang -> phrases
     history: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # lang -> phrases
     present: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # lang -> words
+    alone: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # lang -> phrases
 
     def need(self, need_id: str) -> Need | None:
         return next((n for n in self.needs if n.id == need_id), None)
@@ -174,7 +175,7 @@ def load_vocabulary(
         signal = _models(item, Signal, "danger.yaml", str(key), report)
         if signal is not None:
             signals[str(key)] = signal
-    keys = {*signals, FIGURE, HISTORY, PRESENT}
+    keys = {*signals, FIGURE, HISTORY, PRESENT, ALONE}
     danger = phrase_lists(root / "danger", root, languages, keys, "signal", report)
     for signal_id, by_lang in danger.items():
         for lang, items in by_lang.items():
@@ -195,7 +196,10 @@ def load_vocabulary(
     figures = danger.get(FIGURE, {})
     history = danger.get(HISTORY, {})
     present = danger.get(PRESENT, {})
-    return Vocabulary(tuple(needs), phrases, signals, ordered_danger, figures, history, present)
+    alone = danger.get(ALONE, {})
+    return Vocabulary(
+        tuple(needs), phrases, signals, ordered_danger, figures, history, present, alone
+    )
 
 
 def warnings(

@@ -659,3 +659,24 @@ def test_a_lost_document_is_not_a_lost_child_but_a_lost_child_is(matcher):
         assert "child" not in matcher.danger.detect(text), text
     for text in ("ابني ضاع بالسوق", "изгубихме сина си в парка", "ich habe mein Kind verloren"):
         assert "child" in matcher.danger.detect(text), text
+
+
+def test_i_cant_anymore_alone_is_a_cry_for_help_but_not_inside_an_everyday_sentence(matcher):
+    for text in (
+        "ich kann einfach nicht mehr",
+        "ne moga veche",
+        "я вже не можу більше",
+        "nu mai pot",
+    ):
+        assert "suicide" in matcher.danger.detect(text), text
+    for text in (
+        "ich kann die Miete nicht mehr zahlen",
+        "не мога вече да чакам Jobcenter",
+        "nu mai pot plati chiria, ce fac",
+    ):
+        assert "suicide" not in matcher.danger.detect(text), text
+
+
+def test_a_persian_verb_reads_alike_with_or_without_the_zero_width_joiner(matcher):
+    joined, split = "پدرم هر روز مره میزنه", "پدرم هر روز مره می\u200cزنه"  # Dari: hits me
+    assert matcher.danger.detect(split) == matcher.danger.detect(joined) != ()
