@@ -48,6 +48,14 @@ _ARABIC_LETTERS = str.maketrans(
         "ؤ": "و",
         "ة": "ه",
         "ک": "ك",
+        # Sorani letters, which residents without a Kurdish keyboard type as the Arabic ones
+        # ('كوره' for 'کوڕە', 'مووچه' for 'مووچە'): read alike.
+        "ە": "ه",
+        "ھ": "ه",
+        "ێ": "ي",
+        "ۆ": "و",
+        "ڕ": "ر",
+        "ڵ": "ل",
     }
 )
 

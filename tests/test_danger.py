@@ -680,3 +680,14 @@ def test_i_cant_anymore_alone_is_a_cry_for_help_but_not_inside_an_everyday_sente
 def test_a_persian_verb_reads_alike_with_or_without_the_zero_width_joiner(matcher):
     joined, split = "پدرم هر روز مره میزنه", "پدرم هر روز مره می\u200cزنه"  # Dari: hits me
     assert matcher.danger.detect(split) == matcher.danger.detect(joined) != ()
+
+
+def test_sorani_typed_with_arabic_letters_reads_like_sorani(matcher):
+    # 'my husband hits me' with Arabic ي and ە as a Kurdish keyboard writes them, and as an
+    # Arabic keyboard does (ي, ه).
+    assert matcher.danger.detect("ميردەكەم ليم دەدات") == matcher.danger.detect(
+        "مێردەکەم لێم دەدات"
+    )
+    assert "violence" in matcher.danger.detect("ميردەكەم ليم دەدات")
+    # 'thank you' (your hand be well): دەست (hand) is not Arabic دهس (run over)
+    assert matcher.danger.detect("زۆر سوپاس، دەستت خۆش بێت") == ()
