@@ -54,12 +54,6 @@ NO_DANGER = "none"  # the label of everyday sentences among the danger examples
 # tuned on (benchmarks/examples_probe.py --danger).
 DANGER_SHARE = 0.8
 DANGER_MIN_WEIGHT = 10
-# One of the danger sentences must be this similar at least: ten that each share a word or two
-# ("bet", "3am", "halla2": everyday Arabizi) are no evidence. On danger_dev28 before it was tuned
-# on (benchmarks/examples_probe.py --danger --target danger_dev28 --train-upto 27, with the
-# round's starting lexicon): the same 96.3 % caught, false alarms on 4,940 everyday questions
-# 2.9 -> 2.7 %; at 60 one danger was lost.
-DANGER_NEAREST = 58
 # A message of fewer words is the lexicon's alone: in three words one everyday word decides
 # ("بدي ميني جوب", I want a minijob, folds to "bdy myny jwb", near "bdy mwt", I want to die). It
 # cost 6 of danger_dev26's 330 dangers caught and none of danger_dev27's.
@@ -159,16 +153,11 @@ def danger_vote(index: ExampleIndex, text: str) -> tuple[str, ...]:
     if exact is not None:
         return () if exact == NO_DANGER else (exact,)
     weights: Counter[str] = Counter()
-    nearest = 0.0  # the most similar danger sentence
     for label, weight in index.neighbours(text, DANGER_MIN_WORDS):
         weights[label] += weight
-        if label != NO_DANGER:
-            nearest = max(nearest, weight)
     total = sum(weights.values())
     danger = total - weights[NO_DANGER]
     if not total or danger / total <= DANGER_SHARE or danger < DANGER_MIN_WEIGHT:
-        return ()
-    if nearest < DANGER_NEAREST - SIMILAR_MIN:
         return ()
     # Near sentences of several signals (a neighbour lying in the hallway: the fit, the gas
     # smell) each get their lines; in the measurement the labelled signal was among these for

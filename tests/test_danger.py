@@ -6,10 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rapidfuzz import fuzz
 
 from bot.danger import DangerLexicon, parse_phrase, translit_key
-from bot.examples import NO_DANGER, ExampleIndex, danger_vote, fold
 from bot.matching import Matcher
 from bot.quality import evaluate_danger, load_danger_set
 
@@ -693,16 +691,3 @@ def test_sorani_typed_with_arabic_letters_reads_like_sorani(matcher):
     assert "violence" in matcher.danger.detect("ميردەكەم ليم دەدات")
     # 'thank you' (your hand be well): دەست (hand) is not Arabic دهس (run over)
     assert matcher.danger.detect("زۆر سوپاس، دەستت خۆش بێت") == ()
-
-
-def test_the_danger_vote_needs_one_near_sentence_not_many_that_share_a_word():
-    # Everyday Arabizi ('we moved into an empty flat, no sofa, no table') shares 'bet' (house)
-    # and 'halla2' (now) with many fire sentences, none of them near.
-    message = "mama bet halla2 kanabe tawle fatura mobile euro"
-    far = [f"bet halla2 nar d5an jiran {i}" for i in range(12)]  # similarity about 57 each
-    assert all(50 < fuzz.token_set_ratio(fold(message), fold(s)) < 58 for s in far)
-    everyday = {"ar": ["shu el akel el yom"]}
-    assert danger_vote(ExampleIndex({"fire": {"ar": far}, NO_DANGER: everyday}), message) == ()
-    near = [*far, "nar bet halla2 kanabe"]
-    index = ExampleIndex({"fire": {"ar": near}, NO_DANGER: everyday})
-    assert danger_vote(index, message) == ("fire",)
