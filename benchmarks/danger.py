@@ -52,10 +52,17 @@ round for the fifteenth, with danger asked as a question, told like a voice mess
 list of problems, an adult grooming a child online, an older person who fell, a confused
 diabetic, an overdose at a party, a son hitting his mother, threats by voice message, a teenager
 cutting herself, a farewell prayer, gas in the stairwell, a child in a hot car, drowning, a dog
-attack, an accident at work, being a burden, letters to everyone; never tuned on). Since the
-thirteenth round, heldout … heldout12 are also danger examples, since the fourteenth heldout13,
-and since the fifteenth heldout14: their figures are memorised now, and only sets written later
-measure the vote. tests/danger_heldout16 is kept for the next round and is not scored here.
+attack, an accident at work, being a burden, letters to everyone; never tuned on); heldout16
+(tests/danger_heldout16: written at the end of the fifteenth round for the sixteenth, with danger
+told by a third person, tucked into a question about benefits, in one to three words, a pregnant
+woman bleeding, a baby turning blue, pills "by accident", a partner who locks her in, a landlord
+threatening harm, someone about to jump, self-harm by burning, a child not home, a stranger at
+the school gate, smoke from a cellar, an electric shock, an allergic reaction, heat stroke, a
+homeless man freezing, honour threats, blackmail with photos, goodbyes to the children; never
+tuned on). Since the thirteenth round, heldout … heldout12 are also danger examples, since the
+fourteenth heldout13, since the fifteenth heldout14 and since the sixteenth heldout15: their
+figures are memorised now, and only sets written later measure the vote.
+tests/danger_heldout17 is kept for the next round and is not scored here.
 """
 
 from __future__ import annotations
@@ -68,7 +75,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # Matching held-out sets whose questions are not examples: everyday traffic the vote has not seen.
-EVERYDAY = ["heldout16"]
+EVERYDAY = ["heldout17"]
 sys.path.insert(0, str(ROOT))
 
 from bot.directory import load_directory  # noqa: E402
@@ -144,6 +151,7 @@ def main() -> int:
             "heldout13": ROOT / "tests" / "danger_heldout13",
             "heldout14": ROOT / "tests" / "danger_heldout14",
             "heldout15": ROOT / "tests" / "danger_heldout15",
+            "heldout16": ROOT / "tests" / "danger_heldout16",
         },
     )
     sets = {name: load_danger_set(path) for name, path in paths.items()}
