@@ -691,3 +691,19 @@ def test_sorani_typed_with_arabic_letters_reads_like_sorani(matcher):
     assert "violence" in matcher.danger.detect("ميردەكەم ليم دەدات")
     # 'thank you' (your hand be well): دەست (hand) is not Arabic دهس (run over)
     assert matcher.danger.detect("زۆر سوپاس، دەستت خۆش بێت") == ()
+
+
+@pytest.mark.parametrize(
+    "text, signal",
+    [
+        # My own wording of danger_heldout16's families, read after it was scored.
+        ("a strange man at the school gate gives the kids candy to go with him", "child"),
+        ("коллектор сказал что знает в какой садик ходит моя дочь", "violence"),
+        ("хазяинът каза че ще ми счупи ръцете ако не платя", "violence"),
+        ("ابني طلع عند صاحبه العصر وصار الليل وما رجع", "child"),
+        ("کسی وێنەی ڕووتی منی هەیە و پارە دەوێت", "violence"),
+        ("eu plec pentru totdeauna, aveți grijă de ei", "suicide"),
+    ],
+)
+def test_the_families_of_the_scored_danger_set_raise_their_signal(matcher, text, signal):
+    assert signal in matcher.danger.detect(text), text
