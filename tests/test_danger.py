@@ -707,3 +707,9 @@ def test_sorani_typed_with_arabic_letters_reads_like_sorani(matcher):
 )
 def test_the_families_of_the_scored_danger_set_raise_their_signal(matcher, text, signal):
     assert signal in matcher.danger.detect(text), text
+
+
+def test_a_boss_who_threatens_to_fire_is_no_threat_of_violence(matcher):
+    for text in ("my boss threatens to fire me if I call in sick", "mein Chef droht mit Kündigung"):
+        assert "violence" not in matcher.danger.detect(text), text
+    assert "violence" in matcher.danger.detect("my boss threatens to kill me")
