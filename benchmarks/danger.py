@@ -60,9 +60,10 @@ threatening harm, someone about to jump, self-harm by burning, a child not home,
 the school gate, smoke from a cellar, an electric shock, an allergic reaction, heat stroke, a
 homeless man freezing, honour threats, blackmail with photos, goodbyes to the children; never
 tuned on). Since the thirteenth round, heldout … heldout12 are also danger examples, since the
-fourteenth heldout13, since the fifteenth heldout14 and since the sixteenth heldout15: their
-figures are memorised now, and only sets written later measure the vote.
-tests/danger_heldout17 is kept for the next round and is not scored here.
+fourteenth heldout13, since the fifteenth heldout14, since the sixteenth heldout15 and since the
+seventeenth heldout16: their figures are memorised now, and only sets written later measure the
+vote. tests/danger_heldout17 is scored once at the end of the seventeenth round;
+tests/danger_heldout18 is kept for the eighteenth and is not scored here.
 """
 
 from __future__ import annotations

@@ -24,8 +24,9 @@ fourteenth, never tuned on); heldout16 (tests/heldout16: written at the end of t
 for the fifteenth, never tuned on); heldout17 (tests/heldout17: written at the end of the fifteenth
 round for the sixteenth, never tuned on). Since the thirteenth round, heldout … heldout13 are also
 examples (`lotse learn`), since the fourteenth heldout14, since the fifteenth heldout15 and since
-the sixteenth heldout16: their figures are memorised now, and only sets written later measure the
-bot. tests/heldout18 is kept for the next round and is not scored here.
+the sixteenth heldout16, since the seventeenth heldout17: their figures are memorised now, and only
+sets written later measure the bot. tests/heldout18 is scored once at the end of the seventeenth
+round; tests/heldout19 is kept for the eighteenth and is not scored here.
 """
 
 from __future__ import annotations
