@@ -66,6 +66,11 @@ def fold(text: str) -> str:
     return anyascii(text[:MAX_TEXT]).lower()
 
 
+def word_count(text: str) -> int:
+    """The words of a message as the examples count them (of its first MAX_TEXT characters)."""
+    return len(_WORD.findall(fold(text)))
+
+
 class ExampleIndex:
     def __init__(self, examples: Mapping[str, Mapping[str, Sequence[str]]]) -> None:
         """`examples`: label (a service id, a danger signal) -> language -> texts."""
@@ -135,12 +140,18 @@ class ExampleIndex:
             )
         ]
 
-    def vote(self, text: str) -> str | None:
-        """The service the nearest examples answer with (weighted by similarity), if any."""
+    def ballot(self, text: str) -> list[tuple[str, float]]:
+        """The services the nearest examples answer with, each with its summed similarity,
+        heaviest first."""
         votes: Counter[str] = Counter()
         for label, weight in self.neighbours(text):
             votes[label] += weight
-        return votes.most_common(1)[0][0] if votes else None
+        return votes.most_common()
+
+    def vote(self, text: str) -> str | None:
+        """The service the nearest examples answer with (weighted by similarity), if any."""
+        ballot = self.ballot(text)
+        return ballot[0][0] if ballot else None
 
 
 def danger_vote(index: ExampleIndex, text: str) -> tuple[str, ...]:

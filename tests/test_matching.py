@@ -805,14 +805,9 @@ def test_the_nearest_examples_vote_for_their_place_in_any_script():
     assert index.vote("wie spät ist es heute abend") is None  # like neither example
 
 
-def test_the_vote_reorders_the_cards_but_never_adds_a_place(hagen, needs_only):
+def test_the_vote_reorders_the_cards(hagen, needs_only):
     story = "Bei der Schuldnerberatung der Diakonie ist alles voll, ich warte seit Monaten"
     plain = [m.service_id for m in needs_only.match(story, "de").matches]
-    voted = Matcher(
-        replace(hagen, examples={"heb-hagen": {"de": [story], "tr": ["borç danışmanlığı dolu"]}})
-    )
-    assert "heb-hagen" not in plain
-    assert [m.service_id for m in voted.match(story, "de").matches] == plain
     second = plain[1]
     voted = Matcher(replace(hagen, examples={second: {"de": [story]}}))
     moved = voted.match(story, "de")
@@ -820,3 +815,38 @@ def test_the_vote_reorders_the_cards_but_never_adds_a_place(hagen, needs_only):
     # Moved first with a lower score than the card it passed: offered, as a button at most.
     if moved.matches[0].score < ANSWER_MIN:
         assert moved.decision == "suggest"
+
+
+def test_a_story_the_vote_reads_otherwise_is_offered_not_answered(hagen, needs_only):
+    story = (
+        "Wir haben seit zwei Wochen kein warmes Wasser und die Heizung ist auch kaputt, der "
+        "Vermieter geht nicht ans Telefon"
+    )
+    short = "ich suche einen minijob"
+    plain = {text: needs_only.match(text, "de") for text in (story, short)}
+    assert [r.decision for r in plain.values()] == ["answer", "answer"]
+    examples = {"heb-hagen": {"de": [story + " seit gestern", short + " bitte"]}}
+    voted = Matcher(replace(hagen, examples=examples))
+    told = voted.match(story, "de")
+    # The examples know it as another place than any card: the cards become buttons, with the
+    # voted place among the first three.
+    assert told.decision == "suggest"
+    assert [m.service_id for m in told.matches[:3]] == [
+        *(m.service_id for m in plain[story].matches[:2]),
+        "heb-hagen",
+    ]
+    # A few words with a clear need keep their answer; the voted place is no card (it scores
+    # too little to be shown with the answer's cards).
+    asked = voted.match(short, "de")
+    assert asked.decision == "answer"
+    assert asked.matches[0] == plain[short].matches[0]
+    assert asked.matches[2].service_id == "heb-hagen" and asked.matches[2].score < ANSWER_MIN - 10
+
+
+def test_with_nothing_found_the_voted_place_alone_is_offered(hagen, needs_only):
+    text = "mein wellensittich hat seit gestern keine lust mehr zu singen, was kann ich tun"
+    assert needs_only.match(text, "de").decision == "escalate"
+    voted = Matcher(replace(hagen, examples={"heb-hagen": {"de": [text + " bitte"]}}))
+    result = voted.match(text, "de")
+    assert result.decision == "suggest"
+    assert [m.service_id for m in result.matches] == ["heb-hagen"]
