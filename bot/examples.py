@@ -50,9 +50,13 @@ NO_DANGER = "none"  # the label of everyday sentences among the danger examples
 # A danger signal is raised when more than this share of the nearest sentences' weight is danger
 # – the everyday sentences around a danger one ("this heat is killing me") must be few – and the
 # danger weight is this much at least: ten sentences that share one word ("завтра", tomorrow)
-# with a message are no evidence. Measured on danger_dev26 and danger_dev27 before either was
-# tuned on (benchmarks/examples_probe.py --danger).
-DANGER_SHARE = 0.8
+# with a message are no evidence. The share was 0.8, measured on danger_dev26 and danger_dev27
+# with the sentences the vote knew then. On danger_heldout13–16, each read by the
+# lexicon of the commit that first scored it and voted on with that commit's sentences
+# (benchmarks/danger_vote_probe.py), 0.8 → 0.6 caught 92.1 → 94.6 % of the dangers, with false
+# alarms on the near misses 3.2 → 3.4 % and on 1,705 everyday questions 0.82 → 1.06 %; at 0.5
+# the everyday alarms nearly doubled (1.88 %) for 1.6 points more caught.
+DANGER_SHARE = 0.6
 DANGER_MIN_WEIGHT = 10
 # A message of fewer words is the lexicon's alone: in three words one everyday word decides
 # ("بدي ميني جوب", I want a minijob, folds to "bdy myny jwb", near "bdy mwt", I want to die). It

@@ -624,6 +624,19 @@ def test_a_danger_sentence_that_is_an_example_raises_its_signal_whatever_its_nei
     assert torn.label_of(farewell) is None
 
 
+def test_two_thirds_of_the_nearest_weight_in_danger_raise_the_signal():
+    # The nearest sentences may include everyday talk: two danger sentences against one
+    # everyday one raise the signal, one against one does not.
+    from bot.examples import NO_DANGER, ExampleIndex, danger_vote
+
+    message = "seit gestern sitzt mein bruder nur im dunkeln und verschenkt seine sachen"
+    near = [message.replace("bruder", word) for word in ("cousin", "nachbar", "kollege")]
+    two_to_one = ExampleIndex({"suicide": {"de": near[:2]}, NO_DANGER: {"de": near[2:]}})
+    assert danger_vote(two_to_one, message) == ("suicide",)
+    one_to_one = ExampleIndex({"suicide": {"de": near[:1]}, NO_DANGER: {"de": near[2:]}})
+    assert danger_vote(one_to_one, message) == ()
+
+
 def test_the_taught_farewell_of_a_development_set_keeps_its_banner(matcher):
     asked = (
         "Hallo wie beantrage ich Wohngeld? ist eigentlich auch egal, "
