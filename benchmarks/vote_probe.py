@@ -16,8 +16,9 @@ are applied outside the matcher, as bot/matching.py does:
 - "and against it": besides, when the vote's place is none of the cards, a message of
   STORY_WORDS words or more is offered as buttons instead of answered, and the voted place is
   offered as the third button when it has VOTE_SHARE of the vote; with nothing found, that place
-  alone is offered. (The matcher also keeps answering when the question names its first place
-  outright; the probe does not know which places a question names.)
+  alone is offered. 112 and 110 take no part in the vote. (The matcher also keeps answering
+  when the question names its first place outright; the probe does not know which places a
+  question names.)
 
 Prints top-1, top-3, confident wrong and confident right answers per set and on average.
 """
@@ -34,10 +35,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.directory import load_directory, short_number  # noqa: E402
 from bot.examples import ExampleIndex, word_count  # noqa: E402
 from bot.matching import MAX_MATCHES, STORY_WORDS, VOTE_SHARE  # noqa: E402
 
 ANSWER_MIN = 85
+# The emergency lines take no part in the vote (bot/matching.py: the danger layer decides).
+NOT_VOTED = {
+    s.id for s in load_directory(ROOT / "knowledge").services if s.urgent and short_number(s)
+}
 
 # Run in the checkout's own interpreter path: its matcher without its vote, and its examples.
 ANSWER_WITHOUT_VOTE = """
@@ -107,7 +113,7 @@ def main() -> None:
         index = ExampleIndex(data["examples"])
         counts = {way: Counter() for way in ways}
         for row in data["rows"]:
-            ballot = index.ballot(row["text"])
+            ballot = [c for c in index.ballot(row["text"]) if c[0] not in NOT_VOTED]
             for way in ways:
                 if way == "needs alone":
                     ids, decision = [s for s, _ in row["shown"]], row["decision"]

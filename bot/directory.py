@@ -228,7 +228,7 @@ class Service(_Model):
         return next((c for c in self.closed if c.start <= day <= c.end), None)
 
 
-def _short_number(service: Service) -> int:
+def short_number(service: Service) -> int:
     """112 or 110 (the numbers everyone can call) for the emergency lines themselves: they come
     first among the urgent ones, 112 before 110; 0 for everything else."""
     for phone in service.phone:
@@ -343,7 +343,7 @@ class Directory:
         """Services in the category or any of its subcategories, emergencies first."""
         wanted = {category_id, *(c.id for c in self.children(category_id))}
         found = [s for s in self.services if wanted.intersection(s.categories)]
-        return sorted(found, key=lambda s: (not s.urgent, -_short_number(s), _name_key(s)))
+        return sorted(found, key=lambda s: (not s.urgent, -short_number(s), _name_key(s)))
 
 
 STALE_AFTER_DAYS = 365

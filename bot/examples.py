@@ -58,6 +58,11 @@ NO_DANGER = "none"  # the label of everyday sentences among the danger examples
 # the everyday alarms nearly doubled (1.88 %) for 1.6 points more caught.
 DANGER_SHARE = 0.6
 DANGER_MIN_WEIGHT = 10
+# One danger sentence alone raises a signal only when it is this near (similarity 80): one that
+# shares a word or two is no evidence ("ماڵەکەمان ساردە و گەرم نابێتەوە", our flat is cold and
+# does not get warm, met one fire sentence at similarity 63). On danger_heldout13–16
+# (benchmarks/danger_vote_probe.py) no danger and no false alarm depended on such a sentence.
+DANGER_ALONE_WEIGHT = 30
 # A message of fewer words is the lexicon's alone: in three words one everyday word decides
 # ("بدي ميني جوب", I want a minijob, folds to "bdy myny jwb", near "bdy mwt", I want to die). It
 # cost 6 of danger_dev26's 330 dangers caught and none of danger_dev27's.
@@ -168,11 +173,15 @@ def danger_vote(index: ExampleIndex, text: str) -> tuple[str, ...]:
     if exact is not None:
         return () if exact == NO_DANGER else (exact,)
     weights: Counter[str] = Counter()
-    for label, weight in index.neighbours(text, DANGER_MIN_WORDS):
+    near = index.neighbours(text, DANGER_MIN_WORDS)
+    for label, weight in near:
         weights[label] += weight
     total = sum(weights.values())
     danger = total - weights[NO_DANGER]
     if not total or danger / total <= DANGER_SHARE or danger < DANGER_MIN_WEIGHT:
+        return ()
+    dangerous = [weight for label, weight in near if label != NO_DANGER]
+    if len(dangerous) < 2 and dangerous[0] < DANGER_ALONE_WEIGHT:
         return ()
     # Near sentences of several signals (a neighbour lying in the hallway: the fit, the gas
     # smell) each get their lines; in the measurement the labelled signal was among these for

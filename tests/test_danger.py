@@ -637,6 +637,17 @@ def test_two_thirds_of_the_nearest_weight_in_danger_raise_the_signal():
     assert danger_vote(one_to_one, message) == ()
 
 
+def test_one_danger_sentence_alone_must_be_near_to_raise_its_signal(matcher):
+    from bot.examples import ExampleIndex, danger_vote
+
+    fire = "in der küche brennt es und der rauch kommt schon ins treppenhaus"
+    index = ExampleIndex({"fire": {"de": [fire]}})
+    assert danger_vote(index, "in der küche brennt es und der rauch kommt ins treppenhaus")
+    assert danger_vote(index, "in der küche ist der wasserhahn kaputt und es tropft") == ()
+    # Our flat is cold and does not get warm: it met one fire sentence a little.
+    assert matcher.danger_signals("ماڵەکەمان سارده و گەرم نابێتەوە") == ()
+
+
 def test_the_taught_farewell_of_a_development_set_keeps_its_banner(matcher):
     asked = (
         "Hallo wie beantrage ich Wohngeld? ist eigentlich auch egal, "
