@@ -5,7 +5,9 @@ python benchmarks/danger.py [--set NAME=PATH ...] [--knowledge knowledge] [--lis
 Default sets: dev (tests/danger), dev2 to dev27 (tests/danger_dev2 … tests/danger_dev27): each
 written independently as a held-out set, scored once (the README keeps each first score), then
 tuned on; dev28 (tests/danger_dev28: written in the sixteenth round as a development set, the
-plain, common ways each community writes each emergency; tuned on from its first run);
+plain, common ways each community writes each emergency; tuned on from its first run); dev29
+(tests/danger_dev29: written in the seventeenth round as a development set, danger half said or
+hidden; tuned on from its first run);
 heldout and heldout2 (tests/danger_heldout, tests/danger_heldout2: never tuned on;
 heldout2 was written by two writers who saw neither the lexicon nor the other sets, and its
 everyday half is made of near misses: "paperwork is killing me", a fire drill, a gas bill);
@@ -137,6 +139,7 @@ def main() -> int:
             "dev26": ROOT / "tests" / "danger_dev26",
             "dev27": ROOT / "tests" / "danger_dev27",
             "dev28": ROOT / "tests" / "danger_dev28",
+            "dev29": ROOT / "tests" / "danger_dev29",
             "heldout": ROOT / "tests" / "danger_heldout",
             "heldout2": ROOT / "tests" / "danger_heldout2",
             "heldout3": ROOT / "tests" / "danger_heldout3",
