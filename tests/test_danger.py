@@ -648,6 +648,28 @@ def test_one_danger_sentence_alone_must_be_near_to_raise_its_signal(matcher):
     assert matcher.danger_signals("ماڵەکەمان سارده و گەرم نابێتەوە") == ()
 
 
+@pytest.mark.parametrize(
+    "text, calm",
+    [
+        ("ich bin so müde von der arbeit, ich will nur schlafen", True),
+        ("ya tak ustala, hochu spat", True),
+        ("cok yorgunum sadece uyumak istiyorum", True),
+        ("خسته‌ام فقط میخوام بخوابم", True),
+        ("sunt obosita vreau doar sa dorm", True),
+        ("я так втомилась хочу просто спати", True),
+        (
+            "ich bin so müde von allem, ich will einfach nur noch schlafen und dass es aufhört",
+            False,
+        ),
+        ("i'm tired of everything, i just want to sleep forever", False),
+        ("устала от всего, хочу уснуть навсегда", False),
+        ("her şeyden yoruldum, sonsuza kadar uyumak istiyorum", False),
+    ],
+)
+def test_tired_and_wanting_to_sleep_is_everyday_unless_it_is_for_ever(matcher, text, calm):
+    assert (matcher.danger_signals(text) == ()) is calm
+
+
 def test_the_taught_farewell_of_a_development_set_keeps_its_banner(matcher):
     asked = (
         "Hallo wie beantrage ich Wohngeld? ist eigentlich auch egal, "
