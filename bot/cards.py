@@ -218,6 +218,32 @@ def render_card(service: Service, directory: Directory, t: Translator, now: date
     return Reply("\n".join(lines), buttons)
 
 
+def render_answer(
+    services: list[Service], directory: Directory, t: Translator, now: datetime
+) -> Reply:
+    """The first place as a full card and the others that fit as well as a line each, with a
+    button that opens their card: one message an answer. Three cards were three messages, and
+    Telegram's ~30 messages a second are the whole bot's budget (benchmarks/load.py)."""
+    card = render_card(services[0], directory, t, now)
+    if len(services) == 1:
+        return card
+    also = t("Also fitting:")
+    lines = [card.text, "", t.line(f"<b>{esc(also)}</b>")]
+    rows = list(card.buttons)
+    for service in services[1:]:
+        title = service_title(service, t.lang, directory)
+        lines.append(t.line(f"➕ {esc(title)}"))
+        brief = []
+        if service.address is not None and service.address.one_line():
+            brief.append(f"📍 {t.ltr(esc(service.address.one_line()))}")
+        if service.phone:
+            brief.append(f"☎️ {t.ltr(esc(service.phone[0]))}")
+        if brief:
+            lines.append(t.line("   " + " · ".join(brief)))
+        rows.append((Button(f"ℹ️ {title}", callback(SHOW, service.id)),))
+    return Reply("\n".join(lines), tuple(rows))
+
+
 _ACCESS = {
     "walk-in": lambda t: t("Walk in, no appointment needed"),
     "call-first": lambda t: t("Please call before you come"),

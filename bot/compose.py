@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from . import replies
-from .cards import Reply, render_card
+from .cards import Reply, render_answer, render_card
 from .directory import Directory
 from .i18n import Translator
 from .matching import ANSWER_MIN, Result
@@ -52,7 +52,8 @@ def answer(result: Result, directory: Directory, t: Translator, now: datetime) -
     if result.decision == "answer" and result.matches:
         top = result.matches[0].score
         shown = [m.service_id for m in result.matches if m.score >= top - 10][:MAX_CARDS]
-        return _cards(shown, directory, t, now)
+        services = [s for i in dict.fromkeys(shown) if (s := directory.service(i)) is not None]
+        return [render_answer(services, directory, t, now)] if services else []
     if result.decision == "suggest":
         return [replies.suggestions(result.matches, directory, t)]
     return [replies.not_found(t)]

@@ -254,3 +254,20 @@ def test_a_card_shows_how_to_get_in_and_offers_a_person_when_no_contact_is_known
     nowhere = render_card(_service(description={"de": "Irgendwo"}), tiny, t, now)
     assert "noch nicht bekannt" in nowhere.text
     assert any(b.data == "c:ask" for row in nowhere.buttons for b in row)
+
+
+def test_an_answer_is_the_first_card_in_full_and_a_line_and_button_for_each_other(hagen, catalogs):
+    from bot.cards import SHOW, callback, render_answer
+
+    places = [hagen.service("jobcenter-hagen"), hagen.service("agentur-fuer-arbeit-hagen")]
+    t = catalogs.translator("de")
+    answer = render_answer(places, hagen, t, MONDAY_10)
+    card = render_card(places[0], hagen, t, MONDAY_10)
+    assert answer.text.startswith(card.text)
+    assert answer.buttons[: len(card.buttons)] == card.buttons
+    other = answer.text[len(card.text) :]
+    assert "Passt auch:" in other and "Agentur für Arbeit Hagen" in other
+    assert places[1].phone[0] in other
+    assert answer.buttons[-1][0].data == callback(SHOW, "agentur-fuer-arbeit-hagen")
+    assert len(answer.text) < 4096
+    assert render_answer(places[:1], hagen, t, MONDAY_10) == card

@@ -505,3 +505,17 @@ def test_which_script_offers_which_language():
 
 async def test_privacy_does_not_mention_a_translation_server_there_is_not(bot):
     assert "Übersetzungsserver" not in texts(await bot.say(bot.user(), "/privacy"))
+
+
+async def test_an_answer_with_several_places_is_one_message_with_a_button_for_each_other(bot):
+    resident = bot.user(lang="de")
+    calls = await bot.say(resident, "ich suche arbeit")
+    sent = [c for c in calls if c.method == "sendMessage"]
+    assert len(sent) == 1
+    assert "Jobcenter Hagen" in sent[0].text and "Passt auch:" in sent[0].text
+    assert "Agentur für Arbeit Hagen" in sent[0].text
+    opens = callback(SHOW, "agentur-fuer-arbeit-hagen")
+    assert opens in button_data(calls)
+    assert callback(FEEDBACK, "jobcenter-hagen", "1") in button_data(calls)
+    calls = await bot.press(resident, opens)
+    assert callback(FEEDBACK, "agentur-fuer-arbeit-hagen", "1") in button_data(calls)
