@@ -61,11 +61,15 @@ woman bleeding, a baby turning blue, pills "by accident", a partner who locks he
 threatening harm, someone about to jump, self-harm by burning, a child not home, a stranger at
 the school gate, smoke from a cellar, an electric shock, an allergic reaction, heat stroke, a
 homeless man freezing, honour threats, blackmail with photos, goodbyes to the children; never
-tuned on). Since the thirteenth round, heldout … heldout12 are also danger examples, since the
+tuned on); heldout17 (tests/danger_heldout17: written at the start of the sixteenth round for the
+seventeenth, with voice typing, a fall, a diabetic, a swallowed battery, a child in water, a knife
+in the stairwell, an ex at the door, a passport taken, online grooming, a rope, a party overdose,
+a burning e-scooter, cleaning fumes, a charcoal grill, a stab wound, a friend's goodbye post;
+scored once at the end of the seventeenth round, never tuned on). Since the thirteenth round,
+heldout … heldout12 are also danger examples, since the
 fourteenth heldout13, since the fifteenth heldout14, since the sixteenth heldout15 and since the
 seventeenth heldout16: their figures are memorised now, and only sets written later measure the
-vote. tests/danger_heldout17 is scored once at the end of the seventeenth round;
-tests/danger_heldout18 is kept for the eighteenth and is not scored here.
+vote. tests/danger_heldout18 is kept for the eighteenth round and is not scored here.
 """
 
 from __future__ import annotations
@@ -78,7 +82,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # Matching held-out sets whose questions are not examples: everyday traffic the vote has not seen.
-EVERYDAY = ["heldout17"]
+EVERYDAY = ["heldout18"]
 sys.path.insert(0, str(ROOT))
 
 from bot.directory import load_directory  # noqa: E402
@@ -156,6 +160,7 @@ def main() -> int:
             "heldout14": ROOT / "tests" / "danger_heldout14",
             "heldout15": ROOT / "tests" / "danger_heldout15",
             "heldout16": ROOT / "tests" / "danger_heldout16",
+            "heldout17": ROOT / "tests" / "danger_heldout17",
         },
     )
     sets = {name: load_danger_set(path) for name, path in paths.items()}
