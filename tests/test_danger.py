@@ -759,3 +759,35 @@ def test_a_boss_who_threatens_to_fire_is_no_threat_of_violence(matcher):
     for text in ("my boss threatens to fire me if I call in sick", "mein Chef droht mit Kündigung"):
         assert "violence" not in matcher.danger.detect(text), text
     assert "violence" in matcher.danger.detect("my boss threatens to kill me")
+
+
+# danger_heldout17's misses after its score, in other words than the examples written for them:
+# an adult met online who wants to meet a child secretly, a child under the bath water, an old
+# person who neither eats nor drinks for days, a plan for after the month.
+@pytest.mark.parametrize(
+    "text, signal",
+    [
+        (
+            "meine tochter ist 14 und hat auf snapchat einen 28-jährigen kennengelernt, heute "
+            "trifft sie ihn heimlich nach der schule",
+            "child",
+        ),
+        (
+            "bnti 14 sene t3arrafet 3ala shab 3omro 28 3al snapchat w bado yshofha lyom bel se2ra",
+            "child",
+        ),
+        (
+            "kizim 14 yasinda snapchatte 28 yasinda biriyle tanismis, bugun gizlice bulusacaklar",
+            "child",
+        ),
+        ("бабушка три дня не ест и не пьёт, лежит и не отвечает", "medical"),
+        (
+            "the baby went under the water in the bath for a second, now he is coughing and "
+            "very sleepy",
+            "medical",
+        ),
+        ("после этого месяца смысла жить нет, я всё решил", "suicide"),
+    ],
+)
+def test_danger_told_as_heldout17_told_it_is_caught(matcher, text, signal):
+    assert signal in matcher.danger_signals(text)
