@@ -791,3 +791,56 @@ def test_a_boss_who_threatens_to_fire_is_no_threat_of_violence(matcher):
 )
 def test_danger_told_as_heldout17_told_it_is_caught(matcher, text, signal):
     assert signal in matcher.danger_signals(text)
+
+
+# heldout18's everyday questions that raised a banner, in other words: a stroke named with its
+# month, a stroke "two months ago", caring for a wife who can hardly walk, money the Jobcenter
+# "cuts" (Ukrainian зріжуть, one letter from заріжуть, they will stab). The dangers beside
+# them still raise theirs.
+@pytest.mark.parametrize(
+    "text, signals",
+    [
+        ("баща ми получи инсулт през март, как се подава за pflegegrad", ()),
+        ("mama a avut atac cerebral acum trei luni, cum cer pflegegrad", ()),
+        ("мама почти не ходит, я за ней ухаживаю, куда подать на пфлегеград", ()),
+        ("чи зріжуть мені виплати, якщо я пропустила термін у джобцентрі", ()),
+        ("в март получи инсулт, сега пак не може да говори", ("medical",)),
+        ("за ней какой-то мужик ходит каждый вечер до подъезда", ("violence",)),
+        ("сусід кричить, що мене заріжуть", ("violence",)),
+    ],
+)
+def test_heldout18s_near_misses_stay_quiet_and_their_dangers_do_not(matcher, text, signals):
+    raised = matcher.danger_signals(text)
+    assert raised == () if not signals else set(signals) <= set(raised)
+
+
+# An age is no "years ago": "acum" is Romanian for both "now" and "ago", "години" Bulgarian for
+# years of age and years ago, "سنة" Arabic the same. A stroke happening now next to an age raised
+# nothing in four languages; "just now" and "minutes ago" are the present in every language.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tata are 70 de ani si face avc acum",
+        "bunica are 80 de ani, a facut infarct acum",
+        "tata are 60 de ani si acum doua minute a facut infarct",
+        "баща ми е на 70 години и преди малко получи инсулт",
+        "мъжът ми е на 60 години, преди час получи инфаркт",
+        "بابا عمره ٧٠ سنة وقبل شوي صارله جلطة",
+        "папе 70 лет, только что случился инсульт",
+        "мамі 75 років, щойно стався інсульт",
+    ],
+)
+def test_a_stroke_now_next_to_an_age_raises_the_alarm(matcher, text):
+    assert "medical" in matcher.danger_signals(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "баща ми получи инсулт преди две години, как се подава за pflegegrad",
+        "mama a avut atac cerebral acum trei luni, cum cer pflegegrad",
+        "у папы год назад был инсульт, как оформить пфлегеград",
+    ],
+)
+def test_a_stroke_years_ago_asked_about_for_paperwork_stays_history(matcher, text):
+    assert matcher.danger.detect(text) == ()
