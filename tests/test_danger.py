@@ -840,6 +840,9 @@ def test_a_stroke_now_next_to_an_age_raises_the_alarm(matcher, text):
         "баща ми получи инсулт преди две години, как се подава за pflegegrad",
         "mama a avut atac cerebral acum trei luni, cum cer pflegegrad",
         "у папы год назад был инсульт, как оформить пфлегеград",
+        "bunicul a avut infarct acum 6 ani, vrem pflegegrad",
+        "баща ми получи инфаркт преди 4 години, искаме pflegegrad",
+        "ابوي صارتله جلطة من ٣ سنين، بدنا pflegegrad",
     ],
 )
 def test_a_stroke_years_ago_asked_about_for_paperwork_stays_history(matcher, text):
