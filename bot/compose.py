@@ -12,7 +12,7 @@ from datetime import datetime
 
 from . import replies
 from .cards import Reply, render_answer, render_card
-from .directory import Directory
+from .directory import Directory, Service
 from .i18n import Translator
 from .matching import ANSWER_MIN, Result
 from .outgoing import URGENT
@@ -20,9 +20,13 @@ from .outgoing import URGENT
 MAX_CARDS = 3
 
 
+def _services(ids: list[str], directory: Directory) -> list[Service]:
+    """The directory's services of these ids, each once, in order; unknown ids left out."""
+    return [s for i in dict.fromkeys(ids) if (s := directory.service(i)) is not None]
+
+
 def _cards(ids: list[str], directory: Directory, t: Translator, now: datetime) -> list[Reply]:
-    services = [directory.service(i) for i in dict.fromkeys(ids)]
-    return [render_card(s, directory, t, now) for s in services if s is not None]
+    return [render_card(s, directory, t, now) for s in _services(ids, directory)]
 
 
 def emergency_replies(
@@ -52,7 +56,7 @@ def answer(result: Result, directory: Directory, t: Translator, now: datetime) -
     if result.decision == "answer" and result.matches:
         top = result.matches[0].score
         shown = [m.service_id for m in result.matches if m.score >= top - 10][:MAX_CARDS]
-        services = [s for i in dict.fromkeys(shown) if (s := directory.service(i)) is not None]
+        services = _services(shown, directory)
         return [render_answer(services, directory, t, now)] if services else []
     if result.decision == "suggest":
         return [replies.suggestions(result.matches, directory, t)]
