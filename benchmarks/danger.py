@@ -68,8 +68,9 @@ a burning e-scooter, cleaning fumes, a charcoal grill, a stab wound, a friend's 
 scored once at the end of the seventeenth round, never tuned on). Since the thirteenth round,
 heldout … heldout12 are also danger examples, since the
 fourteenth heldout13, since the fifteenth heldout14, since the sixteenth heldout15 and since the
-seventeenth heldout16: their figures are memorised now, and only sets written later measure the
-vote. tests/danger_heldout18 is kept for the eighteenth round and is not scored here.
+seventeenth heldout16, since the eighteenth heldout17: their figures are memorised now, and only
+sets written later measure the vote. tests/danger_heldout18 is kept for the eighteenth round and
+tests/danger_heldout19 for the nineteenth; neither is scored here.
 """
 
 from __future__ import annotations

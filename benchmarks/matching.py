@@ -29,9 +29,9 @@ round for the sixteenth, never tuned on); heldout18 (tests/heldout18: written at
 sixteenth round for the seventeenth, scored once at its end, never tuned on). Since the thirteenth
 round, heldout … heldout13 are also
 examples (`lotse learn`), since the fourteenth heldout14, since the fifteenth heldout15 and since
-the sixteenth heldout16, since the seventeenth heldout17: their figures are memorised now, and only
-sets written later measure the bot. tests/heldout19 is kept for the eighteenth round and is not
-scored here.
+the sixteenth heldout16, since the seventeenth heldout17, since the eighteenth heldout18: their
+figures are memorised now, and only sets written later measure the bot. tests/heldout19 is kept for
+the eighteenth round and tests/heldout20 for the nineteenth; neither is scored here.
 """
 
 from __future__ import annotations
