@@ -16,9 +16,12 @@ are applied outside the matcher, as bot/matching.py does:
 - "and against it": besides, when the vote's place is none of the cards, a message of
   STORY_WORDS words or more is offered as buttons instead of answered, and the voted place is
   offered as the third button when it has VOTE_SHARE of the vote; with nothing found, that place
-  alone is offered. 112 and 110 take no part in the vote. (The matcher also keeps answering
-  when the question names its first place outright; the probe does not know which places a
-  question names.)
+  alone is offered. 112 and 110 take no part in the vote;
+- "and doubt": besides, an answer of STORY_WORDS words or more whose first place has less than
+  DOUBT_SHARE of the vote is offered as buttons.
+
+(The matcher also keeps answering when the question names its first place outright; the probe
+does not know which places a question names.)
 
 Prints top-1, top-3, confident wrong and confident right answers per set and on average.
 """
@@ -37,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.directory import load_directory, short_number  # noqa: E402
 from bot.examples import ExampleIndex, word_count  # noqa: E402
-from bot.matching import MAX_MATCHES, STORY_WORDS, VOTE_SHARE  # noqa: E402
+from bot.matching import DOUBT_SHARE, MAX_MATCHES, STORY_WORDS, VOTE_SHARE  # noqa: E402
 
 ANSWER_MIN = 85
 # The emergency lines take no part in the vote (bot/matching.py: the danger layer decides).
@@ -104,7 +107,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("sets", nargs="+", help="NAME=CHECKOUT: tests/NAME answered by CHECKOUT")
     args = parser.parse_args()
-    ways = ("needs alone", "vote first", "and against it")
+    ways = ("needs alone", "vote first", "and against it", "and doubt")
     totals = {way: Counter() for way in ways}
     print("$ python benchmarks/vote_probe.py " + " ".join(args.sets))
     for spec in args.sets:
@@ -118,7 +121,15 @@ def main() -> None:
                 if way == "needs alone":
                     ids, decision = [s for s, _ in row["shown"]], row["decision"]
                 else:
-                    ids, decision = fused(row, ballot, against=way == "and against it")
+                    ids, decision = fused(row, ballot, against=way != "vote first")
+                long = word_count(row["text"]) >= STORY_WORDS
+                if (
+                    way == "and doubt"
+                    and decision == "answer"
+                    and long
+                    and _doubted(ids[0], ballot)
+                ):
+                    decision = "suggest"
                 right = bool(ids) and ids[0] in row["expect"]
                 count = counts[way]
                 count["n"] += 1
@@ -133,6 +144,11 @@ def main() -> None:
     print(f"all {len(args.sets)} sets")
     for way in ways:
         print(f"  {way:16} " + _figures(totals[way]))
+
+
+def _doubted(first: str, ballot: list[tuple[str, float]]) -> bool:
+    total = sum(weight for _, weight in ballot)
+    return bool(total) and sum(w for s, w in ballot if s == first) / total < DOUBT_SHARE
 
 
 def _figures(count: Counter) -> str:

@@ -172,7 +172,8 @@ async def test_a_ten_thousand_character_message_gets_an_answer_in_parts_under_th
     calls = await bot.say(bot.user(), ("Ich brauche einen Deutschkurs. " * 400)[:10_000])
     sent = [c for c in calls if c.method == "sendMessage"]
     assert sent and all(len(c.text) <= 4096 for c in sent)
-    assert "Volkshochschule" in texts(calls)
+    # as a card or as a button: 400 repetitions are no clear story for the examples' vote
+    assert any("Volkshochschule" in str(c.params) for c in sent)
 
 
 async def test_html_in_a_name_is_escaped(bot):
