@@ -7,7 +7,10 @@ written independently as a held-out set, scored once (the README keeps each firs
 tuned on; dev28 (tests/danger_dev28: written in the sixteenth round as a development set, the
 plain, common ways each community writes each emergency; tuned on from its first run); dev29
 (tests/danger_dev29: written in the seventeenth round as a development set, danger half said or
-hidden; tuned on from its first run);
+hidden; tuned on from its first run); dev30 (tests/danger_dev30: written in the eighteenth round
+as a development set – the platform edge, farewells in two words, a floppy newborn, dementia
+in the snow, everyday idioms of drowning, choking and exploding – first run 92.3 % caught,
+9.7 % false alarms; tuned on from its first run);
 heldout and heldout2 (tests/danger_heldout, tests/danger_heldout2: never tuned on;
 heldout2 was written by two writers who saw neither the lexicon nor the other sets, and its
 everyday half is made of near misses: "paperwork is killing me", a fire drill, a gas bill);
@@ -145,6 +148,7 @@ def main() -> int:
             "dev27": ROOT / "tests" / "danger_dev27",
             "dev28": ROOT / "tests" / "danger_dev28",
             "dev29": ROOT / "tests" / "danger_dev29",
+            "dev30": ROOT / "tests" / "danger_dev30",
             "heldout": ROOT / "tests" / "danger_heldout",
             "heldout2": ROOT / "tests" / "danger_heldout2",
             "heldout3": ROOT / "tests" / "danger_heldout3",
