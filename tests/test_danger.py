@@ -847,3 +847,40 @@ def test_a_stroke_now_next_to_an_age_raises_the_alarm(matcher, text):
 )
 def test_a_stroke_years_ago_asked_about_for_paperwork_stays_history(matcher, text):
     assert matcher.danger.detect(text) == ()
+
+
+# danger_dev30's families in my own words: the platform edge as a train comes, two words of
+# farewell, a newborn who stops feeding, a person with dementia gone in the cold, a toddler who
+# drank washing-up liquid; and its near misses, which stay quiet.
+@pytest.mark.parametrize(
+    "text, signal",
+    [
+        ("stehe am bahnsteig ganz an der kante, gleich kommt der zug", "suicide"),
+        ("on the platform edge at the station, the train is coming, sorry", "suicide"),
+        ("peronun kenarındayım tren geliyor", "suicide"),
+        ("wa2ef 3al rasif w el 2itar jay", "suicide"),
+        ("yeter bitti gidiyorum", "suicide"),
+        ("новорожденный не берет грудь и совсем вялый", "child"),
+        ("oma mit demenz ist heute nacht weg, draußen schneit es, wir finden sie nicht", "medical"),
+        ("babam alzheimer, gece evden çıkmış, bulamıyoruz", "medical"),
+        ("малий випив засіб для миття посуду, кашляє", "child"),
+    ],
+)
+def test_danger_told_as_danger_dev30_told_it_is_caught(matcher, text, signal):
+    assert signal in matcher.danger_signals(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ich ertrinke in rechnungen, wo gibt es schuldnerberatung",
+        "голова взорвется от этих документов",
+        "в училището има учебна евакуация при пожар утре",
+        "mein handy explodiert, so viele nachrichten",
+        "szef wybuchł, bo wzięłam urlop",
+        "mein Vater hat demenz, wir suchen eine tagespflege",
+        "у бабушки деменция, ищем дневной стационар",
+    ],
+)
+def test_danger_dev30s_near_misses_stay_quiet(matcher, text):
+    assert matcher.danger_signals(text) == ()
