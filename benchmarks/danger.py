@@ -86,7 +86,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # Matching held-out sets whose questions are not examples: everyday traffic the vote has not seen.
-EVERYDAY = ["heldout18"]
+EVERYDAY = ["heldout19"]
 sys.path.insert(0, str(ROOT))
 
 from bot.directory import load_directory  # noqa: E402
