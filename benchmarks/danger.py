@@ -68,12 +68,17 @@ tuned on); heldout17 (tests/danger_heldout17: written at the start of the sixtee
 seventeenth, with voice typing, a fall, a diabetic, a swallowed battery, a child in water, a knife
 in the stairwell, an ex at the door, a passport taken, online grooming, a rope, a party overdose,
 a burning e-scooter, cleaning fumes, a charcoal grill, a stab wound, a friend's goodbye post;
-scored once at the end of the seventeenth round, never tuned on). Since the thirteenth round,
+scored once at the end of the seventeenth round, never tuned on); heldout18
+(tests/danger_heldout18: written at the start of the seventeenth round for the eighteenth, with a
+balcony or bridge, pills counted, cutting found by a parent, questions about the children
+"afterwards", a wife locked in, honour, an axe at the door, a fever fit, a toddler at a window,
+Advent candles; scored once at the end of the eighteenth round, 96.0 % caught untuned, then
+tuned on). Since the thirteenth round,
 heldout … heldout12 are also danger examples, since the
 fourteenth heldout13, since the fifteenth heldout14, since the sixteenth heldout15 and since the
 seventeenth heldout16, since the eighteenth heldout17: their figures are memorised now, and only
-sets written later measure the vote. tests/danger_heldout18 is kept for the eighteenth round and
-tests/danger_heldout19 for the nineteenth; neither is scored here.
+sets written later measure the vote. tests/danger_heldout19 is kept for the nineteenth round and
+is not scored here. The everyday questions are heldout19's (scored once, not examples).
 """
 
 from __future__ import annotations
@@ -166,6 +171,7 @@ def main() -> int:
             "heldout15": ROOT / "tests" / "danger_heldout15",
             "heldout16": ROOT / "tests" / "danger_heldout16",
             "heldout17": ROOT / "tests" / "danger_heldout17",
+            "heldout18": ROOT / "tests" / "danger_heldout18",
         },
     )
     sets = {name: load_danger_set(path) for name, path in paths.items()}

@@ -28,12 +28,13 @@ tuned on); heldout15 (tests/heldout15: written at the end of the thirteenth roun
 fourteenth, never tuned on); heldout16 (tests/heldout16: written at the end of the fourteenth round
 for the fifteenth, never tuned on); heldout17 (tests/heldout17: written at the end of the fifteenth
 round for the sixteenth, never tuned on); heldout18 (tests/heldout18: written at the start of the
-sixteenth round for the seventeenth, scored once at its end, never tuned on). Since the thirteenth
-round, heldout … heldout13 are also
+sixteenth round for the seventeenth, scored once at its end, never tuned on); heldout19
+(tests/heldout19: written at the start of the seventeenth round for the eighteenth, scored once at
+its end, never tuned on). Since the thirteenth round, heldout … heldout13 are also
 examples (`lotse learn`), since the fourteenth heldout14, since the fifteenth heldout15 and since
 the sixteenth heldout16, since the seventeenth heldout17, since the eighteenth heldout18: their
-figures are memorised now, and only sets written later measure the bot. tests/heldout19 is kept for
-the eighteenth round and tests/heldout20 for the nineteenth; neither is scored here.
+figures are memorised now, and only sets written later measure the bot. tests/heldout20 is kept for
+the nineteenth round and is not scored here.
 """
 
 from __future__ import annotations
@@ -136,6 +137,7 @@ def main() -> int:
             "heldout16": ROOT / "tests" / "heldout16",
             "heldout17": ROOT / "tests" / "heldout17",
             "heldout18": ROOT / "tests" / "heldout18",
+            "heldout19": ROOT / "tests" / "heldout19",
         },
     )
     sets = {name: load_questions(path) for name, path in paths.items()}
