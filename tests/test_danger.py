@@ -807,6 +807,13 @@ def test_danger_told_as_heldout17_told_it_is_caught(matcher, text, signal):
         ("в март получи инсулт, сега пак не може да говори", ("medical",)),
         ("за ней какой-то мужик ходит каждый вечер до подъезда", ("violence",)),
         ("сусід кричить, що мене заріжуть", ("violence",)),
+        # "After a stroke" is history without an article too (broken German) and in Kurmanji, as
+        # in the other languages; a stroke now, or after one and unconscious now, is not.
+        ("mein vater nach schlaganfall kann nicht gut laufen, wer hilft bei pflegegrad", ()),
+        ("diya min piştî felcê nikare bimeşe, kî alîkariya malê dike", ()),
+        ("papa nach schlaganfall bewusstlos", ("medical",)),
+        ("nach schlaganfall jetzt wieder lähmung im gesicht", ("medical",)),
+        ("bavê min niha felc bû", ("medical",)),
     ],
 )
 def test_heldout18s_near_misses_stay_quiet_and_their_dangers_do_not(matcher, text, signals):
@@ -884,20 +891,3 @@ def test_danger_told_as_danger_dev30_told_it_is_caught(matcher, text, signal):
 )
 def test_danger_dev30s_near_misses_stay_quiet(matcher, text):
     assert matcher.danger_signals(text) == ()
-
-
-# "After a stroke" is history without an article too (broken German) and in Kurmanji, as in the
-# other languages; a stroke now, or "after the stroke" and now unconscious, still raises it.
-@pytest.mark.parametrize(
-    "text, signals",
-    [
-        ("mein vater nach schlaganfall kann nicht gut laufen, wer hilft bei pflegegrad", ()),
-        ("diya min piştî felcê nikare bimeşe, kî alîkariya malê dike", ()),
-        ("papa nach schlaganfall bewusstlos", ("medical",)),
-        ("nach schlaganfall jetzt wieder lähmung im gesicht", ("medical",)),
-        ("bavê min niha felc bû", ("medical",)),
-    ],
-)
-def test_after_a_stroke_is_history_but_a_stroke_now_is_not(matcher, text, signals):
-    raised = matcher.danger_signals(text)
-    assert raised == () if not signals else set(signals) <= set(raised)
