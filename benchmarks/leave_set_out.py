@@ -20,7 +20,6 @@ import argparse
 import shutil
 import sys
 import tempfile
-from collections import Counter
 from pathlib import Path
 
 import yaml
@@ -30,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.directory import load_directory  # noqa: E402
 from bot.matching import Matcher  # noqa: E402
-from bot.quality import load_questions  # noqa: E402
+from bot.quality import LanguageScore, Report, evaluate, load_questions  # noqa: E402
 
 
 def without(knowledge: Path, texts: set[str], target: Path) -> None:
@@ -53,36 +52,33 @@ def main() -> None:
     parser.add_argument("sets", nargs="+", help="sets under tests/")
     args = parser.parse_args()
     print("$ python benchmarks/leave_set_out.py " + " ".join(args.sets))
-    counts: dict[str, Counter[str]] = {}
+    reports: dict[str, Report] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.sets:
             questions = load_questions(ROOT / "tests" / name)
             target = Path(tmp) / name
             without(ROOT / "knowledge", {" ".join(q.text.split()) for q in questions}, target)
-            matcher = Matcher(load_directory(target))
-            for q in questions:
-                if not q.in_scope:
-                    continue
-                result = matcher.match(q.text, q.lang)
-                shown = [m.service_id for m in result.matches]
-                if result.decision not in ("answer", "suggest"):
-                    shown = []
-                right = bool(shown) and shown[0] in q.expect
-                for key in (q.lang, "all"):
-                    count = counts.setdefault(key, Counter())
-                    count["n"] += 1
-                    count["top-1"] += right
-                    count["top-3"] += any(s in q.expect for s in shown[:3])
-                    count["confident wrong"] += result.decision == "answer" and not right
-                    count["nothing found"] += not shown
+            reports[name] = evaluate(Matcher(load_directory(target)), questions)
             shutil.rmtree(target)
-    for key in sorted(counts, key=lambda k: (k == "all", k)):
-        count = counts[key]
-        figures = "   ".join(
-            f"{label} {100 * count[label] / count['n']:5.1f} %"
-            for label in ("top-1", "top-3", "confident wrong", "nothing found")
+    # Report.total() sums its scores: here one language's over the sets, then the sets' totals.
+    for lang in sorted({lang for report in reports.values() for lang in report.by_lang}):
+        scores = {name: r.by_lang[lang] for name, r in reports.items() if lang in r.by_lang}
+        print(_line(lang, Report(by_lang=scores).total()))
+    totals = {name: report.total() for name, report in reports.items()}
+    print(_line("all", Report(by_lang=totals).total()))
+
+
+def _line(label: str, score: LanguageScore) -> str:
+    figures = "   ".join(
+        f"{name} {100 * Report.rate(part, score.in_scope):5.1f} %"
+        for name, part in (
+            ("top-1", score.top1),
+            ("top-3", score.top3),
+            ("confident wrong", score.confident_wrong),
+            ("nothing found", score.nothing_found),
         )
-        print(f"{key:4} {count['n']:5}   {figures}")
+    )
+    return f"{label:4} {score.in_scope:5}   {figures}"
 
 
 if __name__ == "__main__":

@@ -40,7 +40,9 @@ sys.path.insert(0, str(ROOT))
 
 from bot.directory import load_directory, short_number  # noqa: E402
 from bot.examples import ExampleIndex, word_count  # noqa: E402
-from bot.matching import DOUBT_SHARE, MAX_MATCHES, STORY_WORDS, VOTE_SHARE  # noqa: E402
+
+# The matcher's own doubt test; the probe does not know which places a question names.
+from bot.matching import MAX_MATCHES, STORY_WORDS, VOTE_SHARE, _doubted  # noqa: E402
 
 ANSWER_MIN = 85
 # The emergency lines take no part in the vote (bot/matching.py: the danger layer decides).
@@ -117,18 +119,14 @@ def main() -> None:
         counts = {way: Counter() for way in ways}
         for row in data["rows"]:
             ballot = [c for c in index.ballot(row["text"]) if c[0] not in NOT_VOTED]
+            story = word_count(row["text"]) >= STORY_WORDS
             for way in ways:
                 if way == "needs alone":
                     ids, decision = [s for s, _ in row["shown"]], row["decision"]
                 else:
                     ids, decision = fused(row, ballot, against=way != "vote first")
-                long = word_count(row["text"]) >= STORY_WORDS
-                if (
-                    way == "and doubt"
-                    and decision == "answer"
-                    and long
-                    and _doubted(ids[0], ballot)
-                ):
+                doubt = way == "and doubt" and decision == "answer" and story
+                if doubt and _doubted(ids[0], ballot, named=set()):
                     decision = "suggest"
                 right = bool(ids) and ids[0] in row["expect"]
                 count = counts[way]
@@ -144,11 +142,6 @@ def main() -> None:
     print(f"all {len(args.sets)} sets")
     for way in ways:
         print(f"  {way:16} " + _figures(totals[way]))
-
-
-def _doubted(first: str, ballot: list[tuple[str, float]]) -> bool:
-    total = sum(weight for _, weight in ballot)
-    return bool(total) and sum(w for s, w in ballot if s == first) / total < DOUBT_SHARE
 
 
 def _figures(count: Counter) -> str:

@@ -446,12 +446,9 @@ class Matcher:
             decision = "suggest"
         else:
             decision = "escalate"
-        decision, matches = self._against_the_vote(text, decision, matches, ballot, aside, named)
-        if (
-            decision == "answer"
-            and word_count(text) >= STORY_WORDS
-            and _doubted(matches[0].service_id, ballot, named)
-        ):
+        story = word_count(text) >= STORY_WORDS
+        decision, matches = self._against_the_vote(story, decision, matches, ballot, aside, named)
+        if decision == "answer" and story and _doubted(matches[0].service_id, ballot, named):
             decision = "suggest"
         return Result(text, reported, decision, matches, needs=needs_out)
 
@@ -556,7 +553,7 @@ class Matcher:
 
     def _against_the_vote(
         self,
-        text: str,
+        story: bool,
         decision: Decision,
         matches: tuple[Match, ...],
         ballot: list[tuple[str, float]],
@@ -564,28 +561,23 @@ class Matcher:
         named: set[str],
     ) -> tuple[Decision, tuple[Match, ...]]:
         """When the nearest examples vote for a place that is none of the cards, a story told at
-        length was likely misread: the bot offers its cards as buttons instead of answering
-        (unless the question names its first place outright), and the voted place is offered
-        among them when it has a fair share of the vote. With nothing found, that place alone
-        is offered. Measured on heldout14–heldout17, each answered without its vote by the
-        matcher of the commit that first scored it, the vote knowing that commit's examples
-        (benchmarks/vote_probe.py, with 112 and 110 out of the vote): confident wrong 5.3 →
-        2.8 %, top-3 89.3 → 92.3 %, top-1 78.6 → 79.1 %; confident right answers 49.3 →
-        44.6 %, the rest become buttons. On heldout18, the first set it had not seen, confident
-        wrong went only 5.2 → 4.6 %. Every
-        confident wrong answer the rule caught had STORY_WORDS words or more; below, it only
-        turned right answers into buttons ("ich suche einen minijob")."""
+        length (`story`: STORY_WORDS words or more) was likely misread: the bot offers its cards as
+        buttons instead of answering (unless the question names its first place outright), and the
+        voted place is offered among them when it has a fair share of the vote. With nothing found,
+        that place alone is offered. Measured on heldout14–heldout17, each answered without its vote
+        by the matcher of the commit that first scored it, the vote knowing that commit's examples
+        (benchmarks/vote_probe.py, with 112 and 110 out of the vote): confident wrong 5.3 → 2.8 %,
+        top-3 89.3 → 92.3 %, top-1 78.6 → 79.1 %; confident right answers 49.3 → 44.6 %, the rest
+        become buttons. On heldout18, the first set it had not seen, confident wrong went only 5.2 →
+        4.6 %. Every confident wrong answer the rule caught had STORY_WORDS words or more; below, it
+        only turned right answers into buttons ("ich suche einen minijob")."""
         if not ballot or ballot[0][0] in aside:
             return decision, matches
         choice = ballot[0][0]
         shown = () if decision == "escalate" else matches
         if any(m.service_id == choice for m in shown):
             return decision, matches
-        if (
-            decision == "answer"
-            and matches[0].service_id not in named
-            and word_count(text) >= STORY_WORDS
-        ):
+        if decision == "answer" and matches[0].service_id not in named and story:
             decision = "suggest"
         share = ballot[0][1] / sum(weight for _, weight in ballot)
         service = self.services[self._ids[choice]] if choice in self._ids else None
