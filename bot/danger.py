@@ -44,6 +44,7 @@ HISTORY_WINDOW = 4
 # a Latin-script language, is not read as transliterated Cyrillic ("mama ne dyshit" still is).
 TRANSLIT_MIN_WORDS = 6
 TRANSLIT_KNOWN_SHARE = 0.7
+TRANSLIT_LONG_WORD = 4
 ZWNJ = "\u200c"
 _VERB_PREFIX = re.compile(r"(?<![^\W\d_])(ن?می)\u200c")  # 'می‌' and 'نمی‌' at a word's start
 MAX_POSITIONS = 12  # per word; a message repeating a word 100 times needs no more
@@ -213,8 +214,11 @@ class DangerLexicon:
             if word.script != "cyrillic":
                 continue
             key = translit_key(word.form)
+            # Two-letter words ("не", "да", "се") are met too, for the phrases they stand in
+            # ("da ne se subudish veche"); a longer word reduced to two letters is not
+            # ('бие' → 'be', which is Kurmanji 'bê', without).
             shortest = MIN_TRANSLIT_PREFIX if word.prefix else 3
-            if len(key) >= shortest:
+            if len(key) >= shortest or (not word.prefix and len(word.form) == len(key) == 2):
                 self._translit_of[Word(key, word.prefix, "translit", word.exact)].add(word)
         self._translit = _ScriptIndex(list(self._translit_of))
 
@@ -236,8 +240,15 @@ class DangerLexicon:
         # A message written mostly in ordinary words of a Latin-script language is in that
         # language: Polish "policja już była" is not Cyrillic "била" (beat) typed in Latin letters.
         latin = [known for kind, _, known in words_of if kind == "latin"]
+        # Short words are ordinary in too many languages to tell one: Bulgarian chat Latin "za da
+        # ne se" is known Polish, Czech and Romanian; the share counts longer words only.
+        longer = [
+            known
+            for kind, forms, known in words_of
+            if kind == "latin" and max(map(len, forms)) >= TRANSLIT_LONG_WORD
+        ]
         translit = bool(self._translit_of) and (
-            len(latin) < TRANSLIT_MIN_WORDS or sum(latin) < TRANSLIT_KNOWN_SHARE * len(latin)
+            len(latin) < TRANSLIT_MIN_WORDS or sum(longer) < TRANSLIT_KNOWN_SHARE * len(longer)
         )
         for index, (kind, forms, known) in enumerate(words_of):
             known = known or not forms.isdisjoint(self._known_forms)

@@ -170,6 +170,20 @@ def test_bulgarian_chat_latin_reads_digits_inside_words_as_letters():
     assert translit_key("4") == "4"  # a number stays a number
 
 
+def test_latin_typed_cyrillic_is_read_in_a_message_of_short_words_other_languages_know():
+    lexicon = DangerLexicon({"suicide": {"bg": ["да не се събудя|събудиш вече"]}})
+    # 'za da ne se' are ordinary Polish, Czech and Romanian words; the longer words are not
+    assert lexicon.detect("kolko hap4eta za sun trqbvat za da ne se subudish veche") == ("suicide",)
+    assert lexicon.detect("kolko hap4eta za sun trqbvat za da se subudish veche") == ()
+
+
+def test_a_two_letter_latin_word_meets_only_a_two_letter_cyrillic_one():
+    # 'бие' reduces to 'be': Kurmanji 'bê me' (without … we) is not 'бие ме' (beats me)
+    lexicon = DangerLexicon({"violence": {"bg": ["бие ме"]}, "child": {"bg": ["детето не яде"]}})
+    assert lexicon.detect("ez bê xanî me, 3 şev e li derve radizêm") == ()
+    assert lexicon.detect("deteto ne qde ot vchera") == ("child",)
+
+
 def test_a_life_in_danger_puts_112_first_whatever_else_the_message_raises(matcher):
     # suicide, medical and child at once: the first line is 112, not the police or a helpline
     result = matcher.match("اخوي بلع علبة حبوب كاملة وما عم يصحى!!", "ar")
