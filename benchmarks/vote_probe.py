@@ -20,8 +20,9 @@ are applied outside the matcher, as bot/matching.py does:
 - "and doubt": besides, an answer of STORY_WORDS words or more whose first place has less than
   DOUBT_SHARE of the vote is offered as buttons.
 
-(The matcher also keeps answering when the question names its first place outright; the probe
-does not know which places a question names.)
+(The matcher doubts a place the question names outright only below NAMED_DOUBT_SHARE of the
+vote; the probe does not know which places a question names, so it doubts every first place
+below DOUBT_SHARE.)
 
 Prints top-1, top-3, confident wrong and confident right answers per set and on average.
 """

@@ -57,6 +57,10 @@ VOTE_SHARE = 0.3
 # 42.5 %, 0.5: 1.5 and 35.0 %. Shorter messages lost as many right answers for no fewer wrong
 # ones: in "ich suche einen minijob" weak neighbours vote for the Kita office.
 DOUBT_SHARE = 0.4
+# A story that names its first place ("someone who speaks Romanian to help me with the
+# Jobcenter's letters") is about that place, not always for it: with less than this share of
+# the vote it is offered as buttons too.
+NAMED_DOUBT_SHARE = 0.2
 STORY_WORDS = 10  # a message this long is answered with cards only when the vote agrees
 TORN_MARGIN = 8  # two needs this close, served by different services: suggest, don't answer
 MAX_SAID_TEXT = 2000  # the office a message says sent it away, contests or did not help comes early
@@ -685,12 +689,13 @@ def _says(tokens: tuple[str, ...], table: Mapping[str, Sequence[tuple[str, ...]]
 
 
 def _doubted(first: str, ballot: list[tuple[str, float]], named: set[str]) -> bool:
-    """Do the nearest examples mostly vote for other places than the first card? (Never when
-    the question names that place: "wo ist das Jobcenter".)"""
+    """Do the nearest examples mostly vote for other places than the first card? A place the
+    question names outright is doubted only when they hardly vote for it at all."""
     total = sum(weight for _, weight in ballot)
-    if not total or first in named:
+    if not total:
         return False
-    return sum(w for s, w in ballot if s == first) / total < DOUBT_SHARE
+    share = sum(w for s, w in ballot if s == first) / total
+    return share < (NAMED_DOUBT_SHARE if first in named else DOUBT_SHARE)
 
 
 def _to_front(ranked: list[Match], position: int) -> list[Match]:

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from bot.examples import ExampleIndex
-from bot.matching import ANSWER_MIN, MAX_MATCHES, Matcher, guess_language
+from bot.matching import ANSWER_MIN, MAX_MATCHES, Matcher, _doubted, guess_language
 from bot.quality import evaluate, load_questions
 from bot.termindex import _index_forms
 from bot.textnorm import fold, latin, raw_tokens, surface
@@ -850,3 +850,14 @@ def test_with_nothing_found_the_voted_place_alone_is_offered(hagen, needs_only):
     result = voted.match(text, "de")
     assert result.decision == "suggest"
     assert [m.service_id for m in result.matches] == ["heb-hagen"]
+
+
+def test_a_split_vote_doubts_the_first_card_and_a_named_place_only_when_hardly_voted_for():
+    ballot = [("jobcenter-hagen", 1.0), ("mbe-awo-hagen", 3.0)]  # the first card has 25 %
+    assert _doubted("jobcenter-hagen", ballot, named=set())
+    assert not _doubted("jobcenter-hagen", ballot, named={"jobcenter-hagen"})
+    hardly = [("jobcenter-hagen", 1.0), ("mbe-awo-hagen", 9.0)]  # 10 %
+    assert _doubted("jobcenter-hagen", hardly, named={"jobcenter-hagen"})
+    agreed = [("jobcenter-hagen", 3.0), ("mbe-awo-hagen", 1.0)]
+    assert not _doubted("jobcenter-hagen", agreed, named=set())
+    assert not _doubted("jobcenter-hagen", [], named=set())  # no neighbours, no doubt
