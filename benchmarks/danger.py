@@ -13,7 +13,10 @@ in the snow, everyday idioms of drowning, choking and exploding – first run 92
 9.7 % false alarms; tuned on from its first run); dev31 (tests/danger_dev31: written in the
 nineteenth round as a development set in all eleven languages – dangers in two words, buried in
 a practical question, told by a witness, the choking challenge, a wardrobe fallen on someone – first
-run 92.5 % caught, 10.3 % false alarms; tuned on from its first run, then an example);
+run 92.5 % caught, 10.3 % false alarms; tuned on from its first run, then an example); dev32
+(tests/danger_dev32: written in the nineteenth round – dangers easy to overlook, everyday
+sentences that look like them – first run 99.2 % caught, 13.2 % false alarms; tuned on, then an
+example);
 heldout and heldout2 (tests/danger_heldout, tests/danger_heldout2: never tuned on;
 heldout2 was written by two writers who saw neither the lexicon nor the other sets, and its
 everyday half is made of near misses: "paperwork is killing me", a fire drill, a gas bill);
@@ -158,6 +161,7 @@ def main() -> int:
             "dev29": ROOT / "tests" / "danger_dev29",
             "dev30": ROOT / "tests" / "danger_dev30",
             "dev31": ROOT / "tests" / "danger_dev31",
+            "dev32": ROOT / "tests" / "danger_dev32",
             "heldout": ROOT / "tests" / "danger_heldout",
             "heldout2": ROOT / "tests" / "danger_heldout2",
             "heldout3": ROOT / "tests" / "danger_heldout3",
