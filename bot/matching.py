@@ -185,8 +185,10 @@ class Matcher:
         # wrong answer fewer.
         self._not_voted = {s.id for s in self.services if s.urgent and short_number(s)}
         # The everyday side of the danger vote: the danger examples' everyday talk and every
-        # question asked of a place that is no signal's line.
-        lines = {line for s in vocab.signals.values() for line in s.lines}
+        # question asked of a place that is no signal's emergency line (the Jugendamt follows
+        # a child in danger, but what residents ask it is mostly everyday: a Kita, a report).
+        urgent = {s.id for s in self.services if s.urgent}
+        lines = {line for s in vocab.signals.values() for line in s.lines if line in urgent}
         everyday: dict[str, list[str]] = {}
         for label, by_lang in directory.examples.items():
             for lang, questions in by_lang.items():
