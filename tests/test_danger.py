@@ -905,3 +905,13 @@ def test_danger_told_as_danger_dev30_told_it_is_caught(matcher, text, signal):
 )
 def test_danger_dev30s_near_misses_stay_quiet(matcher, text):
     assert matcher.danger_signals(text) == ()
+
+
+def test_a_child_in_danger_shows_the_jugendamt_after_the_police_and_the_helpline(matcher):
+    result = matcher.match(
+        "die kinder von nebenan sind seit gestern allein in der wohnung und weinen", "de"
+    )
+    assert "child" in result.danger
+    lines = [m.service_id for m in result.emergencies]
+    assert lines[0] == "polizei-110"
+    assert "asd-jugendamt-hagen" in lines
