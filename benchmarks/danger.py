@@ -16,7 +16,9 @@ a practical question, told by a witness, the choking challenge, a wardrobe falle
 run 92.5 % caught, 10.3 % false alarms; tuned on from its first run, then an example); dev32
 (tests/danger_dev32: written in the nineteenth round – dangers easy to overlook, everyday
 sentences that look like them – first run 99.2 % caught, 13.2 % false alarms; tuned on, then an
-example);
+example); dev33 (tests/danger_dev33: written in the nineteenth round, mostly everyday messages
+that look like danger – idioms, games, past events, non-urgent health – first run 98.9 % caught,
+12.2 % false alarms; tuned on, then an example);
 heldout and heldout2 (tests/danger_heldout, tests/danger_heldout2: never tuned on;
 heldout2 was written by two writers who saw neither the lexicon nor the other sets, and its
 everyday half is made of near misses: "paperwork is killing me", a fire drill, a gas bill);
@@ -162,6 +164,7 @@ def main() -> int:
             "dev30": ROOT / "tests" / "danger_dev30",
             "dev31": ROOT / "tests" / "danger_dev31",
             "dev32": ROOT / "tests" / "danger_dev32",
+            "dev33": ROOT / "tests" / "danger_dev33",
             "heldout": ROOT / "tests" / "danger_heldout",
             "heldout2": ROOT / "tests" / "danger_heldout2",
             "heldout3": ROOT / "tests" / "danger_heldout3",
