@@ -81,12 +81,15 @@ scored once at the end of the seventeenth round, never tuned on); heldout18
 balcony or bridge, pills counted, cutting found by a parent, questions about the children
 "afterwards", a wife locked in, honour, an axe at the door, a fever fit, a toddler at a window,
 Advent candles; scored once at the end of the eighteenth round, 96.0 % caught untuned, then
-tuned on). Since the thirteenth round,
-heldout … heldout12 are also danger examples, since the
-fourteenth heldout13, since the fifteenth heldout14, since the sixteenth heldout15 and since the
-seventeenth heldout16, since the eighteenth heldout17: their figures are memorised now, and only
-sets written later measure the vote. tests/danger_heldout19 is kept for the nineteenth round and
-is not scored here. The everyday questions are heldout19's (scored once, not examples).
+tuned on); heldout19 (tests/danger_heldout19: written at the start of the eighteenth round for
+the nineteenth, with a funeral paid in advance, the tracks behind the station, a belt on a pipe,
+a barbecue fire on an awning, a landlord's brothers, a girl sent to men for money; scored once at
+the end of the nineteenth round, 95.1 % caught untuned, then tuned on). Since the thirteenth
+round, heldout … heldout12 are also danger examples, since the fourteenth heldout13, since the
+fifteenth heldout14, since the sixteenth heldout15 and since the seventeenth heldout16, since the
+eighteenth heldout17, since the nineteenth heldout18: their figures are memorised now, and only
+sets written later measure the vote. tests/danger_heldout20 is kept for the twentieth round and
+is not scored here. The everyday questions are heldout20's (scored once, not examples).
 """
 
 from __future__ import annotations
@@ -99,7 +102,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # Matching held-out sets whose questions are not examples: everyday traffic the vote has not seen.
-EVERYDAY = ["heldout19"]
+EVERYDAY = ["heldout20"]
 sys.path.insert(0, str(ROOT))
 
 from bot.directory import load_directory  # noqa: E402
@@ -183,6 +186,7 @@ def main() -> int:
             "heldout16": ROOT / "tests" / "danger_heldout16",
             "heldout17": ROOT / "tests" / "danger_heldout17",
             "heldout18": ROOT / "tests" / "danger_heldout18",
+            "heldout19": ROOT / "tests" / "danger_heldout19",
         },
     )
     sets = {name: load_danger_set(path) for name, path in paths.items()}

@@ -38,11 +38,13 @@ for the fifteenth, never tuned on); heldout17 (tests/heldout17: written at the e
 round for the sixteenth, never tuned on); heldout18 (tests/heldout18: written at the start of the
 sixteenth round for the seventeenth, scored once at its end, never tuned on); heldout19
 (tests/heldout19: written at the start of the seventeenth round for the eighteenth, scored once at
-its end, never tuned on). Since the thirteenth round, heldout … heldout13 are also
-examples (`lotse learn`), since the fourteenth heldout14, since the fifteenth heldout15 and since
-the sixteenth heldout16, since the seventeenth heldout17, since the eighteenth heldout18: their
-figures are memorised now, and only sets written later measure the bot. tests/heldout20 is kept for
-the nineteenth round and is not scored here.
+its end, never tuned on); heldout20 (tests/heldout20: written at the start of the eighteenth
+round for the nineteenth, scored once at its end, never tuned on). Since the thirteenth round,
+heldout … heldout13 are also examples (`lotse learn`), since the fourteenth heldout14, since the
+fifteenth heldout15 and since the sixteenth heldout16, since the seventeenth heldout17, since the
+eighteenth heldout18, since the nineteenth heldout19: their figures are memorised now, and only
+sets written later measure the bot. tests/heldout21 is kept for the twentieth round and is not
+scored here.
 """
 
 from __future__ import annotations
@@ -149,6 +151,7 @@ def main() -> int:
             "heldout17": ROOT / "tests" / "heldout17",
             "heldout18": ROOT / "tests" / "heldout18",
             "heldout19": ROOT / "tests" / "heldout19",
+            "heldout20": ROOT / "tests" / "heldout20",
         },
     )
     sets = {name: load_questions(path) for name, path in paths.items()}
