@@ -44,7 +44,7 @@ HISTORY_WINDOW = 4
 # a Latin-script language, is not read as transliterated Cyrillic ("mama ne dyshit" still is).
 TRANSLIT_MIN_WORDS = 6
 TRANSLIT_KNOWN_SHARE = 0.7
-TRANSLIT_LONG_WORD = 4
+TRANSLIT_LONG_WORD = 4  # the share counts words this long (all, if the message has none)
 ZWNJ = "\u200c"
 _VERB_PREFIX = re.compile(r"(?<![^\W\d_])(ن?می)\u200c")  # 'می‌' and 'نمی‌' at a word's start
 MAX_POSITIONS = 12  # per word; a message repeating a word 100 times needs no more
@@ -246,7 +246,7 @@ class DangerLexicon:
             known
             for kind, forms, known in words_of
             if kind == "latin" and max(map(len, forms)) >= TRANSLIT_LONG_WORD
-        ]
+        ] or latin
         translit = bool(self._translit_of) and (
             len(latin) < TRANSLIT_MIN_WORDS or sum(longer) < TRANSLIT_KNOWN_SHARE * len(longer)
         )
