@@ -114,6 +114,19 @@ def parse_phrase(text: str) -> tuple[Slot, ...]:
     return tuple(slots)
 
 
+def doubled_word(slots: tuple[Slot, ...]) -> str | None:
+    """A word that two neighbouring, different slots share: nearly always an alternative
+    written with a space inside ("tut mar|tuta mar" reads as the slots 'tut', 'mar|tuta',
+    'mar'), which `lotse check` points out. Two of a kind are asked for with two equal slots
+    ("swollen lips|tongue|throat lips|tongue|throat"); a word said twice on purpose stands
+    alone in both ("min li min")."""
+    for left, right in itertools.pairwise(slots):
+        one, other = {w.form for w in left}, {w.form for w in right}
+        if one & other and one != other:
+            return min(one & other)
+    return None
+
+
 def message_forms(text: str) -> list[tuple[str, frozenset[str], bool]]:
     """Per word of the message: its script, the forms it may take (Arabic with its proclitics
     stripped), and whether it is a known word (which is never read as a typo of another)."""

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from .danger import ALONE, FIGURE, HISTORY, PRESENT, SILENCING, parse_phrase
+from .danger import ALONE, FIGURE, HISTORY, PRESENT, SILENCING, doubled_word, parse_phrase
 from .textnorm import raw_tokens
 from .wordstats import zipf
 from .yamlread import read_yaml
@@ -250,6 +250,16 @@ def warnings(
                     f"needs/{lang}.yaml: {phrase!r} is listed for {len(set(need_ids))} needs "
                     f"({', '.join(sorted(set(need_ids)))}); it tells them apart for nobody"
                 )
+    lexicon = {**vocabulary.danger, FIGURE: vocabulary.figures, HISTORY: vocabulary.history}
+    for key, by_lang in {**lexicon, ALONE: vocabulary.alone}.items():
+        for lang, texts in by_lang.items():
+            for text in texts:
+                if word := doubled_word(parse_phrase(text)):
+                    notes.append(
+                        f"danger/{lang}.yaml: {key}: {text!r}: {word!r} stands in two "
+                        "neighbouring slots – an alternative with a space inside? ('a b|c' is "
+                        "read as 'a' then 'b|c'); write such an alternative as its own phrase"
+                    )
     for signal_id in vocabulary.signals:
         missing = [lang for lang in languages if not vocabulary.danger[signal_id].get(lang)]
         if missing:

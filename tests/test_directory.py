@@ -249,7 +249,10 @@ def test_check_warns_about_generic_phrases_and_needs_nobody_serves(tmp_path):
             "de": "food-bank: [arbeit, essen umsonst, § 24, '112', wo kann ich bleiben]\n"
             "kita-place: [kitaplatz]\n"
         },
-        {"de": "medical: [bewusstlos]\n"},
+        {
+            "de": "medical: [bewusstlos, 'liegt bewusstlos|liegt am boden', "
+            "'er atmet nicht er atmet kaum']\n"
+        },
     )
     language = "greetings: {de: [hallo]}\nthanks: {de: [danke]}\nstopwords: {de: [wo, kann, ich]}\n"
     (root / "language.yaml").write_text(language, "utf-8")
@@ -261,6 +264,9 @@ def test_check_warns_about_generic_phrases_and_needs_nobody_serves(tmp_path):
     assert "'§ 24' is only a short number" in text
     assert "'wo kann ich bleiben' is only 'bleiben'" in text
     assert "'112' is only" not in text  # a phone number people ask about
+    # "liegt bewusstlos|liegt am boden" is read as liegt / bewusstlos|liegt / am / boden
+    assert "medical: 'liegt bewusstlos|liegt am boden': 'liegt' stands in two neighbouring" in text
+    assert "er atmet" not in text  # words repeated on purpose, not as alternatives
 
 
 def test_a_topic_lists_112_then_110_before_other_urgent_lines(hagen):
