@@ -835,6 +835,27 @@ def test_heldout18s_near_misses_stay_quiet_and_their_dangers_do_not(matcher, tex
     assert raised == () if not signals else set(signals) <= set(raised)
 
 
+# A stroke or heart attack of this morning, an hour ago, just now: said in the past tense, it is
+# the present all the same ("had a stroke" alone is mostly paperwork and raised nothing).
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my dad is 70 years old and had a stroke this morning",
+        "my dad had a heart attack this morning",
+        "my mum had a stroke an hour ago and cant talk",
+        "ابوي عمره ٦٠ سنة من شوي جاته سكتة",
+        "dayika min 80 salî ye, ji sibê ve nikare biaxive",
+    ],
+)
+def test_a_stroke_of_this_morning_raises_the_alarm(matcher, text):
+    assert "medical" in matcher.danger_signals(text)
+
+
+def test_a_stroke_years_ago_asked_about_for_paperwork_stays_quiet(matcher):
+    text = "my father had a stroke 3 years ago, today we got the Pflegegrad letter, who helps"
+    assert matcher.danger_signals(text) == ()
+
+
 # An age is no "years ago": "acum" is Romanian for both "now" and "ago", "години" Bulgarian for
 # years of age and years ago, "سنة" Arabic the same. A stroke happening now next to an age raised
 # nothing in four languages; "just now" and "minutes ago" are the present in every language.
