@@ -807,6 +807,27 @@ def test_danger_told_as_heldout17_told_it_is_caught(matcher, text, signal):
     assert signal in matcher.danger_signals(text)
 
 
+# danger_heldout20's misses after its score, in other words than its sentences: the railway
+# tonight, "goodbye, don't look for me", "when I am gone", a tracker hidden by an ex, "does not
+# want to be alive", "they will cut me", "I will be no more".
+@pytest.mark.parametrize(
+    "text, signal",
+    [
+        ("الليلة رح روح على سكة القطار وخلص", "suicide"),
+        ("îşev ez ê biçim rêya trênê, bes e", "suicide"),
+        ("bu gece raylara gidiyorum artık", "suicide"),
+        ("сбогом на всички, не ме търсете повече", "suicide"),
+        ("who will take the dog when i am gone", "suicide"),
+        ("دخترم میگه نمیخواد زنده باشه", "suicide"),
+        ("мен скоро няма да ме има, вземете котката", "suicide"),
+        ("there was an airtag hidden in my bag, my ex knows where i am", "violence"),
+        ("piszą że mnie potną jak mnie znajdą", "violence"),
+    ],
+)
+def test_danger_told_as_danger_heldout20_told_it_is_caught(matcher, text, signal):
+    assert signal in matcher.danger_signals(text)
+
+
 # heldout18's everyday questions that raised a banner, in other words: a stroke named with its
 # month, a stroke "two months ago", caring for a wife who can hardly walk, money the Jobcenter
 # "cuts" (Ukrainian зріжуть, one letter from заріжуть, they will stab). The dangers beside
