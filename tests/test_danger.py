@@ -872,6 +872,19 @@ def test_a_stroke_of_this_morning_raises_the_alarm(matcher, text):
     assert "medical" in matcher.danger_signals(text)
 
 
+# The same probe with a fall: an old person who fell an hour ago and cannot get up.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my mother is 80 years old and fell an hour ago, she cannot get up",
+        "dayika min 80 salî ye, saetek berê ket û nikare rabe",
+        "майка ми е на 80 години, падна преди час и не може да стане",
+    ],
+)
+def test_a_fall_an_hour_ago_raises_the_alarm(matcher, text):
+    assert "medical" in matcher.danger_signals(text)
+
+
 def test_a_stroke_years_ago_asked_about_for_paperwork_stays_quiet(matcher):
     text = "my father had a stroke 3 years ago, today we got the Pflegegrad letter, who helps"
     assert matcher.danger_signals(text) == ()
