@@ -856,8 +856,8 @@ def test_heldout18s_near_misses_stay_quiet_and_their_dangers_do_not(matcher, tex
     assert raised == () if not signals else set(signals) <= set(raised)
 
 
-# A stroke or heart attack of this morning, an hour ago, just now: said in the past tense, it is
-# the present all the same ("had a stroke" alone is mostly paperwork and raised nothing).
+# A stroke, heart attack or fall of this morning, an hour ago, just now: said in the past tense,
+# it is the present all the same ("had a stroke" alone is mostly paperwork and raised nothing).
 @pytest.mark.parametrize(
     "text",
     [
@@ -866,22 +866,13 @@ def test_heldout18s_near_misses_stay_quiet_and_their_dangers_do_not(matcher, tex
         "my mum had a stroke an hour ago and cant talk",
         "ابوي عمره ٦٠ سنة من شوي جاته سكتة",
         "dayika min 80 salî ye, ji sibê ve nikare biaxive",
-    ],
-)
-def test_a_stroke_of_this_morning_raises_the_alarm(matcher, text):
-    assert "medical" in matcher.danger_signals(text)
-
-
-# The same probe with a fall: an old person who fell an hour ago and cannot get up.
-@pytest.mark.parametrize(
-    "text",
-    [
+        # the same probe with an old person who fell an hour ago and cannot get up
         "my mother is 80 years old and fell an hour ago, she cannot get up",
         "dayika min 80 salî ye, saetek berê ket û nikare rabe",
         "майка ми е на 80 години, падна преди час и не може да стане",
     ],
 )
-def test_a_fall_an_hour_ago_raises_the_alarm(matcher, text):
+def test_a_stroke_or_fall_of_this_morning_raises_the_alarm(matcher, text):
     assert "medical" in matcher.danger_signals(text)
 
 
