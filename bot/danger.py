@@ -118,8 +118,8 @@ def doubled_word(slots: tuple[Slot, ...]) -> str | None:
     """A word that two neighbouring, different slots share: nearly always an alternative
     written with a space inside ("tut mar|tuta mar" reads as the slots 'tut', 'mar|tuta',
     'mar'), which `lotse check` points out. Two of a kind are asked for with two equal slots
-    ("swollen lips|tongue|throat lips|tongue|throat"); a word said twice on purpose stands
-    alone in both ("min li min")."""
+    ("swollen lips|tongue|throat lips|tongue|throat"), and so is a word said twice on purpose
+    ("hilfe hilfe")."""
     for left, right in itertools.pairwise(slots):
         one, other = {w.form for w in left}, {w.form for w in right}
         if one & other and one != other:

@@ -105,7 +105,8 @@ class ExampleIndex:
         # Only rare words pick candidates; the common ones are left out of the index. Their
         # example numbers stand in one array, each word's a slice of it: one small array per
         # word took a quarter of a second per index to build.
-        rare = [(word, ids) for word, ids in postings.items() if math.log(total / len(ids)) > RARE]
+        idf = {word: math.log(total / len(ids)) for word, ids in postings.items()}
+        rare = [(word, ids) for word, ids in postings.items() if idf[word] > RARE]
         self._ids = np.fromiter(
             itertools.chain.from_iterable(ids for _, ids in rare),
             dtype=np.int64,
@@ -114,7 +115,7 @@ class ExampleIndex:
         self._postings: dict[str, tuple[int, int, float]] = {}
         start = 0
         for word, ids in rare:
-            self._postings[word] = (start, start + len(ids), math.log(total / len(ids)))
+            self._postings[word] = (start, start + len(ids), idf[word])
             start += len(ids)
 
     def __len__(self) -> int:

@@ -250,8 +250,13 @@ def warnings(
                     f"needs/{lang}.yaml: {phrase!r} is listed for {len(set(need_ids))} needs "
                     f"({', '.join(sorted(set(need_ids)))}); it tells them apart for nobody"
                 )
-    lexicon = {**vocabulary.danger, FIGURE: vocabulary.figures, HISTORY: vocabulary.history}
-    for key, by_lang in {**lexicon, ALONE: vocabulary.alone}.items():
+    lexicon = {
+        **vocabulary.danger,
+        FIGURE: vocabulary.figures,
+        HISTORY: vocabulary.history,
+        ALONE: vocabulary.alone,
+    }
+    for key, by_lang in lexicon.items():
         for lang, texts in by_lang.items():
             for text in texts:
                 if word := doubled_word(parse_phrase(text)):
