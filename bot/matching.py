@@ -50,6 +50,13 @@ MAX_MATCHES = 5
 # The nearest examples' place is offered though the needs did not list it when it has this share
 # of their vote (0.2–0.4 did about as well on heldout14–heldout17; 0.3 lies between).
 VOTE_SHARE = 0.3
+# … and, in a story (STORY_WORDS), it comes first, as buttons, when the examples agree on it
+# this clearly: "fever 39.5 at 11 pm, every doctor closed" is the children's emergency practice
+# whatever the needs made of it. Chosen on the leave-one-out answers of heldout18–21 and
+# dev32–35; on heldout14–17 and dev26–31 (3,302 questions, not looked at) top-1 84.4 → 84.9 %,
+# 25 first places won and 6 lost, top-3 and confident answers unchanged.
+STRONG_VOTE_SHARE = 0.6
+STRONG_VOTE_WEIGHT = 50
 # A story told at length (STORY_WORDS) whose first place has less than this share of the
 # examples' vote is offered as buttons: the nearest questions mostly went elsewhere. On
 # heldout14–18, each answered by the commit that first scored it (benchmarks/vote_probe.py),
@@ -569,7 +576,8 @@ class Matcher:
         """When the nearest examples vote for a place that is none of the cards, a story told at
         length (`story`: STORY_WORDS words or more) was likely misread: the bot offers its cards as
         buttons instead of answering (unless the question names its first place outright), and the
-        voted place is offered among them when it has a fair share of the vote. With nothing found,
+        voted place is offered among them when it has a fair share of the vote (first, in a
+        story, when the examples clearly agree on it: STRONG_VOTE_SHARE). With nothing found,
         that place alone is offered. Measured on heldout14–heldout17, each answered without its vote
         by the matcher of the commit that first scored it, the vote knowing that commit's examples
         (benchmarks/vote_probe.py, with 112 and 110 out of the vote): confident wrong 5.3 → 2.8 %,
@@ -592,6 +600,8 @@ class Matcher:
         voted = Match(choice, LIST_MIN, service.urgent)
         if decision == "escalate":
             return "suggest", (voted,)
+        if story and share >= STRONG_VOTE_SHARE and ballot[0][1] >= STRONG_VOTE_WEIGHT:
+            return "suggest", (voted, *matches)[:MAX_MATCHES]
         return decision, (*matches[:2], voted, *matches[2:])[:MAX_MATCHES]
 
     @staticmethod
