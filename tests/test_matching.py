@@ -506,6 +506,14 @@ def test_an_age_alone_is_no_phrase(matcher):
             "de",
             "schuldnerberatung-diakonie",
         ),
+        # "Which office is it?" with the matter named: the office for that matter, not the
+        # city's information line.
+        (
+            "das jobcenter sagt für elterngeld sind sie nicht zuständig, wer macht das dann",
+            "de",
+            "versorgungsamt-elterngeld",
+        ),
+        ("после развода хочу вернуть девичью фамилию, куда с этим идти", "ru", "standesamt-hagen"),
     ],
 )
 def test_a_specific_need_comes_before_a_broad_one(needs_only, text, lang, first):
