@@ -822,6 +822,9 @@ def test_danger_told_as_heldout17_told_it_is_caught(matcher, text, signal):
         ("мен скоро няма да ме има, вземете котката", "suicide"),
         ("there was an airtag hidden in my bag, my ex knows where i am", "violence"),
         ("piszą że mnie potną jak mnie znajdą", "violence"),
+        # A pet given away because "I won't be here" (ar, fa), missed in the twenty-first round.
+        ("مين بياخد قطتي؟ ما رح كون موجود بعد هالأسبوع", "suicide"),
+        ("کسی میتونه گربمو نگه داره؟ دیگه من نیستم که ازش مراقبت کنم", "suicide"),
     ],
 )
 def test_danger_told_as_danger_heldout20_told_it_is_caught(matcher, text, signal):
@@ -874,6 +877,10 @@ def test_heldout18s_near_misses_stay_quiet_and_their_dangers_do_not(matcher, tex
 )
 def test_a_stroke_or_fall_of_this_morning_raises_the_alarm(matcher, text):
     assert "medical" in matcher.danger_signals(text)
+
+
+def test_a_pet_looked_after_during_a_holiday_stays_quiet(matcher):
+    assert matcher.danger_signals("مين بيطعمي قطتي لما اكون بالعطلة، ما رح كون هون اسبوعين") == ()
 
 
 def test_a_stroke_years_ago_asked_about_for_paperwork_stays_quiet(matcher):
