@@ -577,9 +577,11 @@ class Matcher:
         length (`story`: STORY_WORDS words or more) was likely misread: the bot offers its cards as
         buttons instead of answering (unless the question names its first place outright), and the
         voted place is offered among them when it has a fair share of the vote (first, in a
-        story, when the examples clearly agree on it: STRONG_VOTE_SHARE). With nothing found,
-        that place alone is offered. Measured on heldout14–heldout17, each answered without its vote
-        by the matcher of the commit that first scored it, the vote knowing that commit's examples
+        story, when the examples clearly agree on it: STRONG_VOTE_SHARE – then even before a
+        place the question names, "the Jobcenter cut my money…" being a question for advice).
+        With nothing found, that place alone is offered. Measured on heldout14–heldout17, each
+        answered without its vote by the matcher of the commit that first scored it, the vote
+        knowing that commit's examples
         (benchmarks/vote_probe.py, with 112 and 110 out of the vote): confident wrong 5.3 → 2.8 %,
         top-3 89.3 → 92.3 %, top-1 78.6 → 79.1 %; confident right answers 49.3 → 44.6 %, the rest
         become buttons. On heldout18, the first set it had not seen, confident wrong went only 5.2 →
