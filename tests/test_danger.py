@@ -831,6 +831,35 @@ def test_danger_told_as_danger_heldout20_told_it_is_caught(matcher, text, signal
     assert signal in matcher.danger_signals(text)
 
 
+# danger_heldout21's misses after its score, in other words than its sentences: "I won't be a
+# burden much longer", a threat to take the children abroad, fever with a stiff neck, the
+# height that kills, reading how to do it painlessly, a child nobody feeds, a gas heater's smell.
+@pytest.mark.parametrize(
+    "text, signal",
+    [
+        ("keine angst, ich falle niemandem mehr lange zur last", "suicide"),
+        ("dont worry, soon i wont be a burden to anyone any longer", "suicide"),
+        ("بكرا ما رح كون عايش، سامحوني", "suicide"),
+        (
+            "he said he will take the children to his country and i will never see them again",
+            "violence",
+        ),
+        ("mein sohn hat hohes fieber und einen steifen nacken", "medical"),
+        ("oğlumun ateşi çok yüksek, boynunu öne eğemiyor", "medical"),
+        ("ab welcher etage stirbt man sicher", "suicide"),
+        ("całą noc czytam jak to zrobić żeby nie bolało", "suicide"),
+        ("дитину з сусідньої квартири не годують, вона дуже худа", "child"),
+        ("z gazovoho obihrivacha dyvnyj zapakh", "fire"),
+    ],
+)
+def test_danger_told_as_danger_heldout21_told_it_is_caught(matcher, text, signal):
+    assert signal in matcher.danger_signals(text)
+
+
+def test_a_pet_looked_after_during_a_holiday_stays_quiet(matcher):
+    assert matcher.danger_signals("مين بيطعمي قطتي لما اكون بالعطلة، ما رح كون هون اسبوعين") == ()
+
+
 # heldout18's everyday questions that raised a banner, in other words: a stroke named with its
 # month, a stroke "two months ago", caring for a wife who can hardly walk, money the Jobcenter
 # "cuts" (Ukrainian зріжуть, one letter from заріжуть, they will stab). The dangers beside
@@ -877,35 +906,6 @@ def test_heldout18s_near_misses_stay_quiet_and_their_dangers_do_not(matcher, tex
 )
 def test_a_stroke_or_fall_of_this_morning_raises_the_alarm(matcher, text):
     assert "medical" in matcher.danger_signals(text)
-
-
-# danger_heldout21's misses after its score, in other words than its sentences: "I won't be a
-# burden much longer", a threat to take the children abroad, fever with a stiff neck, the
-# height that kills, reading how to do it painlessly, a child nobody feeds, a gas heater's smell.
-@pytest.mark.parametrize(
-    "text, signal",
-    [
-        ("keine angst, ich falle niemandem mehr lange zur last", "suicide"),
-        ("dont worry, soon i wont be a burden to anyone any longer", "suicide"),
-        ("بكرا ما رح كون عايش، سامحوني", "suicide"),
-        (
-            "he said he will take the children to his country and i will never see them again",
-            "violence",
-        ),
-        ("mein sohn hat hohes fieber und einen steifen nacken", "medical"),
-        ("oğlumun ateşi çok yüksek, boynunu öne eğemiyor", "medical"),
-        ("ab welcher etage stirbt man sicher", "suicide"),
-        ("całą noc czytam jak to zrobić żeby nie bolało", "suicide"),
-        ("дитину з сусідньої квартири не годують, вона дуже худа", "child"),
-        ("z gazovoho obihrivacha dyvnyj zapakh", "fire"),
-    ],
-)
-def test_danger_told_as_danger_heldout21_told_it_is_caught(matcher, text, signal):
-    assert signal in matcher.danger_signals(text)
-
-
-def test_a_pet_looked_after_during_a_holiday_stays_quiet(matcher):
-    assert matcher.danger_signals("مين بيطعمي قطتي لما اكون بالعطلة، ما رح كون هون اسبوعين") == ()
 
 
 def test_a_stroke_years_ago_asked_about_for_paperwork_stays_quiet(matcher):
