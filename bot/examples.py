@@ -58,6 +58,20 @@ NO_DANGER = "none"  # the label of everyday sentences among the danger examples
 # alarms on the near misses 3.2 → 3.4 % and on 1,705 everyday questions 0.82 → 1.06 %; at 0.5
 # the everyday alarms nearly doubled (1.88 %) for 1.6 points more caught.
 DANGER_SHARE = 0.6
+# In a story (STORY_WORDS words or more) a danger told among everyday words has more of them
+# around it, so a smaller danger share suffices. On danger_heldout17–21, each read by the commit
+# that first scored it (benchmarks/danger_vote_probe.py), 0.5 for every message caught 95.3 →
+# 96.3 % with everyday alarms 1.52 → 1.86 %; every danger it gained was a story (a teenager's cuts
+# under long sleeves, a cat given away "after next week I won't be here"), while on the short
+# messages of danger_dev38 it raised only alarms ("the rent went up a lot, what to do"). The
+# price: on heldout14–17 and dev26–31, each answered without its own examples, 13 more everyday
+# questions of 3,302 raised a signal (top-1 85.5 → 85.2 %); a missed danger is the worse error.
+STORY_DANGER_SHARE = 0.5
+STORY_WORDS = 10  # a message this long is a story, here and in the matcher
+# ... unless an everyday sentence is much nearer than any danger one: then it is everyday talk
+# ("ich bin so müde von der arbeit, ich will nur schlafen"). On danger_heldout17–21 the story
+# share gained no danger with its nearest everyday sentence more than 1.5 times as near.
+CALM_NEARER = 1.5
 DANGER_MIN_WEIGHT = 10
 # One danger sentence alone raises a signal only when it is this near (similarity 80): one that
 # shares a word or two is no evidence ("ماڵەکەمان ساردە و گەرم نابێتەوە", our flat is cold and
@@ -191,9 +205,14 @@ def danger_vote(index: ExampleIndex, text: str) -> tuple[str, ...]:
         weights[label] += weight
     total = sum(weights.values())
     danger = total - weights[NO_DANGER]
-    if not total or danger / total <= DANGER_SHARE or danger < DANGER_MIN_WEIGHT:
-        return ()
     dangerous = [weight for label, weight in near if label != NO_DANGER]
+    calm = [weight for label, weight in near if label == NO_DANGER]
+    story = word_count(text) >= STORY_WORDS and (
+        not calm or not dangerous or max(calm) <= CALM_NEARER * max(dangerous)
+    )
+    share = STORY_DANGER_SHARE if story else DANGER_SHARE
+    if not total or danger / total <= share or danger < DANGER_MIN_WEIGHT:
+        return ()
     if len(dangerous) < 2 and dangerous[0] < DANGER_ALONE_WEIGHT:
         return ()
     # Near sentences of several signals (a neighbour lying in the hallway: the fit, the gas

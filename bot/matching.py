@@ -27,7 +27,7 @@ from anyascii import anyascii
 
 from .danger import DangerLexicon
 from .directory import LANGUAGES, Directory, Service, short_number
-from .examples import NO_DANGER, ExampleIndex, danger_vote, word_count
+from .examples import NO_DANGER, STORY_WORDS, ExampleIndex, danger_vote, word_count
 from .gcpause import without_gc
 from .streets import StreetIndex, street_keys
 from .termindex import Evidence, TermIndex
@@ -68,7 +68,6 @@ DOUBT_SHARE = 0.4
 # Jobcenter's letters") is about that place, not always for it: with less than this share of
 # the vote it is offered as buttons too.
 NAMED_DOUBT_SHARE = 0.2
-STORY_WORDS = 10  # a message this long is answered with cards only when the vote agrees
 TORN_MARGIN = 8  # two needs this close, served by different services: suggest, don't answer
 MAX_SAID_TEXT = 2000  # the office a message says sent it away, contests or did not help comes early
 # The need behind a danger signal: among equal places, the one that serves it comes first (the

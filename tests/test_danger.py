@@ -995,3 +995,18 @@ def test_a_child_in_danger_shows_the_jugendamt_after_the_police_and_the_helpline
     lines = [m.service_id for m in result.emergencies]
     assert lines[0] == "polizei-110"
     assert "asd-jugendamt-hagen" in lines
+
+
+def test_in_a_story_a_smaller_danger_share_of_the_nearest_weight_raises_the_signal():
+    # Three danger sentences against two everyday ones, all as near (a share of 0.6): a message told
+    # at length raises the signal, a short one does not.
+    from bot.examples import NO_DANGER, STORY_WORDS, ExampleIndex, danger_vote, word_count
+
+    story = "seit gestern sitzt mein bruder nur im dunkeln und verschenkt seine sachen"
+    short = "mein bruder verschenkt seine sachen"
+    assert word_count(story) >= STORY_WORDS > word_count(short)
+    for message, raised in ((story, ("suicide",)), (short, ())):
+        near = [message.replace("bruder", w) for w in ("vetter", "nachbar", "cousin")]
+        calm = [message.replace("bruder", w) for w in ("kollege", "schwager")]
+        index = ExampleIndex({"suicide": {"de": near}, NO_DANGER: {"de": calm}})
+        assert danger_vote(index, message) == raised
