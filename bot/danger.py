@@ -247,7 +247,22 @@ class DangerLexicon:
                 found += [p for p in self._matches(joined) if p not in found]
         return found
 
-    def _matches(self, text: str) -> list[Phrase]:
+    def says_now(self, text: str) -> bool:
+        """Does the message say it is about the present ("gerade", "right now", "again")?"""
+        positions, _, candidates = self._positions(text)
+        return self._now(positions, candidates)
+
+    def _now(self, positions: Mapping[Word, list[int]], candidates: list[int]) -> bool:
+        return any(
+            self.phrases[p].signal == PRESENT
+            and self._combination(self.phrases[p], positions, set())
+            for p in candidates
+        )
+
+    def _positions(
+        self, text: str
+    ) -> tuple[dict[Word, list[int]], list[tuple[str, frozenset[str], bool]], list[int]]:
+        """Where each lexicon word stands in the message, its words, the candidate phrases."""
         positions: dict[Word, list[int]] = defaultdict(list)
         words_of = message_forms(text)
         # A message written mostly in ordinary words of a Latin-script language is in that
@@ -275,11 +290,11 @@ class DangerLexicon:
                 if len(positions[word]) < MAX_POSITIONS:
                     positions[word].append(index)
         candidates = sorted(set().union(*(self._anchored.get(word, ()) for word in positions)))
-        now = any(
-            self.phrases[p].signal == PRESENT
-            and self._combination(self.phrases[p], positions, set())
-            for p in candidates
-        )
+        return positions, words_of, candidates
+
+    def _matches(self, text: str) -> list[Phrase]:
+        positions, words_of, candidates = self._positions(text)
+        now = self._now(positions, candidates)
         masked: set[int] = set()
         for p in candidates:
             signal = self.phrases[p].signal

@@ -221,6 +221,7 @@ class Matcher:
         self._sent_away = _phrase_table(phrases.sent_away)
         self._contest = _phrase_table(phrases.contest)
         self._elsewhere = _phrase_table(phrases.elsewhere)
+        self._report = _phrase_table(phrases.report)
         self._smalltalk = [
             frozenset(surface(t) for t in raw_tokens(phrase))
             for items in phrases.greetings.values()
@@ -424,12 +425,19 @@ class Matcher:
             # ("swallowed the pills and won't wake up": 112 before the child helpline).
             vital = {line for s in danger if s in VITAL_SIGNALS for line in self._lines.get(s, ())}
             # A child in danger (hurt, left alone, lured away): then the police, before the
-            # children's helpline that the words about children would raise.
+            # children's helpline that the words about children would raise – unless the message
+            # asks whom to tell, raises nothing else and says nothing of now ("the children next
+            # door are alone every evening, who do I tell?"): then the police come last.
             police = set(self._lines.get("child", ())[:1]) if "child" in danger else set()
+            asks_whom = (
+                danger == ("child",)
+                and _says(_said(text), self._report)
+                and not self.danger.says_now(text)
+            )
             lines.sort(
                 key=lambda line: (
                     line not in vital,
-                    line not in police,
+                    line in police if asks_whom else line not in police,
                     -float(service_scores[self._ids[line]]),
                 )
             )

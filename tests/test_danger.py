@@ -1010,3 +1010,29 @@ def test_in_a_story_a_smaller_danger_share_of_the_nearest_weight_raises_the_sign
         calm = [message.replace("bruder", w) for w in ("kollege", "schwager")]
         index = ExampleIndex({"suicide": {"de": near}, NO_DANGER: {"de": calm}})
         assert danger_vote(index, message) == raised
+
+
+@pytest.mark.parametrize(
+    "text, lang",
+    [
+        (
+            "die kleinen von gegenüber sind jeden abend allein und weinen, wem soll ich das melden",
+            "de",
+        ),
+        ("the two little ones upstairs are alone every night till late, who should i tell", "en"),
+        ("alt kattaki komşunun küçük çocukları her akşam yalnız, kime haber vereyim", "tr"),
+        ("ولاد جارتنا الصغار لحالهم كل مسا بالبيت وبيعيطوا، لمين بحكي", "ar"),
+        ("дети соседки каждый вечер одни дома и плачут, кому сообщить", "ru"),
+    ],
+)
+def test_a_child_left_alone_asked_about_as_whom_to_tell_gets_the_youth_office_first(
+    matcher, text, lang
+):
+    """The banner says 110 above; the question is which office to tell."""
+    result = matcher.match(text, lang)
+    assert result.danger == ("child",), text
+    ids = [m.service_id for m in result.emergencies]
+    assert ids[0] == "asd-jugendamt-hagen" and ids[-1] == "polizei-110", ids
+    # A child hit right now is the police's first, whom to tell or not.
+    hit = matcher.match("der nachbar schlägt gerade sein kind, wem soll ich das melden", "de")
+    assert hit.matches[0].service_id == "polizei-110"
