@@ -1036,3 +1036,32 @@ def test_a_child_left_alone_asked_about_as_whom_to_tell_gets_the_youth_office_fi
     # A child hit right now is the police's first, whom to tell or not.
     hit = matcher.match("der nachbar schlägt gerade sein kind, wem soll ich das melden", "de")
     assert hit.matches[0].service_id == "polizei-110"
+
+
+@pytest.mark.parametrize(
+    "text, signal",
+    [
+        # After danger_heldout22's score, its missed families in other words: one's own death
+        # asked about as a practical question, a forced marriage being planned, vomiting blood.
+        ("if i die who pays my loans", "suicide"),
+        ("ölürsem kredi borcum kime kalır", "suicide"),
+        ("если я умру, кто будет платить мой кредит", "suicide"),
+        ("zahlt die lebensversicherung auch bei suizid", "suicide"),
+        ("искат да ме омъжат през лятото, а аз не искам", "violence"),
+        ("پدرم خون استفراغ کرد", "medical"),
+    ],
+)
+def test_danger_told_as_danger_heldout22_told_it_is_caught(matcher, text, signal):
+    assert signal in matcher.danger_signals(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my father died, do i have to pay his debts",
+        "babam öldü, borçlarını ben mi ödeyeceğim",
+        "bin selbst versichert, lebensversicherung kündigen wie",
+    ],
+)
+def test_someone_elses_death_or_an_insurance_question_is_no_danger(matcher, text):
+    assert matcher.danger_signals(text) == (), text
