@@ -23,6 +23,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 
 import numpy as np
 from anyascii import anyascii
@@ -87,7 +88,17 @@ SIGNAL_SHARE = 0.25  # of the danger weight: each signal this heavy is raised
 
 def fold(text: str) -> str:
     """Any script to lowercase ASCII, as examples are compared."""
-    return anyascii(text[:MAX_TEXT]).lower()
+    text = text[:MAX_TEXT]
+    if text.isascii():
+        return text.lower()
+    # Word by word, each word folded once: anyascii reads a text character by character, so the
+    # result is the same, and folding the examples whole was a quarter of the directory's load.
+    return " ".join(_fold_word(word) for word in text.split(" "))
+
+
+@lru_cache(maxsize=262_144)
+def _fold_word(word: str) -> str:
+    return anyascii(word).lower()
 
 
 def word_count(text: str) -> int:
