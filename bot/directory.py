@@ -56,6 +56,14 @@ def _check_lang_keys(value: Mapping[str, Any]) -> Mapping[str, Any]:
     return value
 
 
+def _check_single_words(value: Mapping[str, list[str]]) -> Mapping[str, list[str]]:
+    for words in value.values():
+        for word in words:
+            if len(re.findall(r"[^\W_]+", word)) != 1:
+                raise ValueError(f"{word!r} is not one word (a trailing * for any ending)")
+    return value
+
+
 def parse_span(value: str) -> tuple[time, time]:
     match = _SPAN.match(str(value).strip())
     if not match:
@@ -204,6 +212,9 @@ class Service(_Model):
     # Open only to one group (men, young people, refugees): among equally good answers, a
     # service open to everyone comes first.
     restricted: bool = False
+    # Only for children (the children's emergency practice): it comes first only when the
+    # message speaks of a child; otherwise the next place for everyone goes before it.
+    children_only: bool = False
     languages: list[Annotated[str, AfterValidator(_check_spoken)]] = Field(default_factory=list)
     languages_note: LangText = Field(default_factory=dict)  # e.g. "Russisch donnerstags"
     stop: str | None = None  # the nearest bus stop, as the timetable names it
@@ -280,6 +291,13 @@ class Phrases(_Model):
     # "Who do I tell?": a child in danger asked about this way gets the office responsible
     # before the police (the banner still says 110). Matched as written, word after word.
     report: Annotated[dict[str, list[str]], AfterValidator(_check_lang_keys)] = {}
+    # Words for a child (a trailing * stands for any ending): a place only for children comes
+    # first only when the message speaks of one ("39 fever, the doctor is closed" is an adult's).
+    children: Annotated[
+        dict[str, list[str]],
+        AfterValidator(_check_lang_keys),
+        AfterValidator(_check_single_words),
+    ] = {}
 
 
 def pick(texts: Mapping[str, str], lang: str) -> str:

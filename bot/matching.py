@@ -222,6 +222,8 @@ class Matcher:
         self._contest = _phrase_table(phrases.contest)
         self._elsewhere = _phrase_table(phrases.elsewhere)
         self._report = _phrase_table(phrases.report)
+        self._children = {lang: _word_patterns(words) for lang, words in phrases.children.items()}
+        self._children_only = {s.id for s in self.services if s.children_only}
         self._smalltalk = [
             frozenset(surface(t) for t in raw_tokens(phrase))
             for items in phrases.greetings.values()
@@ -413,6 +415,8 @@ class Matcher:
             aside = named if said_aside else set()
             ballot = [c for c in self.examples.ballot(text) if c[0] not in self._not_voted]
             ranked = self._voted_first(ranked, ballot, aside)
+        if ranked and ranked[0].service_id in self._children_only - named:
+            ranked = self._for_everyone_first(ranked, text, reported)
         needs_out = tuple(
             (self.needs[n].id, min(100, round(s))) for n, s in needs[:5] if s >= SUGGEST_MIN
         )
@@ -613,6 +617,21 @@ class Matcher:
             return "suggest", (voted, *matches)[:MAX_MATCHES]
         return decision, (*matches[:2], voted, *matches[2:])[:MAX_MATCHES]
 
+    def _for_everyone_first(self, ranked: list[Match], text: str, lang: str) -> list[Match]:
+        """A place only for children first, for a message that speaks of no child: the next
+        place for everyone among the cards goes before it. Words for a child are looked for in
+        the message's language, German and English (German words are in every language's
+        questions: "Kinderarzt"), so that Turkish 'ogl*' does not meet Polish 'ogłoszenie'."""
+        tokens = raw_tokens(text[:MAX_SAID_TEXT])
+        for code in dict.fromkeys((lang, "de", "en")):
+            exact, prefixes = self._children.get(code, (frozenset(), ()))
+            if any(t in exact or t.startswith(prefixes) for t in tokens):
+                return ranked
+        for position, match in enumerate(ranked[1:MAX_MATCHES], start=1):
+            if match.service_id not in self._children_only:
+                return _to_front(ranked, position)
+        return ranked
+
     @staticmethod
     def _unnamed_first(ranked: list[Match], named: set[str]) -> list[Match]:
         """The first place the question does not name comes first: "may the Jobcenter cut my
@@ -693,6 +712,21 @@ def _phrase_table(phrases: Mapping[str, Sequence[str]]) -> dict[str, list[tuple[
             if words:
                 table.setdefault(words[0], []).append(words)
     return table
+
+
+def _word_patterns(words: Sequence[str]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """Words as raw tokens: those written whole, and the beginnings of those ending in *."""
+    exact: set[str] = set()
+    prefixes: list[str] = []
+    for word in words:
+        tokens = raw_tokens(word)
+        if len(tokens) != 1:
+            continue  # the validator reports it
+        if word.endswith("*"):
+            prefixes.append(tokens[0])
+        else:
+            exact.add(tokens[0])
+    return frozenset(exact), tuple(prefixes)
 
 
 def _said(text: str) -> tuple[str, ...]:

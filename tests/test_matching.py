@@ -877,3 +877,30 @@ def test_a_split_vote_doubts_the_first_card_and_a_named_place_only_when_hardly_v
     agreed = [("jobcenter-hagen", 3.0), ("mbe-awo-hagen", 1.0)]
     assert not _doubted("jobcenter-hagen", agreed, named=set())
     assert not _doubted("jobcenter-hagen", [], named=set())  # no neighbours, no doubt
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "child"),
+    [
+        ("hab seit gestern 39,5 fieber, samstag, praxis zu", "de", False),
+        ("i have a high fever and my gp is closed, its sunday night", "en", False),
+        ("kocamın ateşi 39 pazar günü doktor yok", "tr", False),
+        ("у меня температура 39 суббота вечер врач не работает", "ru", False),
+        ("تب دارم ۳۹ درجه جمعه شب دکتر بسته", "fa", False),
+        ("ta min heye 39 yekşem e doktor girtî ye", "ku", False),
+        ("в мене температура 39 неділя лікар не працює", "uk", False),
+        ("mam 39 stopni goraczki, sobota, lekarz zamkniety", "pl", False),
+        ("am febra 39 duminica si medicul e inchis", "ro", False),
+        ("имам температура 39 неделя лекарят не работи", "bg", False),
+        ("hab seit gestern 39,5 fieber, samstag, kinderarzt zu", "de", True),
+        ("zarokê min ta heye 39 yekşem e doktor girtî ye", "ku", True),
+        ("fetita are febra 39 duminica si medicul e inchis", "ro", True),
+        ("my son has a high fever and the gp is closed, its sunday night", "en", True),
+        ("oğlumun ateşi 39 pazar günü doktor yok", "tr", True),
+        ("у ребёнка температура 39 суббота вечер врач не работает", "ru", True),
+    ],
+)
+def test_the_childrens_emergency_practice_comes_first_only_for_a_child(matcher, text, lang, child):
+    ids = [m.service_id for m in matcher.match(text, lang).matches]
+    assert "kinder-notfallpraxis" in ids[:3], (text, ids)
+    assert (ids[0] == "kinder-notfallpraxis") == child, (text, ids)
