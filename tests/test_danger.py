@@ -1065,3 +1065,16 @@ def test_danger_told_as_danger_heldout22_told_it_is_caught(matcher, text, signal
 )
 def test_someone_elses_death_or_an_insurance_question_is_no_danger(matcher, text):
     assert matcher.danger_signals(text) == (), text
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("welder, worked 6 years. how do i get it recognised here", None),
+        ("i have decided how to end it", "suicide"),
+        ("worked out when i will end it, saturday", "suicide"),
+    ],
+)
+def test_a_plan_to_end_it_needs_both_words_of_end_it(matcher, text, signal):
+    # 'do|end it' once read 'end' as one of 'going|gonna|do' and 'it' as a word of its own
+    assert matcher.danger.detect(text) == ((signal,) if signal else ()), text
