@@ -1078,3 +1078,36 @@ def test_someone_elses_death_or_an_insurance_question_is_no_danger(matcher, text
 def test_a_plan_to_end_it_needs_both_words_of_end_it(matcher, text, signal):
     # 'do|end it' once read 'end' as one of 'going|gonna|do' and 'it' as a word of its own
     assert matcher.danger.detect(text) == ((signal,) if signal else ()), text
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("видях как съседката удари малкия и той отлетя в стената", "child"),
+        ("widzialam jak ojciec uderzyl malego az polecial na sciane", "child"),
+        ("he wants my 11 year old to send him naked pictures and not tell her mum", "child"),
+        ("es riecht im treppenhaus ganz stark nach gas", "fire"),
+        (
+            "mein sohn ist diabetiker, zittert am ganzen körper, schwitzt und redet wirres zeug",
+            "medical",
+        ),
+        ("баща ми получава инсулт сега", "medical"),
+        ("dziecko nie wróciło na noc", "child"),
+    ],
+)
+def test_danger_told_as_danger_dev39_told_it_is_caught(matcher, text, signal):
+    assert signal in matcher.danger_signals(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "die gasrechnung bringt mich noch um, 900 euro nachzahlung",
+        "this heating bill is killing me, can i pay in installments",
+        "полгода назад у отца был инсульт, как оформить пфлегеград",
+        "mein mann und ich sind wie feuer und wasser, gibt es paarberatung",
+        "umiraju ot ustalosti, est li detskij sad s 7 utra",
+    ],
+)
+def test_figures_and_strokes_long_ago_raise_nothing(matcher, text):
+    assert matcher.danger.detect(text) == (), text
