@@ -250,12 +250,25 @@ class DangerLexicon:
     def says_now(self, text: str) -> bool:
         """Does the message say it is about the present ("gerade", "right now", "again")?"""
         positions, _, candidates = self._positions(text)
-        return self._now(positions, candidates)
+        return self._now(positions, candidates, self._masked(FIGURE, positions, candidates))
 
-    def _now(self, positions: Mapping[Word, list[int]], candidates: list[int]) -> bool:
+    def _masked(
+        self, signal: str, positions: Mapping[Word, list[int]], candidates: list[int]
+    ) -> set[int]:
+        """The message positions the `signal` list's phrases (figures, history) match."""
+        masked: set[int] = set()
+        for p in candidates:
+            if self.phrases[p].signal == signal:
+                window = _SILENCING[signal]
+                masked.update(self._combination(self.phrases[p], positions, set(), window) or ())
+        return masked
+
+    def _now(
+        self, positions: Mapping[Word, list[int]], candidates: list[int], masked: set[int]
+    ) -> bool:
         return any(
             self.phrases[p].signal == PRESENT
-            and self._combination(self.phrases[p], positions, set())
+            and self._combination(self.phrases[p], positions, masked)
             for p in candidates
         )
 
@@ -294,13 +307,10 @@ class DangerLexicon:
 
     def _matches(self, text: str) -> list[Phrase]:
         positions, words_of, candidates = self._positions(text)
-        now = self._now(positions, candidates)
-        masked: set[int] = set()
-        for p in candidates:
-            signal = self.phrases[p].signal
-            if signal in _SILENCING and not (now and signal == HISTORY):
-                window = _SILENCING[signal]
-                masked.update(self._combination(self.phrases[p], positions, set(), window) or ())
+        masked = self._masked(FIGURE, positions, candidates)
+        # "wieder" in a figure ("ist wieder zu Hause", back home) says nothing of now
+        if not self._now(positions, candidates, masked):
+            masked |= self._masked(HISTORY, positions, candidates)
         found = []
         for p in candidates:
             phrase = self.phrases[p]

@@ -1111,3 +1111,19 @@ def test_danger_told_as_danger_dev39_told_it_is_caught(matcher, text, signal):
 )
 def test_figures_and_strokes_long_ago_raise_nothing(matcher, text):
     assert matcher.danger.detect(text) == (), text
+
+
+@pytest.mark.parametrize(
+    ("text", "alarm"),
+    [
+        (
+            "papa hatte letztes jahr einen schlaganfall und ist jetzt wieder zu hause, pflegegrad?",
+            False,
+        ),
+        ("letztes jahr ein schlaganfall, jetzt wieder, er kann nicht sprechen", True),
+        ("mama had a stroke last year, she is home again, who helps with the pflegegrad", False),
+        ("had a stroke last year and again now, his face is drooping", True),
+    ],
+)
+def test_again_in_back_home_again_says_nothing_of_now(matcher, text, alarm):
+    assert bool(matcher.danger.detect(text)) is alarm, text
