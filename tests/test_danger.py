@@ -1127,3 +1127,21 @@ def test_figures_and_strokes_long_ago_raise_nothing(matcher, text):
 )
 def test_again_in_back_home_again_says_nothing_of_now(matcher, text, alarm):
     assert bool(matcher.danger.detect(text)) is alarm, text
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("welche tabletten bringen das herz zum stillstand", "suicide"),
+        ("если прыгнуть с моста выживет или нет", "suicide"),
+        ("какие лекарства остановят сердце", "suicide"),
+        ("köprüden atlayan ölür mü", "suicide"),
+        ("seine eltern geben ihm zur strafe nichts zu essen", "child"),
+        ("zarokê min ta girtiye, nikarim şiyar bikim", "medical"),
+    ],
+)
+def test_danger_told_as_danger_heldout23_told_it_is_caught(matcher, text, signal):
+    if signal:
+        assert signal in matcher.danger.detect(text), text
+    else:
+        assert matcher.danger.detect(text) == (), text
