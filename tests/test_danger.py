@@ -1049,9 +1049,26 @@ def test_a_child_left_alone_asked_about_as_whom_to_tell_gets_the_youth_office_fi
         ("zahlt die lebensversicherung auch bei suizid", "suicide"),
         ("искат да ме омъжат през лятото, а аз не искам", "violence"),
         ("پدرم خون استفراغ کرد", "medical"),
+        # danger_dev39's misses (twenty-third round): a child hit against the wall, grooming, a
+        # gas smell, low blood sugar, a stroke happening now, a child not home at night.
+        ("видях как съседката удари малкия и той отлетя в стената", "child"),
+        ("widzialam jak ojciec uderzyl malego az polecial na sciane", "child"),
+        ("he wants my 11 year old to send him naked pictures and not tell her mum", "child"),
+        ("es riecht im treppenhaus ganz stark nach gas", "fire"),
+        ("mein sohn ist diabetiker, zittert am ganzen körper und redet wirres zeug", "medical"),
+        ("баща ми получава инсулт сега", "medical"),
+        ("dziecko nie wróciło na noc", "child"),
+        # danger_heldout23's misses, after its score: medicines that stop the heart, a jump from
+        # a bridge, food withheld as a punishment, a child who cannot be woken.
+        ("welche tabletten bringen das herz zum stillstand", "suicide"),
+        ("если прыгнуть с моста выживет или нет", "suicide"),
+        ("какие лекарства остановят сердце", "suicide"),
+        ("köprüden atlayan ölür mü", "suicide"),
+        ("seine eltern geben ihm zur strafe nichts zu essen", "child"),
+        ("zarokê min ta girtiye, nikarim şiyar bikim", "medical"),
     ],
 )
-def test_danger_told_as_danger_heldout22_told_it_is_caught(matcher, text, signal):
+def test_danger_told_as_recent_sets_told_it_is_caught(matcher, text, signal):
     assert signal in matcher.danger_signals(text), text
 
 
@@ -1078,25 +1095,6 @@ def test_someone_elses_death_or_an_insurance_question_is_no_danger(matcher, text
 def test_a_plan_to_end_it_needs_both_words_of_end_it(matcher, text, signal):
     # 'do|end it' once read 'end' as one of 'going|gonna|do' and 'it' as a word of its own
     assert matcher.danger.detect(text) == ((signal,) if signal else ()), text
-
-
-@pytest.mark.parametrize(
-    ("text", "signal"),
-    [
-        ("видях как съседката удари малкия и той отлетя в стената", "child"),
-        ("widzialam jak ojciec uderzyl malego az polecial na sciane", "child"),
-        ("he wants my 11 year old to send him naked pictures and not tell her mum", "child"),
-        ("es riecht im treppenhaus ganz stark nach gas", "fire"),
-        (
-            "mein sohn ist diabetiker, zittert am ganzen körper, schwitzt und redet wirres zeug",
-            "medical",
-        ),
-        ("баща ми получава инсулт сега", "medical"),
-        ("dziecko nie wróciło na noc", "child"),
-    ],
-)
-def test_danger_told_as_danger_dev39_told_it_is_caught(matcher, text, signal):
-    assert signal in matcher.danger_signals(text), text
 
 
 @pytest.mark.parametrize(
@@ -1127,21 +1125,3 @@ def test_figures_and_strokes_long_ago_raise_nothing(matcher, text):
 )
 def test_again_in_back_home_again_says_nothing_of_now(matcher, text, alarm):
     assert bool(matcher.danger.detect(text)) is alarm, text
-
-
-@pytest.mark.parametrize(
-    ("text", "signal"),
-    [
-        ("welche tabletten bringen das herz zum stillstand", "suicide"),
-        ("если прыгнуть с моста выживет или нет", "suicide"),
-        ("какие лекарства остановят сердце", "suicide"),
-        ("köprüden atlayan ölür mü", "suicide"),
-        ("seine eltern geben ihm zur strafe nichts zu essen", "child"),
-        ("zarokê min ta girtiye, nikarim şiyar bikim", "medical"),
-    ],
-)
-def test_danger_told_as_danger_heldout23_told_it_is_caught(matcher, text, signal):
-    if signal:
-        assert signal in matcher.danger.detect(text), text
-    else:
-        assert matcher.danger.detect(text) == (), text
