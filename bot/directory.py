@@ -25,6 +25,7 @@ from pydantic import (
 from .bulkread import BulkReader
 from .examples import NO_DANGER
 from .gcpause import without_gc
+from .textnorm import raw_tokens
 from .vocabulary import Vocabulary, load_vocabulary, phrase_lists
 from .yamlread import read_yaml
 
@@ -59,7 +60,7 @@ def _check_lang_keys(value: Mapping[str, Any]) -> Mapping[str, Any]:
 def _check_single_words(value: Mapping[str, list[str]]) -> Mapping[str, list[str]]:
     for words in value.values():
         for word in words:
-            if len(re.findall(r"[^\W_]+", word)) != 1:
+            if len(raw_tokens(word)) != 1:  # as the matcher reads them
                 raise ValueError(f"{word!r} is not one word (a trailing * for any ending)")
     return value
 

@@ -92,7 +92,7 @@ def fold(text: str) -> str:
     if text.isascii():
         return text.lower()
     # Word by word, each word folded once: anyascii reads a text character by character, so the
-    # result is the same, and folding the examples whole was a quarter of the directory's load.
+    # result is the same. It saves little (about 0.06 s of a cold 10,000-service load).
     return " ".join(_fold_word(word) for word in text.split(" "))
 
 
