@@ -106,6 +106,14 @@ def word_count(text: str) -> int:
     return len(_WORD.findall(fold(text)))
 
 
+def build_indexes(
+    sources: Sequence[Mapping[str, Mapping[str, Sequence[str]]]],
+) -> list[ExampleIndex]:
+    """One index per source; a function of its own so that a second process can run it
+    (bot/sideprocess.py)."""
+    return [ExampleIndex(examples) for examples in sources]
+
+
 class ExampleIndex:
     def __init__(self, examples: Mapping[str, Mapping[str, Sequence[str]]]) -> None:
         """`examples`: label (a service id, a danger signal) -> language -> texts."""

@@ -16,6 +16,7 @@ Pure code, no Telegram.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -27,8 +28,9 @@ from anyascii import anyascii
 
 from .danger import DangerLexicon
 from .directory import LANGUAGES, Directory, Service, short_number
-from .examples import NO_DANGER, STORY_WORDS, ExampleIndex, danger_vote, word_count
+from .examples import NO_DANGER, STORY_WORDS, build_indexes, danger_vote, word_count
 from .gcpause import without_gc
+from .sideprocess import SideProcess
 from .streets import StreetIndex, street_keys
 from .termindex import Evidence, TermIndex
 from .textnorm import language_script, raw_tokens, script, surface
@@ -84,6 +86,7 @@ SIGNAL_NEEDS = {
     "violence": "violence-now",
     "fire": "medical-emergency",
 }
+SIDE_FROM = 10_000  # example texts from which their indexes are built in a second process
 MAX_RANKED = 40  # services ranked in full; the rest of a 10,000-service directory is not
 EXTRA_TERM_BONUS = 2  # per further strong term of the same need or service
 MAX_EXTRA_TERMS = 3
@@ -182,14 +185,6 @@ class Matcher:
         }
         self._streets = StreetIndex(set(on_street))
 
-        self.index = TermIndex(directory)
-        self.examples = ExampleIndex(directory.examples)
-        # 112 and 110 lead only when the danger layer raises a signal, never by the examples'
-        # vote: a question once answered with 112 is no emergency by its likeness alone
-        # ("ماڵەکەمان ساردە", our flat is cold). On heldout14–17 (benchmarks/vote_probe.py)
-        # leaving them out of the vote lost nothing: top-1 +1 question, top-3 +3, one confident
-        # wrong answer fewer.
-        self._not_voted = {s.id for s in self.services if s.urgent and short_number(s)}
         # The everyday side of the danger vote: the danger examples' everyday talk and every
         # question asked of a place that is no signal's emergency line (the Jugendamt follows
         # a child in danger, but what residents ask it is mostly everyday: a Kita, a report).
@@ -202,7 +197,14 @@ class Matcher:
                     everyday.setdefault(lang, []).extend(questions)
         for lang, sentences in directory.danger_examples.get(NO_DANGER, {}).items():
             everyday.setdefault(lang, []).extend(sentences)
-        self._danger_examples = ExampleIndex({**directory.danger_examples, NO_DANGER: everyday})
+        sources = [directory.examples, {**directory.danger_examples, NO_DANGER: everyday}]
+        # The two example indexes are a second process's work while this one builds the term
+        # index and the danger lexicon (a second of a cold start, benchmarks/scale.py).
+        if sum(len(texts) for by_lang in sources for texts in by_lang.values()) >= SIDE_FROM:
+            examples = SideProcess(build_indexes, sources).result
+        else:
+            examples = functools.partial(build_indexes, sources)
+        self.index = TermIndex(directory)
         self.danger = DangerLexicon(
             {signal: vocab.danger.get(signal, {}) for signal in vocab.signals},
             known_forms=self.index.kurdish_forms,
@@ -211,6 +213,13 @@ class Matcher:
             present=vocab.present,
             alone=vocab.alone,
         )
+        self.examples, self._danger_examples = examples()
+        # 112 and 110 lead only when the danger layer raises a signal, never by the examples'
+        # vote: a question once answered with 112 is no emergency by its likeness alone
+        # ("ماڵەکەمان ساردە", our flat is cold). On heldout14–17 (benchmarks/vote_probe.py)
+        # leaving them out of the vote lost nothing: top-1 +1 question, top-3 +3, one confident
+        # wrong answer fewer.
+        self._not_voted = {s.id for s in self.services if s.urgent and short_number(s)}
 
         phrases = directory.phrases
         self._thanks = [

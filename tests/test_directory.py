@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import io
+import os
+import sys
 from datetime import date, time
 
 from conftest import KNOWLEDGE, TINY_SERVICES, write_directory
@@ -11,6 +13,8 @@ from conftest import KNOWLEDGE, TINY_SERVICES, write_directory
 from bot import bulkread
 from bot.cli import main
 from bot.directory import check_directory, load_directory, pick
+from bot.examples import build_indexes
+from bot.sideprocess import SideProcess
 
 
 def test_the_bundled_hagen_directory_is_valid_and_every_entry_names_its_source(hagen):
@@ -176,6 +180,34 @@ def test_a_large_directory_is_read_partly_in_a_second_process_with_the_same_resu
     _, problems = check_directory(root)
     assert [(p.file, p.field) for p in problems] == [("services/s11.yaml", "line 3, column 1")]
     assert problems[0].message.startswith("YAML syntax")
+
+
+def test_a_side_process_runs_in_another_interpreter_and_falls_back_to_this_one(monkeypatch):
+    assert SideProcess(os.getpid).result() != os.getpid()
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python")  # cannot start: runs here
+    assert SideProcess(os.getpid).result() == os.getpid()
+
+
+def test_example_indexes_built_in_a_side_process_are_the_ones_built_here():
+    directory = load_directory(KNOWLEDGE)
+    sources = [{label: directory.examples[label]} for label in list(directory.examples)[:40]]
+    sources.append(directory.danger_examples)
+    here, there = build_indexes(sources), SideProcess(build_indexes, sources).result()
+    assert len(here) == len(there) == 41
+    for mine, theirs in zip(here, there, strict=True):
+        assert mine.__dict__.keys() == theirs.__dict__.keys()
+        for name in ("_label", "_texts", "_exact", "_lengths"):
+            assert getattr(mine, name) == getattr(theirs, name), name
+        # The words' postings stand in one array in the order of a set of words, which string
+        # hashing orders differently in every interpreter: compared word by word.
+        assert mine._postings.keys() == theirs._postings.keys()
+        for word, (start, end, idf) in mine._postings.items():
+            other_start, other_end, other_idf = theirs._postings[word]
+            assert idf == other_idf
+            assert mine._ids[start:end].tolist() == theirs._ids[other_start:other_end].tolist()
+        assert theirs.neighbours("wo kann ich deutsch lernen in hagen") == mine.neighbours(
+            "wo kann ich deutsch lernen in hagen"
+        )
 
 
 # ---- needs and the danger lexicon ----------------------------------------------------------
