@@ -1066,6 +1066,12 @@ def test_a_child_left_alone_asked_about_as_whom_to_tell_gets_the_youth_office_fi
         ("köprüden atlayan ölür mü", "suicide"),
         ("seine eltern geben ihm zur strafe nichts zu essen", "child"),
         ("zarokê min ta girtiye, nikarim şiyar bikim", "medical"),
+        # danger_dev40's misses: children made to work at night.
+        (
+            "der nachbar lässt seine kinder nachts in der autowaschanlage arbeiten, höchstens 12",
+            "child",
+        ),
+        ("vecinii trimit copiii de 11 ani sa munceasca noaptea intr-un depozit", "child"),
     ],
 )
 def test_danger_told_as_recent_sets_told_it_is_caught(matcher, text, signal):
@@ -1105,6 +1111,10 @@ def test_a_plan_to_end_it_needs_both_words_of_end_it(matcher, text, signal):
         "полгода назад у отца был инсульт, как оформить пфлегеград",
         "mein mann und ich sind wie feuer und wasser, gibt es paarberatung",
         "umiraju ot ustalosti, est li detskij sad s 7 utra",
+        "pot of rice burnt, the flat stinks, how do I clean it",
+        "der rauchmelder piept alle paar minuten, batterie leer?",
+        "Papa hatte einen Schlaganfall und kommt nächste Woche aus der Reha, Pflegegrad?",
+        "my kids are bored in the christmas break. is there a youth centre in the city centre",
     ],
 )
 def test_figures_and_strokes_long_ago_raise_nothing(matcher, text):
@@ -1125,3 +1135,21 @@ def test_figures_and_strokes_long_ago_raise_nothing(matcher, text):
 )
 def test_again_in_back_home_again_says_nothing_of_now(matcher, text, alarm):
     assert bool(matcher.danger.detect(text)) is alarm, text
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("mein arbeitgeber hat meinen reisepass einbehalten, ist das rechtens?", None),
+        ("صاحب العمل أخذ جواز سفري، هل هذا مسموح؟", None),
+        ("начальник забрал паспорт, имеет ли он право", None),
+        ("patronum pasaportumu aldı geri vermiyor yasal mı", None),
+        ("mein chef hat meinen pass genommen und sperrt uns abends in der halle ein", "violence"),
+        ("шеф забрал паспорт и запирает нас на ночь в общежитии", "violence"),
+        ("my boss took our passports and locks us in the container at night", "violence"),
+    ],
+)
+def test_a_kept_passport_is_advice_unless_threats_or_a_lock_come_with_it(matcher, text, signal):
+    # The coordinators' decision: keeping a worker's papers is unlawful and wants advice, not
+    # 110; with a threat, a lock or forced work it is violence.
+    assert matcher.danger_signals(text) == ((signal,) if signal else ()), text
