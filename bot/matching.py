@@ -200,7 +200,8 @@ class Matcher:
         sources = [directory.examples, {**directory.danger_examples, NO_DANGER: everyday}]
         # The two example indexes are a second process's work while this one builds the term
         # index and the danger lexicon (a second of a cold start, benchmarks/scale.py).
-        if sum(len(texts) for by_lang in sources for texts in by_lang.values()) >= SIDE_FROM:
+        texts = sum(len(t) for source in sources for by in source.values() for t in by.values())
+        if texts >= SIDE_FROM:
             examples = SideProcess(build_indexes, sources).result
         else:
             examples = functools.partial(build_indexes, sources)

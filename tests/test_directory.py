@@ -10,7 +10,7 @@ from datetime import date, time
 
 from conftest import KNOWLEDGE, TINY_SERVICES, write_directory
 
-from bot import bulkread
+from bot import bulkread, matching
 from bot.cli import main
 from bot.directory import check_directory, load_directory, pick
 from bot.examples import build_indexes
@@ -208,6 +208,22 @@ def test_example_indexes_built_in_a_side_process_are_the_ones_built_here():
         assert theirs.neighbours("wo kann ich deutsch lernen in hagen") == mine.neighbours(
             "wo kann ich deutsch lernen in hagen"
         )
+
+
+def test_a_matcher_over_the_bundled_examples_builds_their_indexes_in_a_side_process(
+    monkeypatch,
+):
+    started = []
+
+    class Recorded(SideProcess):
+        def __init__(self, function, *args):
+            started.append(function.__name__)
+            super().__init__(function, *args)
+
+    monkeypatch.setattr(matching, "SideProcess", Recorded)
+    matcher = matching.Matcher(load_directory(KNOWLEDGE))
+    assert started == ["build_indexes"]
+    assert len(matcher.examples) > 10_000 and matcher.danger_signals("ich will nicht mehr leben")
 
 
 # ---- needs and the danger lexicon ----------------------------------------------------------
