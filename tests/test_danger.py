@@ -1072,6 +1072,8 @@ def test_a_child_left_alone_asked_about_as_whom_to_tell_gets_the_youth_office_fi
             "child",
         ),
         ("vecinii trimit copiii de 11 ani sa munceasca noaptea intr-un depozit", "child"),
+        # Turkish 'I am jumping' (present continuous) was no form of the jump phrases.
+        ("bu gece köprüden atlıyorum", "suicide"),
     ],
 )
 def test_danger_told_as_recent_sets_told_it_is_caught(matcher, text, signal):
