@@ -1074,6 +1074,11 @@ def test_a_child_left_alone_asked_about_as_whom_to_tell_gets_the_youth_office_fi
         ("vecinii trimit copiii de 11 ani sa munceasca noaptea intr-un depozit", "child"),
         # Turkish 'I am jumping' (present continuous) was no form of the jump phrases.
         ("bu gece köprüden atlıyorum", "suicide"),
+        # danger_heldout24's misses, after its score: intimate pictures put in a group, a
+        # landlord who broke in and pushed, two men who hit a foreigner and are still there.
+        ("meine ex hat nacktfotos von mir in die klassengruppe gestellt", "violence"),
+        ("хазяїн вломився в квартиру і штовхнув маму", "violence"),
+        ("ئێستا دوو کەس لێیان دام لە پاسەکە", "violence"),
     ],
 )
 def test_danger_told_as_recent_sets_told_it_is_caught(matcher, text, signal):
