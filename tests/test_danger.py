@@ -1079,6 +1079,8 @@ def test_a_child_left_alone_asked_about_as_whom_to_tell_gets_the_youth_office_fi
         ("meine ex hat nacktfotos von mir in die klassengruppe gestellt", "violence"),
         ("хазяїн вломився в квартиру і штовхнув маму", "violence"),
         ("ئێستا دوو کەس لێیان دام لە پاسەکە", "violence"),
+        ("у нас украли сына", "child"),
+        ("вкрали сина біля школи", "child"),
     ],
 )
 def test_danger_told_as_recent_sets_told_it_is_caught(matcher, text, signal):
@@ -1122,6 +1124,12 @@ def test_a_plan_to_end_it_needs_both_words_of_end_it(matcher, text, signal):
         "der rauchmelder piept alle paar minuten, batterie leer?",
         "Papa hatte einen Schlaganfall und kommt nächste Woche aus der Reha, Pflegegrad?",
         "my kids are bored in the christmas break. is there a youth centre in the city centre",
+        # heldout25's everyday questions, after its score: a bicycle stolen from a son, an old
+        # woman who cannot climb into the train, no school found for a daughter.
+        "у сына украли велосипед, куда писать заявление",
+        "u syna ukrali velosiped, kuda pisat",
+        "мама сама в вагон не залізе, хто допоможе на вокзалі",
+        "ما لقينالها مدرسة لبنتي",
     ],
 )
 def test_figures_and_strokes_long_ago_raise_nothing(matcher, text):
