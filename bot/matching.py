@@ -404,7 +404,7 @@ class Matcher:
             if (
                 needs
                 and len(ranked) > 1
-                and self._ids[ranked[0].service_id] not in self._serving(needs[0][0])
+                and self._serves_no_top_need(ranked[0].service_id, needs)
                 and _says(said, self._sent_away)
             ):
                 ranked = _to_front(ranked, 1)  # the office that sent them away comes second
@@ -677,6 +677,16 @@ class Matcher:
             if match.service_id in named and self._ids[match.service_id] in serving:
                 return _to_front(ranked, position)
         return ranked
+
+    def _serves_no_top_need(self, service_id: str, needs: list[tuple[int, float]]) -> bool:
+        """Does the service serve none of the needs that score highest? Needs often tie at the
+        top, and which of them comes first is chance: "in the Bürgeramt they said the birth
+        certificate is not theirs" asks for the registry office (its need 100) and names the
+        Bürgeramt (the name is a phrase of its own need, also 100). The registry office, first,
+        serves one of them and stays; checking only the first need moved the Bürgeramt ahead."""
+        service = self._ids[service_id]
+        top = needs[0][1]
+        return all(service not in self._serving(n) for n, score in needs if score >= top)
 
     def _serving(self, need: int) -> np.ndarray:
         """The services that serve a need."""

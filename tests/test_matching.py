@@ -752,6 +752,17 @@ def test_an_office_that_sent_the_resident_away_is_not_the_first_answer(matcher, 
     assert not matcher.sent_away("Ich weiß nicht, ob das Amt dafür zuständig ist")
 
 
+def test_the_place_asked_for_stays_first_when_the_office_that_sent_the_resident_away_ties(
+    matcher,
+):
+    # The Bürgeramt's name is a phrase of its own need, which ties with the birth certificate's
+    # at the top; the registry office, first, serves one of the two and is not the office that
+    # said no.
+    text = "rebenok rodilsja v AKH, v Bürgeramt skazali ne k nim. kuda za Geburtsurkunde?"
+    assert matcher.sent_away(text)
+    assert matcher.match(text, "ru").matches[0].service_id == "standesamt-hagen"
+
+
 def test_the_examples_do_not_bring_back_the_one_office_that_sent_the_resident_away(matcher):
     # Funeral costs: the needs put the Sozialamt first; the examples, which know the Jobcenter
     # from many questions like it, voted it back to the front although it had said no.
