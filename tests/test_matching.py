@@ -915,3 +915,12 @@ def test_the_childrens_emergency_practice_comes_first_only_for_a_child(matcher, 
     ids = [m.service_id for m in matcher.match(text, lang).matches]
     assert "kinder-notfallpraxis" in ids[:3], (text, ids)
     assert (ids[0] == "kinder-notfallpraxis") == child, (text, ids)
+
+
+def test_the_verb_sucht_is_not_the_noun_addiction(matcher):
+    # German "sucht" is both "is looking for" and "addiction"; only the noun's compounds and
+    # "suchtproblem" name the addiction need.
+    result = matcher.match("meine tochter sucht eine wohnung in altenhagen", "de")
+    assert "addiction" not in dict(result.needs)
+    assert "flat-search" in dict(result.needs)
+    assert matcher.match("mein bruder hat ein suchtproblem", "de").needs[0][0] == "addiction"
