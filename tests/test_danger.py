@@ -1130,10 +1130,27 @@ def test_a_plan_to_end_it_needs_both_words_of_end_it(matcher, text, signal):
         "u syna ukrali velosiped, kuda pisat",
         "мама сама в вагон не залізе, хто допоможе на вокзалі",
         "ما لقينالها مدرسة لبنتي",
+        # danger_dev41's families (twenty-fifth round): a thing that "kills me", dying of
+        # boredom, a joke threat over the household.
+        "meine tochter stirbt vor langeweile, gibt es ferienprogramm?",
+        "wenn er noch einmal die teller stehen lässt bring ich ihn um haha, gibt es paarberatung",
+        "the noise from upstairs is gonna kill me, who do i call about quiet hours",
     ],
 )
 def test_figures_and_strokes_long_ago_raise_nothing(matcher, text):
     assert matcher.danger.detect(text) == (), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "mein ex hat geschrieben ich bring dich um haha und steht vor der tür",
+        "my neighbour is gonna kill me, he has a knife",
+        "der nachbar bringt mich um, er steht mit einem messer vor meiner tür",
+    ],
+)
+def test_a_joke_marker_or_a_noise_figure_does_not_silence_a_threat(matcher, text):
+    assert "violence" in matcher.danger.detect(text), text
 
 
 @pytest.mark.parametrize(
