@@ -273,12 +273,13 @@ class Matcher:
         terms, values = evidence.terms[met], evidence.scores[met].astype(np.float64)
         owners, of_need = self.index.term_owner[terms], self.index.term_is_need[terms]
         words = evidence.words_met[met]
+        counted = self._not_the_name(owners, values, words, of_need)
         need_scores = _best_with_bonus(
-            owners[of_need], values[of_need], words[of_need], len(self.needs)
+            owners[counted], values[counted], words[counted], len(self.needs)
         )
         # In the order of the needs (ties in the ranking below keep it), then those met only by
         # their words together.
-        needs = {n: float(need_scores[n]) for n in np.unique(owners[of_need]).tolist()}
+        needs = {n: float(need_scores[n]) for n in np.unique(owners[counted]).tolist()}
         for need in np.flatnonzero(evidence.combined > 0).tolist():
             needs[need] = max(needs.get(need, 0.0), float(evidence.combined[need]))
         needs = self._specific_first(needs)
@@ -298,6 +299,33 @@ class Matcher:
                 values = np.repeat(scores, counts) - RANK_STEP * self._ns_rank[rows]
                 np.maximum.at(services, self._ns_service[rows], values)
         return needs, services, named
+
+    def _not_the_name(
+        self, owners: np.ndarray, values: np.ndarray, words: np.ndarray, of_need: np.ndarray
+    ) -> np.ndarray:
+        """The need terms that count: not one that met exactly the words of a place's own name,
+        and met them less closely than the name did, for a need that place does not serve –
+        the name says which place, not what is needed ("какво правят бейбилотсен": the
+        Babylotsen's name met "лотсен", a guide who goes along to offices). A need's own word
+        met as closely stays ("Wohnberechtigungsschein", in which a name of the legal-aid
+        certificate is fuzzily found)."""
+        strong = ~of_need & (values >= ANSWER_MIN)
+        if not strong.any():
+            return of_need
+        named_by: dict[int, list[tuple[int, float]]] = {}
+        for key, service, value in zip(
+            words[strong].tolist(), owners[strong].tolist(), values[strong].tolist(), strict=True
+        ):
+            named_by.setdefault(key, []).append((service, value))
+        counts = of_need.copy()
+        for position in np.flatnonzero(of_need & np.isin(words, list(named_by))).tolist():
+            serving = self._serving(int(owners[position]))
+            closer = [
+                place for place, value in named_by[int(words[position])] if value > values[position]
+            ]
+            if closer and not any(place in serving for place in closer):
+                counts[position] = False
+        return counts
 
     def _specific_first(self, needs: dict[int, float]) -> dict[int, float]:
         """A need said on the way yields to the need asked about: a broad one ("baby born at the

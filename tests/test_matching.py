@@ -924,3 +924,15 @@ def test_the_verb_sucht_is_not_the_noun_addiction(matcher):
     assert "addiction" not in dict(result.needs)
     assert "flat-search" in dict(result.needs)
     assert matcher.match("mein bruder hat ein suchtproblem", "de").needs[0][0] == "addiction"
+
+
+def test_a_word_that_is_a_places_name_names_the_place_not_a_need(matcher):
+    # "бейбилотсен" is the Babylotsen's name written by ear; its "лотсен" also meets the need
+    # of a guide who goes along to offices, which the Babylotsen do not serve.
+    result = matcher.match("какво правят бейбилотсен", "bg")
+    assert result.matches[0].service_id == "babylotsen-hagen"
+    assert "accompaniment" not in dict(result.needs)
+    # A need's own word, met as closely as a name found in it, still names the need.
+    wbs = matcher.match("Wohnberechtigungsschein", "de")
+    assert "social-housing" in dict(wbs.needs)
+    assert wbs.matches[0].service_id == "wohngeld-hagen"
