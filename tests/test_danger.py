@@ -1185,3 +1185,27 @@ def test_a_kept_passport_is_advice_unless_threats_or_a_lock_come_with_it(matcher
     # The coordinators' decision: keeping a worker's papers is unlawful and wants advice, not
     # 110; with a threat, a lock or forced work it is violence.
     assert matcher.danger_signals(text) == ((signal,) if signal else ()), text
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        # danger_dev41's missed families (twenty-fifth round), in my own words
+        ("اخويا قال هيموت نفسه النهارده ومش بيرد", "suicide"),
+        ("جارتنا الكبيرة واقعة على الأرض ومش بترد", "medical"),
+        ("dad called from poland drunk, says he is on the roof and this is the end", "suicide"),
+        (
+            "my daughter wrote to all her friends thank you for everything take care, now she "
+            "locked her room and doesnt answer",
+            "suicide",
+        ),
+        (
+            "ich hab die tabletten meiner oma gezählt, die reichen. ich will nicht mehr aufwachen",
+            "suicide",
+        ),
+    ],
+)
+def test_farewells_counted_pills_and_a_neighbour_on_the_floor_raise_their_signal(
+    matcher, text, signal
+):
+    assert signal in matcher.danger.detect(text), text
