@@ -1176,6 +1176,9 @@ def test_again_in_back_home_again_says_nothing_of_now(matcher, text, alarm):
         ("صاحب العمل أخذ جواز سفري، هل هذا مسموح؟", None),
         ("начальник забрал паспорт, имеет ли он право", None),
         ("patronum pasaportumu aldı geri vermiyor yasal mı", None),
+        # short ones, whose nearest sentences were kept passports with threats
+        ("der chef hat meinen pass behalten, darf er das?", None),
+        ("my manager took my passport for safekeeping", None),
         ("mein chef hat meinen pass genommen und sperrt uns abends in der halle ein", "violence"),
         ("шеф забрал паспорт и запирает нас на ночь в общежитии", "violence"),
         ("my boss took our passports and locks us in the container at night", "violence"),
