@@ -1135,6 +1135,8 @@ def test_a_plan_to_end_it_needs_both_words_of_end_it(matcher, text, signal):
         "meine tochter stirbt vor langeweile, gibt es ferienprogramm?",
         "wenn er noch einmal die teller stehen lässt bring ich ihn um haha, gibt es paarberatung",
         "the noise from upstairs is gonna kill me, who do i call about quiet hours",
+        # heldout26's everyday questions, after its score: a stroke, home from hospital now
+        "annem felç geçirdi, hastaneden taburcu oluyor yarın, bakım yardımı nereden",
     ],
 )
 def test_figures_and_strokes_long_ago_raise_nothing(matcher, text):
@@ -1209,6 +1211,26 @@ def test_a_kept_passport_is_advice_unless_threats_or_a_lock_come_with_it(matcher
     ],
 )
 def test_farewells_counted_pills_and_a_neighbour_on_the_floor_raise_their_signal(
+    matcher, text, signal
+):
+    assert signal in matcher.danger.detect(text), text
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        # danger_heldout25's missed families, after its score, in my own words
+        (
+            "jeden monat kommen zwei männer in den kiosk und wollen schutzgeld, sonst zünden sie "
+            "den laden an",
+            "violence",
+        ),
+        ("found a post on my sons phone: soon you will be rid of me", "suicide"),
+        ("erben meine kinder die schulden? ich will alles regeln bevor ich gehe", "suicide"),
+        ("ребенок 40 температура, шея не гнется, пятна", "medical"),
+    ],
+)
+def test_protection_money_a_teenagers_last_post_and_a_stiff_neck_with_fever_raise_their_signal(
     matcher, text, signal
 ):
     assert signal in matcher.danger.detect(text), text
