@@ -312,19 +312,23 @@ class Matcher:
         strong = ~of_need & (values >= ANSWER_MIN)
         if not strong.any():
             return of_need
-        named_by: dict[int, list[tuple[int, float]]] = {}
-        for key, service, value in zip(
-            words[strong].tolist(), owners[strong].tolist(), values[strong].tolist(), strict=True
-        ):
-            named_by.setdefault(key, []).append((service, value))
         counts = of_need.copy()
-        for position in np.flatnonzero(of_need & np.isin(words, list(named_by))).tolist():
-            serving = self._serving(int(owners[position]))
-            closer = [
-                place for place, value in named_by[int(words[position])] if value > values[position]
-            ]
-            if closer and not any(place in serving for place in closer):
-                counts[position] = False
+        # Per set of words a name met: the closest name, and per need the closest name of a
+        # place serving it. A need term is left out when some name met its words more closely
+        # and no place serving its need did. (A word like "джобцентр" is met by hundreds of
+        # need terms; they are judged together.)
+        for key in np.unique(words[strong]).tolist():
+            names = strong & (words == key)
+            closest = float(values[names].max())
+            serving = np.full(len(self.needs), -1.0)
+            for place, value in zip(owners[names].tolist(), values[names].tolist(), strict=True):
+                for need_id in self.services[place].needs:
+                    need = self._need_ids.get(need_id)
+                    if need is not None:
+                        serving[need] = max(serving[need], value)
+            same = of_need & (words == key)
+            met = values[same]
+            counts[same] = ~((met < closest) & (met >= serving[owners[same]]))
         return counts
 
     def _specific_first(self, needs: dict[int, float]) -> dict[int, float]:
@@ -708,10 +712,11 @@ class Matcher:
 
     def _serves_no_top_need(self, service_id: str, needs: list[tuple[int, float]]) -> bool:
         """Does the service serve none of the needs that score highest? Needs often tie at the
-        top, and which of them comes first is chance: "in the Bürgeramt they said the birth
-        certificate is not theirs" asks for the registry office (its need 100) and names the
-        Bürgeramt (the name is a phrase of its own need, also 100). The registry office, first,
-        serves one of them and stays; checking only the first need moved the Bürgeramt ahead."""
+        top, and which of them comes first is only their order in needs.yaml: "in the Bürgeramt
+        they said the birth certificate is not theirs" asks for the registry office (its need
+        100) and names the Bürgeramt (the name is a phrase of its own need, also 100). The
+        registry office, first, serves one of them and stays; checking only the first need
+        moved the Bürgeramt ahead."""
         service = self._ids[service_id]
         top = needs[0][1]
         return all(service not in self._serving(n) for n, score in needs if score >= top)
